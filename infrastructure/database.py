@@ -1,0 +1,94 @@
+"""Where the database is: the configured URL, or the embedded server; plus pools that are set up right."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+from infrastructure.embedded_postgres import EmbeddedPostgres
+from infrastructure.settings import Settings
+
+
+def with_database(url: str, database: str) -> str:
+    """The same server URL pointing at another database (keeps host, socket and query)."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, parts.fragment))
+
+
+def database_name(url: str) -> str:
+    return urlsplit(url).path.lstrip("/") or "postgres"
+
+
+async def ensure_database(url: str) -> bool:
+    """Create the database named in `url` when it does not exist yet; return whether it was created."""
+    name = database_name(url)
+    admin = await asyncpg.connect(with_database(url, "postgres"))
+    try:
+        exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if exists:
+            return False
+        try:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+        except asyncpg.DuplicateDatabaseError:
+            return False  # another process created it a moment ago
+        return True
+    finally:
+        await admin.close()
+
+
+async def drop_database(url: str) -> None:
+    name = database_name(url)
+    admin = await asyncpg.connect(with_database(url, "postgres"))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@dataclass
+class Database:
+    """The resolved database URL, and the embedded server behind it when there is one."""
+
+    url: str
+    embedded: EmbeddedPostgres | None = field(default=None)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        if settings.database_url:
+            return cls(url=settings.database_url)
+        embedded = EmbeddedPostgres(settings.data_dir)
+        embedded.start()
+        return cls(url=embedded.url(settings.database_name), embedded=embedded)
+
+    def close(self) -> None:
+        if self.embedded is not None:
+            self.embedded.stop()
+
+
+def _init_connection_factory(settings: Settings):  # type: ignore[no-untyped-def]
+    timeout = settings.idle_in_transaction_timeout_ms
+
+    async def init(conn: asyncpg.Connection) -> None:
+        await conn.execute(f"SET idle_in_transaction_session_timeout = {int(timeout)}")
+
+    return init
+
+
+@asynccontextmanager
+async def open_pool(url: str, settings: Settings | None = None) -> AsyncIterator[asyncpg.Pool]:
+    """An asyncpg pool whose sessions never sit idle inside a transaction for long."""
+    settings = settings or Settings()
+    pool = await asyncpg.create_pool(
+        url,
+        min_size=settings.pool_min_size,
+        max_size=max(settings.pool_min_size, settings.pool_max_size),
+        init=_init_connection_factory(settings),
+    )
+    try:
+        yield pool
+    finally:
+        await pool.close()

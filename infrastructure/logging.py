@@ -1,0 +1,53 @@
+"""Structured logs: pretty on a terminal, one JSON object per line everywhere else.
+
+Context (request id, trajectory id, command id) is bound once per operation with `bind_operation`
+and appears on every line logged inside it.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Literal
+
+import structlog
+
+_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
+
+
+def configure_logging(
+    fmt: Literal["auto", "json", "console"] = "auto", level: str = "info", stream: Any = None
+) -> None:
+    """Configure structlog once per process (the composition root calls this)."""
+    out = stream if stream is not None else sys.stderr
+    use_console = fmt == "console" or (fmt == "auto" and hasattr(out, "isatty") and out.isatty())
+    renderer: structlog.types.Processor = (
+        structlog.dev.ConsoleRenderer() if use_console else structlog.processors.JSONRenderer()
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.StackInfoRenderer(),
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(_LEVELS.get(level, logging.INFO)),
+        logger_factory=structlog.PrintLoggerFactory(file=out),
+        cache_logger_on_first_use=False,
+    )
+
+
+@contextmanager
+def bind_operation(**context: Any) -> Iterator[None]:
+    """Bind ids (request_id, trajectory_id, command_id, ...) to every log line inside the block."""
+    clean = {k: v for k, v in context.items() if v is not None}
+    with structlog.contextvars.bound_contextvars(**clean):
+        yield
+
+
+def get_logger(name: str | None = None) -> Any:
+    return structlog.get_logger(name)

@@ -1,0 +1,175 @@
+"""An in-memory event store with the same contract as the Postgres one.
+
+For fast unit tests of the application layer, and as the model the Postgres store is checked against.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from application.event_store import (
+    START,
+    AppendResult,
+    Expected,
+    ExpectedVersion,
+    GlobalPosition,
+    IdempotencyViolation,
+    NewEvent,
+    RecordedEvent,
+    Upcasters,
+    WrongExpectedVersion,
+    validate_append,
+)
+
+
+class InMemoryEventStore:
+    """Single-process store: every append is its own 'transaction' with the next transaction id."""
+
+    def __init__(self, *, upcasters: Upcasters | None = None, max_event_bytes: int = 256 * 1024) -> None:
+        self._events: list[RecordedEvent] = []
+        self._streams: dict[str, list[RecordedEvent]] = {}
+        self._upcasters = upcasters or Upcasters()
+        self._max_event_bytes = max_event_bytes
+        self._tx = 0
+        self._changed = asyncio.Condition()
+
+    async def append(
+        self,
+        stream_id: str,
+        events: Sequence[NewEvent],
+        expected_version: Expected,
+        *,
+        command_id: str | None = None,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+        actor: str | None = None,
+        recorded_at: datetime | None = None,
+    ) -> AppendResult:
+        events = list(events)
+        payloads = validate_append(stream_id, events, expected_version, self._max_event_bytes)
+        retry = self._find_retry(stream_id, events, command_id)
+        if retry is not None:
+            return retry
+        stream = self._streams.get(stream_id, [])
+        current = len(stream)
+        if (isinstance(expected_version, int) and expected_version != current) or (
+            expected_version is ExpectedVersion.NO_STREAM and current != 0
+        ):
+            raise WrongExpectedVersion(stream_id, expected_version, current)
+        self._tx += 1
+        stamp = recorded_at or datetime.now(UTC)
+        new: list[RecordedEvent] = []
+        for i, (event, payload) in enumerate(zip(events, payloads, strict=True)):
+            new.append(
+                RecordedEvent(
+                    position=len(self._events) + i + 1,
+                    transaction_id=self._tx,
+                    stream_id=stream_id,
+                    stream_version=current + i + 1,
+                    event_id=event.event_id,
+                    event_type=event.event_type,
+                    schema_version=event.schema_version,
+                    data=json.loads(payload),
+                    recorded_at=stamp,
+                    correlation_id=correlation_id,
+                    causation_id=causation_id,
+                    command_id=command_id,
+                    actor=actor,
+                )
+            )
+        self._events.extend(new)
+        self._streams.setdefault(stream_id, []).extend(new)
+        async with self._changed:
+            self._changed.notify_all()
+        return AppendResult(
+            stream_id, current + len(new), tuple(e.position for e in new), tuple(e.event_id for e in new)
+        )
+
+    def _find_retry(
+        self, stream_id: str, events: list[NewEvent], command_id: str | None
+    ) -> AppendResult | None:
+        ids = {e.event_id for e in events}
+        hits = [
+            e for e in self._events if e.event_id in ids or (command_id is not None and e.command_id == command_id)
+        ]
+        if not hits:
+            return None
+        if {e.stream_id for e in hits} != {stream_id}:
+            raise IdempotencyViolation(f"stream {stream_id!r}: ids were already used on another stream")
+        by_ids = {e.event_id for e in hits if e.event_id in ids}
+        if by_ids and by_ids != ids:
+            raise IdempotencyViolation(f"stream {stream_id!r}: only some event ids are stored already")
+        original = [e for e in hits if command_id is not None and e.command_id == command_id] or [
+            e for e in hits if e.event_id in by_ids
+        ]
+        if [e.event_type for e in original] != [e.event_type for e in events]:
+            raise IdempotencyViolation(f"stream {stream_id!r}: command id {command_id!r} was used for other events")
+        return AppendResult(
+            stream_id,
+            max(e.stream_version for e in original),
+            tuple(e.position for e in original),
+            tuple(e.event_id for e in original),
+            duplicate=True,
+        )
+
+    async def stream_version(self, stream_id: str) -> int:
+        return len(self._streams.get(stream_id, []))
+
+    async def read_stream(
+        self, stream_id: str, from_version: int = 1, limit: int | None = None
+    ) -> list[RecordedEvent]:
+        events = [e for e in self._streams.get(stream_id, []) if e.stream_version >= from_version]
+        return [self._upcasters.upcast(e) for e in events[:limit]]
+
+    async def read_all(
+        self,
+        after: GlobalPosition = START,
+        limit: int = 1000,
+        *,
+        categories: Sequence[str] | None = None,
+        event_types: Sequence[str] | None = None,
+    ) -> list[RecordedEvent]:
+        out: list[RecordedEvent] = []
+        for e in self._events:
+            if e.global_position <= after:
+                continue
+            if categories is not None and e.category not in categories:
+                continue
+            if event_types is not None and e.event_type not in event_types:
+                continue
+            out.append(self._upcasters.upcast(e))
+            if len(out) >= limit:
+                break
+        return out
+
+    async def head(self) -> GlobalPosition:
+        return self._events[-1].global_position if self._events else START
+
+    async def follow(
+        self,
+        after: GlobalPosition = START,
+        *,
+        batch_size: int = 1000,
+        categories: Sequence[str] | None = None,
+        event_types: Sequence[str] | None = None,
+        idle_timeout: float | None = None,
+    ) -> AsyncIterator[list[RecordedEvent]]:
+        position = after
+        while True:
+            batch = await self.read_all(position, batch_size, categories=categories, event_types=event_types)
+            if batch:
+                position = batch[-1].global_position
+                yield batch
+                continue
+            try:
+                async with self._changed:
+                    await asyncio.wait_for(self._changed.wait(), idle_timeout)
+            except TimeoutError:
+                return
+
+    def all_events(self) -> list[RecordedEvent]:
+        return list(self._events)

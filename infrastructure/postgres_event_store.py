@@ -1,0 +1,304 @@
+"""The event store on Postgres (asyncpg).
+
+One append is one SQL statement in autocommit: it reads the stream's version, checks for a retried
+command or event ids, and inserts — so an append costs one round trip and one commit, like a plain
+INSERT. Uniqueness of (stream_id, stream_version) settles races between writers; a lost race is then
+classified as a genuine retry (return the original positions) or a version conflict.
+
+Followers read the global order as (transaction_id, position), limited to transactions older than the
+oldest one still running; see docs/global-order.md for why that order never skips or reorders.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from application.event_store import (
+    START,
+    AppendResult,
+    Expected,
+    ExpectedVersion,
+    GlobalPosition,
+    IdempotencyViolation,
+    InvalidAppend,
+    NewEvent,
+    RecordedEvent,
+    Upcasters,
+    WrongExpectedVersion,
+    validate_append,
+)
+from infrastructure.wakeup import Wakeup
+
+_APPEND = """
+WITH input AS (
+    SELECT * FROM unnest($2::uuid[], $3::text[], $4::int[], $5::text[]) WITH ORDINALITY
+        AS t(event_id, event_type, schema_version, data, ord)
+),
+cur AS (
+    SELECT coalesce(max(stream_version), 0) AS version FROM events WHERE stream_id = $1
+),
+seen AS (
+    SELECT 1 FROM events
+    WHERE event_id = ANY($2::uuid[]) OR ($6::text IS NOT NULL AND command_id = $6)
+    LIMIT 1
+),
+inserted AS (
+    INSERT INTO events (stream_id, stream_version, event_id, event_type, schema_version, data,
+                        command_id, correlation_id, causation_id, actor, recorded_at)
+    SELECT $1, cur.version + input.ord, input.event_id, input.event_type, input.schema_version,
+           input.data::jsonb, $6, $7, $8, $9, coalesce($12::timestamptz, now())
+    FROM input CROSS JOIN cur
+    WHERE NOT EXISTS (SELECT 1 FROM seen)
+      AND ($10::bigint IS NULL OR cur.version = $10::bigint)
+      AND (NOT $11::bool OR cur.version = 0)
+    ORDER BY input.ord
+    RETURNING position, stream_version
+)
+SELECT (SELECT version FROM cur) AS current_version,
+       EXISTS (SELECT 1 FROM seen) AS seen,
+       coalesce(array_agg(position ORDER BY stream_version), '{}') AS positions,
+       max(stream_version) AS last_version
+FROM inserted
+"""
+
+_COLUMNS = """position, transaction_id::text::bigint AS transaction_id, stream_id, stream_version, event_id,
+    event_type, schema_version, data::text AS data, recorded_at, correlation_id, causation_id, command_id,
+    actor"""
+
+_VISIBLE = "transaction_id < pg_snapshot_xmin(pg_current_snapshot())"
+
+
+class PostgresEventStore:
+    """Append-only event store with optimistic concurrency, idempotent appends and a trustworthy order."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        *,
+        upcasters: Upcasters | None = None,
+        wakeup: Wakeup | None = None,
+        max_event_bytes: int = 256 * 1024,
+        poll_interval: float = 1.0,
+    ) -> None:
+        self._pool = pool
+        self._upcasters = upcasters or Upcasters()
+        self.wakeup = wakeup or Wakeup(pool)
+        self._max_event_bytes = max_event_bytes
+        self._poll_interval = poll_interval
+
+    # --- writing ----------------------------------------------------------------------------------------
+
+    async def append(
+        self,
+        stream_id: str,
+        events: Sequence[NewEvent],
+        expected_version: Expected,
+        *,
+        command_id: str | None = None,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+        actor: str | None = None,
+        recorded_at: Any = None,
+    ) -> AppendResult:
+        events = list(events)
+        payloads = validate_append(stream_id, events, expected_version, self._max_event_bytes)
+        if command_id is not None and (not isinstance(command_id, str) or not command_id.strip()):
+            raise InvalidAppend("command_id", "must be a non-empty string when given")
+        exact = expected_version if isinstance(expected_version, int) else None
+        no_stream = expected_version is ExpectedVersion.NO_STREAM
+        args = (
+            stream_id,
+            [e.event_id for e in events],
+            [e.event_type for e in events],
+            [e.schema_version for e in events],
+            payloads,
+            command_id,
+            correlation_id,
+            causation_id,
+            actor,
+            exact,
+            no_stream,
+            recorded_at,
+        )
+        for _attempt in range(20):  # only ExpectedVersion.ANY loops, and only while it loses races
+            try:
+                row = await self._pool.fetchrow(_APPEND, *args)
+            except asyncpg.UniqueViolationError:
+                duplicate = await self._find_retry(stream_id, events, command_id)
+                if duplicate is not None:
+                    return duplicate
+                if expected_version is ExpectedVersion.ANY:
+                    continue
+                actual = await self.stream_version(stream_id)
+                raise WrongExpectedVersion(stream_id, expected_version, actual) from None
+            assert row is not None
+            if row["seen"]:
+                duplicate = await self._find_retry(stream_id, events, command_id)
+                if duplicate is None:  # the clash vanished: cannot happen in an append-only table
+                    raise IdempotencyViolation(f"stream {stream_id!r}: conflicting ids")
+                return duplicate
+            if row["last_version"] is None:
+                raise WrongExpectedVersion(stream_id, expected_version, row["current_version"])
+            self.wakeup.poke()
+            return AppendResult(
+                stream_id=stream_id,
+                stream_version=row["last_version"],
+                positions=tuple(row["positions"]),
+                event_ids=tuple(e.event_id for e in events),
+            )
+        raise WrongExpectedVersion(stream_id, expected_version, await self.stream_version(stream_id))
+
+    async def _find_retry(
+        self, stream_id: str, events: list[NewEvent], command_id: str | None
+    ) -> AppendResult | None:
+        """A clash with stored rows: a genuine retry returns the original result; anything else raises."""
+        ids = [e.event_id for e in events]
+        rows = await self._pool.fetch(
+            """SELECT position, stream_id, stream_version, event_id, event_type, command_id FROM events
+               WHERE event_id = ANY($1::uuid[]) OR ($2::text IS NOT NULL AND command_id = $2)
+               ORDER BY stream_version""",
+            ids,
+            command_id,
+        )
+        if not rows:
+            return None
+        streams = {r["stream_id"] for r in rows}
+        if streams != {stream_id}:
+            other = sorted(streams - {stream_id})[0]
+            raise IdempotencyViolation(
+                f"stream {stream_id!r}: command id {command_id!r} or event ids were already used "
+                f"on stream {other!r}"
+            )
+        by_command = [r for r in rows if command_id is not None and r["command_id"] == command_id]
+        by_ids = {r["event_id"] for r in rows if r["event_id"] in set(ids)}
+        if by_ids and by_ids != set(ids):
+            raise IdempotencyViolation(
+                f"stream {stream_id!r}: {len(by_ids)} of {len(ids)} event ids are stored already; "
+                "a retry must repeat the whole append"
+            )
+        original = by_command if by_command else [r for r in rows if r["event_id"] in by_ids]
+        if [r["event_type"] for r in original] != [e.event_type for e in events]:
+            raise IdempotencyViolation(
+                f"stream {stream_id!r}: command id {command_id!r} was already used for other events "
+                f"({', '.join(r['event_type'] for r in original)})"
+            )
+        return AppendResult(
+            stream_id=stream_id,
+            stream_version=max(r["stream_version"] for r in original),
+            positions=tuple(r["position"] for r in original),
+            event_ids=tuple(r["event_id"] for r in original),
+            duplicate=True,
+        )
+
+    # --- reading ------------------------------------------------------------------------------------------
+
+    async def stream_version(self, stream_id: str) -> int:
+        version = await self._pool.fetchval(
+            "SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1", stream_id
+        )
+        return int(version)
+
+    async def read_stream(
+        self, stream_id: str, from_version: int = 1, limit: int | None = None
+    ) -> list[RecordedEvent]:
+        rows = await self._pool.fetch(
+            f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 AND stream_version >= $2 "
+            "ORDER BY stream_version LIMIT $3",
+            stream_id,
+            from_version,
+            limit,
+        )
+        return [self._decode(r) for r in rows]
+
+    async def read_all(
+        self,
+        after: GlobalPosition = START,
+        limit: int = 1000,
+        *,
+        categories: Sequence[str] | None = None,
+        event_types: Sequence[str] | None = None,
+    ) -> list[RecordedEvent]:
+        if limit < 1:
+            raise InvalidAppend("limit", "must be >= 1")
+        filters = [f"(transaction_id, position) > ($1::text::xid8, $2)", _VISIBLE]
+        args: list[Any] = [str(after.transaction_id), after.position, limit]
+        if categories is not None:
+            args.append(list(categories))
+            filters.append(f"category = ANY(${len(args)}::text[])")
+        if event_types is not None:
+            args.append(list(event_types))
+            filters.append(f"event_type = ANY(${len(args)}::text[])")
+        rows = await self._pool.fetch(
+            f"SELECT {_COLUMNS} FROM events WHERE {' AND '.join(filters)} "
+            "ORDER BY transaction_id, position LIMIT $3",
+            *args,
+        )
+        return [self._decode(r) for r in rows]
+
+    async def head(self) -> GlobalPosition:
+        """The last position a follower can see now (START for an empty store)."""
+        row = await self._pool.fetchrow(
+            f"SELECT transaction_id::text::bigint AS tx, position FROM events WHERE {_VISIBLE} "
+            "ORDER BY transaction_id DESC, position DESC LIMIT 1"
+        )
+        return START if row is None else GlobalPosition(row["tx"], row["position"])
+
+    async def follow(
+        self,
+        after: GlobalPosition = START,
+        *,
+        batch_size: int = 1000,
+        categories: Sequence[str] | None = None,
+        event_types: Sequence[str] | None = None,
+        idle_timeout: float | None = None,
+    ) -> AsyncIterator[list[RecordedEvent]]:
+        """Yield batches in global order, forever (or until nothing arrived for `idle_timeout` s).
+
+        Woken by appends (local at once, remote via NOTIFY) and polling as a fallback. After a wake-up
+        that finds nothing new — an older transaction still holds the watermark — it retries quickly.
+        """
+        position = after
+        backoff = 0.005
+        idle_since = time.monotonic()
+        while True:
+            generation = self.wakeup.generation
+            batch = await self.read_all(
+                position, batch_size, categories=categories, event_types=event_types
+            )
+            if batch:
+                position = batch[-1].global_position
+                backoff = 0.005
+                idle_since = time.monotonic()
+                yield batch
+                continue
+            if idle_timeout is not None and time.monotonic() - idle_since >= idle_timeout:
+                return
+            timeout = backoff
+            if idle_timeout is not None:
+                timeout = min(timeout, max(0.0, idle_timeout - (time.monotonic() - idle_since)))
+            woke = await self.wakeup.wait(generation, timeout)
+            backoff = 0.005 if woke else min(backoff * 2, self._poll_interval)
+
+    def _decode(self, row: asyncpg.Record) -> RecordedEvent:
+        event = RecordedEvent(
+            position=row["position"],
+            transaction_id=row["transaction_id"],
+            stream_id=row["stream_id"],
+            stream_version=row["stream_version"],
+            event_id=row["event_id"] if isinstance(row["event_id"], UUID) else UUID(str(row["event_id"])),
+            event_type=row["event_type"],
+            schema_version=row["schema_version"],
+            data=json.loads(row["data"]),
+            recorded_at=row["recorded_at"],
+            correlation_id=row["correlation_id"],
+            causation_id=row["causation_id"],
+            command_id=row["command_id"],
+            actor=row["actor"],
+        )
+        return self._upcasters.upcast(event)
