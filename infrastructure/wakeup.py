@@ -53,7 +53,7 @@ class Wakeup:
             with contextlib.suppress(Exception):  # a lost NOTIFY only delays remote followers
                 await self._pool.execute("SELECT pg_notify($1, '')", CHANNEL)
 
-    async def wait(self, seen_generation: int, timeout: float) -> bool:
+    async def wait(self, seen_generation: int, timeout: float) -> bool:  # noqa: ASYNC109 - a bounded wait is the API
         """Wait until the generation moves past `seen_generation` or `timeout`; True when it moved."""
         if self._generation != seen_generation:
             return True

@@ -134,13 +134,14 @@ class ProjectionRunner:
         """
         projection = self._get(name)
         async with self._pool.acquire() as conn, conn.transaction():
-            await reset_tables(conn, projection.tables)
+            # Checkpoint row first, tables second: the order a runner's batch takes its locks in.
             await conn.execute(
                 """INSERT INTO projection_checkpoints (name) VALUES ($1)
                    ON CONFLICT (name) DO UPDATE SET transaction_id = 0, position = 0,
                        events_applied = 0, updated_at = now()""",
                 name,
             )
+            await reset_tables(conn, projection.tables)
         return await self.catch_up(name)
 
     async def run(self, name: str, stop: asyncio.Event) -> None:
@@ -166,6 +167,10 @@ class ProjectionRunner:
                                 break
                     except CheckpointMoved:
                         log.info("projection_checkpoint_moved", projection=name)
+                    except (asyncpg.PostgresError, OSError) as error:  # the next batch retries it
+                        log.warning("projection_batch_failed", projection=name, error=str(error))
+                        if await _wait(stop, 1.0):
+                            return
             finally:
                 await lock_conn.execute("SELECT pg_advisory_unlock($1)", _lock_key(name))
 

@@ -10,7 +10,13 @@ import asyncpg
 import typer
 
 from infrastructure.database import Database, ensure_database
-from infrastructure.migrations import MigrationError, MigrationState, load_migrations, migrate, migration_status
+from infrastructure.migrations import (
+    MigrationError,
+    MigrationState,
+    load_migrations,
+    migrate,
+    migration_status,
+)
 from infrastructure.settings import Settings
 from interfaces.cli.output import EXIT_REJECTED, OutputFormat, console, fail, print_json, print_table
 
@@ -52,7 +58,9 @@ async def _status(settings: Settings) -> dict[str, Any]:
         try:
             statuses = await migration_status(conn, load_migrations())
             server = await conn.fetchval("SHOW server_version")
-            events = await conn.fetchval("SELECT CASE WHEN to_regclass('events') IS NULL THEN NULL ELSE (SELECT count(*) FROM events) END")
+            events = await conn.fetchval(
+                "SELECT CASE WHEN to_regclass('events') IS NULL THEN NULL ELSE (SELECT count(*) FROM events) END"
+            )
         finally:
             await conn.close()
         return {
@@ -60,7 +68,10 @@ async def _status(settings: Settings) -> dict[str, Any]:
             "embedded": database.embedded is not None,
             "server_version": server,
             "events": events,
-            "migrations": [{"version": s.version, "name": s.name, "state": s.state.value, "applied_at": s.applied_at} for s in statuses],
+            "migrations": [
+                {"version": s.version, "name": s.name, "state": s.state.value, "applied_at": s.applied_at}
+                for s in statuses
+            ],
         }
     finally:
         database.close()
@@ -79,7 +90,9 @@ def migrate_command(output: FormatOption = OutputFormat.table) -> None:
         return
     where = f"{result['database']} ({'embedded' if result['embedded'] else 'CBCT_DATABASE_URL'})"
     if result["applied"]:
-        console.print(f"Applied {len(result['applied'])} migration(s) to {where}: {', '.join(result['applied'])}")
+        console.print(
+            f"Applied {len(result['applied'])} migration(s) to {where}: {', '.join(result['applied'])}"
+        )
     else:
         console.print(f"{where} is up to date.")
 
@@ -100,7 +113,9 @@ def status_command(output: FormatOption = OutputFormat.table) -> None:
             [(f"{m['version']:04d}", m["name"], m["state"], m["applied_at"]) for m in result["migrations"]],
         )
         pending = sum(1 for m in result["migrations"] if m["state"] == "pending")
-        console.print(f"{pending} pending; events stored: {result['events'] if result['events'] is not None else '-'}")
+        console.print(
+            f"{pending} pending; events stored: {result['events'] if result['events'] is not None else '-'}"
+        )
     if bad:
         fail("checksum mismatch: " + ", ".join(f"{m['version']:04d}_{m['name']}" for m in bad))
         raise typer.Exit(EXIT_REJECTED)

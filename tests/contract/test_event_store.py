@@ -42,7 +42,13 @@ async def test_metadata_is_stored_with_every_event(store):
     """command, correlation and causation ids, actor, schema version and recorded_at travel with events."""
     event = NewEvent("Opened", {"a": 1}, schema_version=1)
     await store.append(
-        "trajectory-m", [event], 0, command_id="cmd-1", correlation_id="corr", causation_id="cause", actor="planner:ann"
+        "trajectory-m",
+        [event],
+        0,
+        command_id="cmd-1",
+        correlation_id="corr",
+        causation_id="cause",
+        actor="planner:ann",
     )
     [stored] = await store.read_stream("trajectory-m")
     assert stored.event_id == event.event_id
@@ -191,11 +197,18 @@ async def test_registering_an_upcaster_twice_is_refused():
         ("trajectory-1", [NewEvent("A", {"x": object()})], 0, "events[0].data"),
         ("trajectory-1", [NewEvent("A", {"x": float("nan")})], 0, "events[0].data"),
         ("trajectory-1", [NewEvent("A", ["not", "a", "mapping"])], 0, "events[0].data"),  # type: ignore[arg-type]
-        ("trajectory-1", [NewEvent("A", {}), NewEvent("B", {"big": "x" * MAX_EVENT_BYTES})], 0, "events[1].data"),
+        (
+            "trajectory-1",
+            [NewEvent("A", {}), NewEvent("B", {"big": "x" * MAX_EVENT_BYTES})],
+            0,
+            "events[1].data",
+        ),
         ("trajectory-1", [NewEvent("A", {"s": "nul\x00"})], 0, "events[0].data"),
     ],
 )
-async def test_bad_input_is_refused_naming_the_field_and_nothing_is_written(store, stream_id, events, expected, field):
+async def test_bad_input_is_refused_naming_the_field_and_nothing_is_written(
+    store, stream_id, events, expected, field
+):
     """Invalid appends raise InvalidAppend naming the field and the rule; the store stays empty."""
     with pytest.raises(InvalidAppend) as info:
         await store.append(stream_id, events, expected)

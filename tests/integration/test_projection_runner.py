@@ -36,7 +36,9 @@ class CountingProjection:
 
 
 async def _setup(pool: asyncpg.Pool) -> None:
-    await pool.execute("CREATE TABLE test_counts (stream_id text PRIMARY KEY, n int NOT NULL, last_version int)")
+    await pool.execute(
+        "CREATE TABLE test_counts (stream_id text PRIMARY KEY, n int NOT NULL, last_version int)"
+    )
 
 
 async def _write(store: PostgresEventStore, streams: int, per_stream: int) -> None:
@@ -108,7 +110,7 @@ async def test_running_projection_follows_new_events_and_survives_a_rebuild(data
             )
 
         async with asyncio.timeout(20):
-            while not await settled():
+            while not await settled():  # noqa: ASYNC110 - the condition lives in the database
                 await asyncio.sleep(0.05)
         stop.set()
         await asyncio.wait_for(task, 10)

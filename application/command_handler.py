@@ -1,0 +1,163 @@
+"""Handling a command: load the stream, decide, append with the expected version — and explain.
+
+The answer is always explicit: `Accepted` with the new events and version, or `Rejected` with the rule
+that refused and its Dutch explanation. Nothing is written on a rejection. The same command id twice
+appends once (the store's idempotency) and answers the same. A version conflict — someone else wrote
+to the trajectory between our read and our append — is retried against the fresh state a bounded
+number of times, so the domain decides on current facts and no update is lost.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, Protocol, TypeVar
+
+from application.event_store import EventStore, NewEvent, RecordedEvent, WrongExpectedVersion
+
+# Event ids are derived from the command id, so a retried append is recognised by ids as well.
+EVENT_NAMESPACE = uuid.UUID("6d1c1c3e-6a0b-4f38-9a5e-1b3c2c0c7e11")
+
+S = TypeVar("S")
+C = TypeVar("C")
+E = TypeVar("E")
+R = TypeVar("R")
+C_contra = TypeVar("C_contra", contravariant=True)
+
+
+class Decider(Protocol[S, C_contra, E, R]):
+    """The pure domain, as the handler sees it (bound by an adapter; see application/trajectories.py)."""
+
+    def initial_state(self) -> S: ...
+    def evolve(self, state: S, event: E) -> S: ...
+    def decide(self, state: S, command: C_contra, now: datetime, rules: R) -> list[E]: ...
+    def rules_for(self, state: S, command: C_contra) -> R: ...
+    def stream_id(self, command: C_contra) -> str: ...
+    def command_id(self, command: C_contra) -> str: ...
+    def actor(self, command: C_contra) -> str | None: ...
+    def to_stored(self, event: E) -> tuple[str, int, dict[str, Any]]: ...
+    def from_stored(self, event_type: str, schema_version: int, data: dict[str, Any]) -> E: ...
+    def rejection(self, error: Exception) -> tuple[str, str] | None: ...
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """The command was applied: these events were appended (or had been, for a retried command)."""
+
+    command_id: str
+    stream_id: str
+    stream_version: int
+    events: tuple[dict[str, Any], ...]
+    duplicate: bool = False
+    accepted: bool = field(default=True, init=False)
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """The command was refused; nothing was written. `rule` is a stable code, `message` the Dutch why."""
+
+    command_id: str
+    stream_id: str
+    rule: str
+    message: str
+    accepted: bool = field(default=False, init=False)
+
+
+Outcome = Accepted | Rejected
+
+
+class ConflictPersisted(RuntimeError):
+    """Still losing the race after every retry: the trajectory is too busy right now."""
+
+
+def event_id_for(command_id: str, index: int) -> uuid.UUID:
+    return uuid.uuid5(EVENT_NAMESPACE, f"{command_id}/{index}")
+
+
+def _describe(event: RecordedEvent) -> dict[str, Any]:
+    return {"type": event.event_type, "version": event.stream_version, "data": event.data}
+
+
+class CommandHandler(Generic[S, C, E, R]):
+    """load → decide → append, with bounded retries on a version conflict."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        decider: Decider[S, C, E, R],
+        *,
+        max_attempts: int = 5,
+        correlation_id: Callable[[C], str | None] = lambda _c: None,
+    ) -> None:
+        self._store = store
+        self._decider = decider
+        self._max_attempts = max_attempts
+        self._correlation_id = correlation_id
+
+    async def load(self, stream_id: str) -> tuple[S, int, list[RecordedEvent]]:
+        """The stream's current state and version, built by evolving its events."""
+        recorded = await self._store.read_stream(stream_id)
+        state = self._decider.initial_state()
+        for event in recorded:
+            state = self._decider.evolve(
+                state, self._decider.from_stored(event.event_type, event.schema_version, event.data)
+            )
+        return state, (recorded[-1].stream_version if recorded else 0), recorded
+
+    async def handle(self, command: C, now: datetime, *, causation_id: str | None = None) -> Outcome:
+        d = self._decider
+        stream_id = d.stream_id(command)
+        command_id = d.command_id(command)
+        for _attempt in range(self._max_attempts):
+            state, version, recorded = await self.load(stream_id)
+            already = [e for e in recorded if e.command_id == command_id]
+            if already:  # a retry of a command that was applied: same answer, nothing new
+                return Accepted(
+                    command_id,
+                    stream_id,
+                    already[-1].stream_version,
+                    tuple(_describe(e) for e in already),
+                    duplicate=True,
+                )
+            try:
+                events = d.decide(state, command, now, d.rules_for(state, command))
+            except Exception as error:
+                explained = d.rejection(error)
+                if explained is None:
+                    raise
+                rule, message = explained
+                return Rejected(command_id, stream_id, rule, message)
+            if not events:
+                return Accepted(command_id, stream_id, version, ())
+            new = []
+            for i, event in enumerate(events):
+                event_type, schema_version, data = d.to_stored(event)
+                new.append(NewEvent(event_type, data, schema_version, event_id_for(command_id, i)))
+            try:
+                result = await self._store.append(
+                    stream_id,
+                    new,
+                    version,
+                    command_id=command_id,
+                    correlation_id=self._correlation_id(command) or command_id,
+                    causation_id=causation_id or command_id,
+                    actor=d.actor(command),
+                )
+            except WrongExpectedVersion:
+                continue
+            stored = await self._store.read_stream(
+                stream_id, from_version=result.stream_version - len(new) + 1
+            )
+            mine = [e for e in stored if e.command_id == command_id]
+            return Accepted(
+                command_id,
+                stream_id,
+                result.stream_version,
+                tuple(_describe(e) for e in mine),
+                duplicate=result.duplicate,
+            )
+        raise ConflictPersisted(
+            f"{stream_id}: still conflicting after {self._max_attempts} attempts; try again"
+        )
