@@ -1,0 +1,104 @@
+"""The certificate lifecycle: four years valid, recertification anchored on the old expiry, the
+interim status 'hercertificering loopt', and extraordinary extensions that do not move the anchor.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from domain.calendar import add_months, add_years
+from domain.commands import ExtendValidity
+from domain.errors import ExtensionRefused
+from domain.events import CertificateIssued, Event, ValidityExtended
+from domain.guards import Context, require_open
+from domain.rules import Rules
+from domain.state import TrajectoryState
+from domain.vocabulary import CertificateStatus
+
+
+def anchor(state: TrajectoryState, decided_on: date, rules: Rules) -> date:
+    """The date the new validity counts from.
+
+    Recertified while the old certificate still runs (including an extension): its original expiry,
+    so a late or extended cycle does not drift. Otherwise (first certificate, or after expiry): the
+    decision date.
+    """
+    previous = state.previous_certificate
+    if previous is not None and rules.certificate.anchor_on_previous_expiry and decided_on <= previous.valid_until:
+        return previous.expiry
+    return decided_on
+
+
+def issue_certificate(state: TrajectoryState, ctx: Context, *, after_heraudit: bool) -> CertificateIssued:
+    """The certificate a positive decision produces; gecertificeerd tot = anchor + validity."""
+    start = anchor(state, ctx.today, ctx.rules)
+    previous = state.previous_certificate
+    return CertificateIssued(
+        **ctx.stamp(state),
+        certificate_number=state.certificate_number,
+        organisation=state.organisation,
+        issued_on=ctx.today,
+        valid_until=add_years(start, ctx.rules.certificate.validity_years),
+        anchored_on=start if previous is not None and start == previous.expiry else None,
+        after_heraudit=after_heraudit,
+    )
+
+
+def extend_validity(state: TrajectoryState, cmd: ExtendValidity, ctx: Context) -> list[Event]:
+    """Extend the running certificate, at most the framework's cap beyond its original expiry."""
+    require_open(state, cmd)
+    previous = state.previous_certificate
+    if previous is None or state.certificate is not None:
+        raise ExtensionRefused(
+            "er is geen lopend certificaat om te verlengen", rule="certificate.extension.no_certificate"
+        )
+    cap_months = ctx.rules.certificate.extension_max_months
+    until = add_months(previous.valid_until, cmd.months)
+    cap = add_months(previous.expiry, cap_months)
+    if until > cap:
+        raise ExtensionRefused(
+            f"verlenging tot {until.isoformat()} gaat voorbij het maximum van {cap_months} maanden na "
+            f"{previous.expiry.isoformat()} ({cap.isoformat()})",
+            rule="certificate.extension.cap",
+            until=until,
+            cap=cap,
+        )
+    if until < ctx.today:
+        raise ExtensionRefused(
+            f"verlenging tot {until.isoformat()} ligt in het verleden", rule="certificate.extension.in_past"
+        )
+    return [
+        ValidityExtended(
+            **ctx.stamp(state),
+            original_expiry=previous.expiry,
+            previous_valid_until=previous.valid_until,
+            valid_until=until,
+            months=cmd.months,
+            reason=cmd.reason,
+            extended_on=ctx.today,
+        )
+    ]
+
+
+def certificate_status(state: TrajectoryState) -> CertificateStatus:
+    """What the register says about the organisation's certificate right now."""
+    if state.certificate is not None:
+        return CertificateStatus.VALID
+    previous = state.previous_certificate
+    if previous is None:
+        return CertificateStatus.NONE
+    if not previous.expired:
+        return CertificateStatus.VALID
+    if state.decisions_taken == 0 and not previous.interim_ended and not state.withdrawn:
+        return CertificateStatus.RECERTIFICATION_RUNNING
+    return CertificateStatus.EXPIRED
+
+
+def certified_until(state: TrajectoryState) -> date | None:
+    """Gecertificeerd tot: the new certificate's end, else the running one's (with extension)."""
+    if state.certificate is not None:
+        return state.certificate.valid_until
+    previous = state.previous_certificate
+    if previous is not None and not previous.expired:
+        return previous.valid_until
+    return None

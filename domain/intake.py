@@ -1,0 +1,61 @@
+"""The intake: the auditee's size sets the audit category; its services set the modules in scope.
+
+Module 1 (Educatieve dienstverlening) applies to public libraries offering Bibliotheek op school or
+BoekStart; a library with an IDO answers the IDO indicator under norm 4. Service names are matched
+case-insensitively against the framework's lists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from domain.commands import RecordIntake
+from domain.events import Event, IntakeRecorded
+from domain.guards import Context, require_phase
+from domain.rules import Rules
+from domain.state import TrajectoryState
+from domain.vocabulary import Association, Phase
+
+
+def _offers(services: Iterable[str], names: Iterable[str]) -> bool:
+    wanted = {name.casefold() for name in names}
+    return any(service.casefold() in wanted for service in services)
+
+
+def modules_in_scope(association: Association, services: Iterable[str], rules: Rules) -> tuple[str, ...]:
+    """The optional modules this auditee is audited on."""
+    services = tuple(services)
+    return tuple(
+        module.id
+        for module in rules.modules
+        if association in module.associations and _offers(services, module.trigger_services)
+    )
+
+
+def has_ido(association: Association, services: Iterable[str], rules: Rules) -> bool:
+    """Whether the auditee is a library with an Informatiepunt Digitale Overheid."""
+    return association.is_library and _offers(services, rules.ido_services)
+
+
+def record_intake(state: TrajectoryState, cmd: RecordIntake, ctx: Context) -> list[Event]:
+    """Record the intake and classify the auditee."""
+    require_phase(state, cmd, Phase.ANNOUNCED)
+    rules = ctx.rules
+    category = rules.category_for(cmd.employees, len(cmd.locations), len(cmd.services))
+    modules = modules_in_scope(state.association, cmd.services, rules)
+    return [
+        IntakeRecorded(
+            **ctx.stamp(state),
+            received_on=ctx.today,
+            contacts=cmd.contacts,
+            locations=cmd.locations,
+            employees=cmd.employees,
+            services=cmd.services,
+            category=category.id,
+            dagdelen=category.dagdelen,
+            auditor_hours=category.auditor_hours,
+            modules=modules,
+            ido=has_ido(state.association, cmd.services, rules),
+            scope=(*rules.base_norm_ids, *modules),
+        )
+    ]

@@ -1,0 +1,86 @@
+"""Opening a trajectory and announcing it: which quarter, and when the auditee hears of it.
+
+The audit quarter is the quarter in which the previous certificate expires; the announcement goes
+out a fixed lead before that (framework data), or at once when the trajectory opens late.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from domain.calendar import Quarter, add_days, add_months
+from domain.commands import OpenTrajectory, SendAnnouncement, SendIntake
+from domain.errors import FrameworkMismatch, InvalidCommand
+from domain.events import AnnouncementSent, Event, IntakeSent, TrajectoryOpened
+from domain.guards import Context, require_not_past, require_phase
+from domain.rules import Rules
+from domain.state import TrajectoryState
+from domain.vocabulary import Phase
+
+
+def audit_quarter(command: OpenTrajectory, today: date, rules: Rules) -> Quarter:
+    """Explicit quarter, else the expiry's quarter, else the quarter one announcement lead ahead."""
+    if command.audit_quarter is not None:
+        return command.audit_quarter
+    if command.previous_certificate_expiry is not None:
+        return Quarter.of(command.previous_certificate_expiry)
+    return Quarter.of(add_months(today, rules.terms.announcement_lead_months))
+
+
+def announcement_due(quarter: Quarter, expiry: date | None, today: date, rules: Rules) -> date:
+    """Expiry minus the announcement lead (the quarter start when the quarter was set by hand)."""
+    base = expiry if expiry is not None and quarter.contains(expiry) else quarter.start
+    return max(today, add_months(base, -rules.terms.announcement_lead_months))
+
+
+def open_trajectory(state: TrajectoryState | None, cmd: OpenTrajectory, ctx: Context) -> list[Event]:
+    """Open under the given framework version; the version is recorded and never changes."""
+    if state is not None:
+        raise InvalidCommand(f"traject {cmd.trajectory_id} bestaat al", rule="state.already_opened")
+    if cmd.framework_version != ctx.rules.version_id:
+        raise FrameworkMismatch(
+            f"kader '{cmd.framework_version}' gevraagd, maar regels van '{ctx.rules.version_id}' meegegeven",
+            requested=cmd.framework_version,
+            given=ctx.rules.version_id,
+        )
+    quarter = audit_quarter(cmd, ctx.today, ctx.rules)
+    require_not_past(quarter.end, ctx.today, f"het auditkwartaal {quarter} eindigt op")
+    return [
+        TrajectoryOpened(
+            trajectory_id=cmd.trajectory_id,
+            occurred_at=ctx.now,
+            organisation=cmd.organisation,
+            certificate_number=cmd.certificate_number,
+            association=cmd.association,
+            framework_version=cmd.framework_version,
+            opened_on=ctx.today,
+            previous_certificate_expiry=cmd.previous_certificate_expiry,
+            audit_quarter=quarter,
+            announcement_due_on=announcement_due(quarter, cmd.previous_certificate_expiry, ctx.today, ctx.rules),
+            previous_auditors=cmd.previous_auditors,
+        )
+    ]
+
+
+def announcement(state: TrajectoryState, ctx: Context, *, automatic: bool) -> AnnouncementSent:
+    """The announcement: the audit quarter, plus the intake invitation whose term starts today."""
+    return AnnouncementSent(
+        **ctx.stamp(state),
+        sent_on=ctx.today,
+        audit_quarter=state.audit_quarter,
+        intake_due_on=add_days(ctx.today, ctx.rules.terms.intake_days),
+        automatic=automatic,
+    )
+
+
+def send_announcement(state: TrajectoryState, cmd: SendAnnouncement, ctx: Context) -> list[Event]:
+    """Announce before the announcement deadline would."""
+    require_phase(state, cmd, Phase.OPENED)
+    return [announcement(state, ctx, automatic=False)]
+
+
+def send_intake(state: TrajectoryState, cmd: SendIntake, ctx: Context) -> list[Event]:
+    """Resend the intake form; the intake term runs again from today."""
+    require_phase(state, cmd, Phase.ANNOUNCED)
+    due = add_days(ctx.today, ctx.rules.terms.intake_days)
+    return [IntakeSent(**ctx.stamp(state), sent_on=ctx.today, intake_due_on=due)]

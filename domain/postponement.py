@@ -1,0 +1,182 @@
+"""The uitstel policy: which grounds count when, how many regular postponements a trajectory gets,
+and that force majeure is always granted and counted apart.
+
+A request the policy cannot grant is refused at once with the rule that refuses it; an admissible
+request is recorded and always answered by a planner with a reason, never silently.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from domain.calendar import Quarter, add_months
+from domain.commands import DecidePostponement, RequestPostponement
+from domain.errors import InvalidCommand, PostponementRefused
+from domain.events import Event, PostponementGranted, PostponementRejected, PostponementRequested
+from domain.guards import Context, require_not_past, require_open, require_phase
+from domain.planning import check_audit_dates
+from domain.rules import Rules
+from domain.state import TrajectoryState
+from domain.vocabulary import Phase, PostponementGround, RoundKind
+
+
+def _names(grounds: tuple[PostponementGround, ...]) -> str:
+    values = [g.value for g in grounds]
+    return values[0] if len(values) == 1 else f"{', '.join(values[:-1])} of {values[-1]}"
+
+
+def is_force_majeure(ground: PostponementGround, rules: Rules) -> bool:
+    """Force majeure is always granted and does not count against the limit."""
+    return ground in rules.postponement.always_granted
+
+
+def _check_ground(state: TrajectoryState, cmd: RequestPostponement, ctx: Context) -> None:
+    policy = ctx.rules.postponement
+    if state.date_fixed:
+        if cmd.ground not in policy.after_date_fixed:
+            raise PostponementRefused(
+                f"uitstel geweigerd: de auditdatum staat vast ({state.round.audit_dates[0].isoformat()}) "
+                f"en '{cmd.reason}' is geen {_names(policy.after_date_fixed)}",
+                rule="postponement.ground_after_date_fixed",
+                ground=cmd.ground.value,
+            )
+    elif cmd.ground not in policy.before_date_fixed:
+        raise PostponementRefused(
+            f"uitstel geweigerd: '{cmd.reason}' ({cmd.ground.value}) is geen geldige grond; "
+            f"geldig zijn {_names(policy.before_date_fixed)}",
+            rule="postponement.ground_not_admissible",
+            ground=cmd.ground.value,
+        )
+    if cmd.ground is PostponementGround.MERGER:
+        latest = add_months(ctx.today, policy.merger_within_months)
+        effective = cmd.ground_effective_on
+        if effective is None or not ctx.today <= effective <= latest:
+            shown = effective.isoformat() if effective else "onbekend"
+            raise PostponementRefused(
+                f"uitstel geweigerd: een fusie telt alleen als die binnen {policy.merger_within_months} "
+                f"maanden ingaat (uiterlijk {latest.isoformat()}); ingangsdatum: {shown}",
+                rule="postponement.merger_window",
+                effective=shown,
+            )
+
+
+def _check_limit(state: TrajectoryState, force_majeure: bool, rules: Rules) -> None:
+    used, limit = state.postponements.regular_granted, rules.postponement.max_regular
+    if not force_majeure and used >= limit:
+        raise PostponementRefused(
+            f"uitstel geweigerd: maximaal {limit} reguliere uitstellen per traject en er zijn er al {used} "
+            "verleend; alleen overmacht wordt nog toegekend",
+            rule="postponement.limit",
+            used=used,
+            limit=limit,
+        )
+
+
+def request_postponement(state: TrajectoryState, cmd: RequestPostponement, ctx: Context) -> list[Event]:
+    """Record an admissible request, or refuse it with the rule and values."""
+    require_phase(state, cmd, Phase.OPENED, Phase.ANNOUNCED, Phase.PLANNING, Phase.SCHEDULED)
+    if state.round.kind is not RoundKind.AUDIT:
+        raise PostponementRefused(
+            f"uitstel geldt voor de reguliere audit, niet voor een {state.round.kind.value}",
+            rule="postponement.round_kind",
+        )
+    pending = state.postponements.pending
+    if pending is not None:
+        raise PostponementRefused(
+            f"uitstelverzoek {pending.number} wacht nog op een besluit", rule="postponement.pending"
+        )
+    _check_ground(state, cmd, ctx)
+    force_majeure = is_force_majeure(cmd.ground, ctx.rules)
+    _check_limit(state, force_majeure, ctx.rules)
+    return [
+        PostponementRequested(
+            **ctx.stamp(state),
+            request_number=state.postponements.requests + 1,
+            ground=cmd.ground,
+            reason=cmd.reason,
+            ground_effective_on=cmd.ground_effective_on,
+            requested_on=ctx.today,
+            date_fixed=state.date_fixed,
+            force_majeure=force_majeure,
+            audit_quarter=state.audit_quarter,
+            audit_dates=state.round.audit_dates,
+        )
+    ]
+
+
+def _target_quarter(state: TrajectoryState, cmd: DecidePostponement, ctx: Context) -> Quarter:
+    if cmd.new_quarter is not None:
+        quarter = cmd.new_quarter
+    elif cmd.new_audit_dates:
+        quarter = Quarter.of(min(cmd.new_audit_dates))
+    else:
+        raise PostponementRefused(
+            "bij toekenning van uitstel hoort een nieuw kwartaal of een nieuwe auditdatum",
+            rule="postponement.target_missing",
+        )
+    if quarter < state.audit_quarter:
+        raise PostponementRefused(
+            f"uitstel naar {quarter} ligt vóór het huidige auditkwartaal {state.audit_quarter}",
+            rule="postponement.earlier_quarter",
+        )
+    require_not_past(quarter.end, ctx.today, f"het nieuwe auditkwartaal {quarter} eindigt op")
+    return quarter
+
+
+def decide_postponement(state: TrajectoryState, cmd: DecidePostponement, ctx: Context) -> list[Event]:
+    """Grant (with where the audit moves) or reject the pending request, always with a reason."""
+    require_open(state, cmd)
+    pending = state.postponements.pending
+    if pending is None:
+        raise InvalidCommand("er ligt geen uitstelverzoek ter beslissing", rule="postponement.none_pending")
+    if cmd.request_number is not None and cmd.request_number != pending.number:
+        raise InvalidCommand(
+            f"uitstelverzoek {cmd.request_number} ligt niet voor; verzoek {pending.number} wel",
+            rule="postponement.wrong_request",
+        )
+    if not cmd.grant:
+        if pending.force_majeure:
+            raise PostponementRefused(
+                f"uitstelverzoek {pending.number} is overmacht en wordt altijd toegekend",
+                rule="postponement.force_majeure_always_granted",
+            )
+        return [
+            PostponementRejected(
+                **ctx.stamp(state), request_number=pending.number, reason=cmd.reason, decided_on=ctx.today
+            )
+        ]
+    _check_limit(state, pending.force_majeure, ctx.rules)
+    quarter = _target_quarter(state, cmd, ctx)
+    dates: tuple[date, ...] | None = None
+    if cmd.new_audit_dates:
+        if not state.date_fixed:
+            raise PostponementRefused(
+                "er is nog geen audit gepland; plan de nieuwe datum met ScheduleAudit",
+                rule="postponement.dates_without_plan",
+            )
+        dates = check_audit_dates(state, cmd.new_audit_dates, quarter, ctx)
+        if dates[0] <= state.round.audit_dates[0]:
+            raise PostponementRefused(
+                f"uitstel moet de audit later zetten dan {state.round.audit_dates[0].isoformat()}",
+                rule="postponement.not_later",
+            )
+    elif quarter == state.audit_quarter and not state.date_fixed:
+        raise PostponementRefused(
+            f"toekenning verschuift niets: het kwartaal blijft {quarter}", rule="postponement.no_change"
+        )
+    regular = state.postponements.regular_granted + (0 if pending.force_majeure else 1)
+    force = state.postponements.force_majeure_granted + (1 if pending.force_majeure else 0)
+    return [
+        PostponementGranted(
+            **ctx.stamp(state),
+            request_number=pending.number,
+            reason=cmd.reason,
+            decided_on=ctx.today,
+            force_majeure=pending.force_majeure,
+            previous_quarter=state.audit_quarter,
+            new_quarter=quarter,
+            new_audit_dates=dates,
+            regular_granted=regular,
+            force_majeure_granted=force,
+        )
+    ]
