@@ -1,0 +1,151 @@
+"""Trajectories as the application sees them: the domain bound to the command handler.
+
+`TrajectoryService.handle(command, now)` is the one way a command reaches a trajectory — from the CLI,
+a workflow or a fired deadline (`FireDeadline`, whose command id is the deadline id, so each deadline
+appends at most once).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from application.command_handler import CommandHandler, Outcome
+from application.event_store import EventStore, RecordedEvent
+from domain import (
+    COMMAND_TYPES,
+    Command,
+    DomainError,
+    Event,
+    Rules,
+    TrajectoryState,
+    decide,
+    event_from_dict,
+    event_to_dict,
+    event_type,
+    evolve,
+    replay,
+)
+from frameworks.loader import available_versions, load_rules
+
+STREAM_PREFIX = "trajectory-"
+
+
+def stream_id(trajectory_id: str) -> str:
+    return f"{STREAM_PREFIX}{trajectory_id}"
+
+
+def trajectory_id_of(stream: str) -> str:
+    return stream.removeprefix(STREAM_PREFIX)
+
+
+class UnknownFramework(DomainError):
+    """The command names a framework version that has no rule file."""
+
+    default_rule = "framework.unknown"
+
+
+class InvalidCommandInput(ValueError):
+    """A command's input is malformed; the message names the field(s) and the rule."""
+
+    def __init__(self, command_type: str, errors: list[dict[str, Any]]) -> None:
+        parts = []
+        for error in errors:
+            where = ".".join(str(p) for p in error.get("loc", ())) or "(command)"
+            parts.append(f"{where}: {error.get('msg', 'invalid')}")
+        super().__init__(f"{command_type}: " + "; ".join(parts))
+        self.command_type = command_type
+        self.errors = errors
+
+
+def parse_command(command_type: str, payload: dict[str, Any]) -> Command:
+    """Build a command from its type name and JSON payload; malformed input names the field."""
+    cls = COMMAND_TYPES.get(command_type)
+    if cls is None:
+        raise InvalidCommandInput(
+            command_type,
+            [{"loc": ("command_type",), "msg": f"unknown command; known: {', '.join(sorted(COMMAND_TYPES))}"}],
+        )
+    try:
+        return cls.model_validate(payload)
+    except ValidationError as error:
+        raise InvalidCommandInput(command_type, [dict(e) for e in error.errors()]) from None
+
+
+def command_payload(command: Command) -> tuple[str, dict[str, Any]]:
+    """A command as (type name, JSON-safe payload): what a workflow receives as input."""
+    return type(command).__name__, command.model_dump(mode="json")
+
+
+def rules_for_version(version: str) -> Rules:
+    if version not in available_versions():
+        raise UnknownFramework(
+            f"onbekend kader '{version}'; bekend zijn: {', '.join(available_versions())}",
+            version=version,
+        )
+    return load_rules(version)
+
+
+class TrajectoryDecider:
+    """Binds the pure domain to the generic command handler."""
+
+    def initial_state(self) -> TrajectoryState | None:
+        return None
+
+    def evolve(self, state: TrajectoryState | None, event: Event) -> TrajectoryState | None:
+        return evolve(state, event)
+
+    def decide(self, state: TrajectoryState | None, command: Command, now: datetime, rules: Rules) -> list[Event]:
+        return decide(state, command, now, rules)
+
+    def rules_for(self, state: TrajectoryState | None, command: Command) -> Rules:
+        version = state.framework_version if state is not None else getattr(command, "framework_version", None)
+        if version is None:  # not opened: decide explains that; any rules will do to get there
+            version = available_versions()[0]
+        return rules_for_version(version)
+
+    def stream_id(self, command: Command) -> str:
+        return stream_id(command.trajectory_id)
+
+    def command_id(self, command: Command) -> str:
+        return command.command_id
+
+    def actor(self, command: Command) -> str | None:
+        return command.actor
+
+    def to_stored(self, event: Event) -> tuple[str, int, dict[str, Any]]:
+        return event_type(event), type(event).schema_version, event_to_dict(event)
+
+    def from_stored(self, event_type_name: str, schema_version: int, data: dict[str, Any]) -> Event:
+        return event_from_dict(event_type_name, data)
+
+    def rejection(self, error: Exception) -> tuple[str, str] | None:
+        if isinstance(error, DomainError):
+            return error.rule, error.message
+        return None
+
+
+class TrajectoryService:
+    """Commands in, explained outcomes out; plus the current state of a trajectory."""
+
+    def __init__(self, store: EventStore, *, max_attempts: int = 5) -> None:
+        self._store = store
+        self._decider = TrajectoryDecider()
+        self._handler: CommandHandler[TrajectoryState | None, Command, Event, Rules] = CommandHandler(
+            store, self._decider, max_attempts=max_attempts
+        )
+
+    async def handle(self, command: Command, now: datetime, *, causation_id: str | None = None) -> Outcome:
+        return await self._handler.handle(command, now, causation_id=causation_id)
+
+    async def state(self, trajectory_id: str) -> TrajectoryState | None:
+        events = await self._store.read_stream(stream_id(trajectory_id))
+        return replay(self._decode(e) for e in events)
+
+    async def history(self, trajectory_id: str) -> list[RecordedEvent]:
+        return await self._store.read_stream(stream_id(trajectory_id))
+
+    def _decode(self, event: RecordedEvent) -> Event:
+        return event_from_dict(event.event_type, event.data)

@@ -1,0 +1,86 @@
+"""The command handler over the real store: explained answers, idempotency, conflicts."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime
+
+import pytest
+
+from application.command_handler import Accepted, Rejected
+from application.trajectories import InvalidCommandInput, TrajectoryService, parse_command
+from domain import OpenTrajectory, SendIntake
+from infrastructure.database import open_pool
+from infrastructure.postgres_event_store import PostgresEventStore
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+
+def open_command(command_id: str = "cmd-open", trajectory_id: str = "t1") -> OpenTrajectory:
+    return OpenTrajectory(
+        command_id=command_id,
+        trajectory_id=trajectory_id,
+        actor="planner:anna",
+        organisation="Bibliotheek Hengelo",
+        certificate_number="1002",
+        association="VOB",
+        framework_version="kib-ii-2023",
+        previous_certificate_expiry=date(2026, 12, 31),
+    )
+
+
+async def test_accepted_command_appends_events_once_and_a_retry_answers_the_same(database_url):
+    """The same command id twice: one append, the same accepted answer, marked as a duplicate."""
+    async with open_pool(database_url) as pool:
+        service = TrajectoryService(PostgresEventStore(pool))
+        first = await service.handle(open_command(), NOW)
+        again = await service.handle(open_command(), NOW)
+        assert isinstance(first, Accepted) and isinstance(again, Accepted)
+        assert again.duplicate and not first.duplicate
+        assert [e["type"] for e in again.events] == [e["type"] for e in first.events]
+        assert len(await service.history("t1")) == len(first.events)
+        state = await service.state("t1")
+        assert state is not None and state.organisation == "Bibliotheek Hengelo"
+
+
+async def test_rejected_command_explains_the_rule_and_writes_nothing(database_url):
+    """A command the rules refuse gets the rule and a Dutch explanation; nothing is appended."""
+    async with open_pool(database_url) as pool:
+        service = TrajectoryService(PostgresEventStore(pool))
+        outcome = await service.handle(SendIntake(command_id="cmd-x", trajectory_id="nope", actor="planner:anna"), NOW)
+        assert isinstance(outcome, Rejected)
+        assert outcome.rule == "state.not_opened" and outcome.message
+        assert await service.history("nope") == []
+
+
+async def test_unknown_framework_is_refused_naming_the_known_ones(database_url):
+    """Opening under a framework without a rule file is refused and lists the known versions."""
+    async with open_pool(database_url) as pool:
+        service = TrajectoryService(PostgresEventStore(pool))
+        outcome = await service.handle(open_command().model_copy(update={"framework_version": "kib-1999"}), NOW)
+        assert isinstance(outcome, Rejected) and outcome.rule == "framework.unknown"
+        assert "kib-2018" in outcome.message
+
+
+async def test_concurrent_commands_on_one_trajectory_are_serialised_without_lost_updates(database_url):
+    """Two different commands racing on one trajectory both land, one after the other, gapless."""
+    async with open_pool(database_url) as pool:
+        store = PostgresEventStore(pool)
+        service = TrajectoryService(store)
+        outcomes = await asyncio.gather(*(service.handle(open_command(f"c{i}", "race"), NOW) for i in range(2)))
+        accepted = [o for o in outcomes if isinstance(o, Accepted)]
+        rejected = [o for o in outcomes if isinstance(o, Rejected)]
+        assert len(accepted) == 1 and len(rejected) == 1, outcomes
+        assert rejected[0].rule.startswith("state")
+        versions = [e.stream_version for e in await service.history("race")]
+        assert versions == list(range(1, len(versions) + 1))
+
+
+def test_malformed_command_input_names_the_field():
+    """parse_command reports the field and the rule for bad input and unknown command types."""
+    with pytest.raises(InvalidCommandInput, match="certificate_number"):
+        parse_command("OpenTrajectory", {"command_id": "c", "trajectory_id": "t", "actor": "a"})
+    with pytest.raises(InvalidCommandInput, match="command_type: unknown command"):
+        parse_command("DoSomething", {})
