@@ -49,6 +49,7 @@ class OpenTrajectory(Command):
     previous_certificate_expiry: date | None = None
     audit_quarter: Quarter | None = None
     previous_auditors: tuple[Text, ...] = ()
+    contact_email: Email | None = None  # where the announcement and reminders go until the intake names contacts
 
 
 class SendAnnouncement(Command):

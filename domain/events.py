@@ -53,6 +53,7 @@ class TrajectoryOpened(Event):
     audit_quarter: Quarter
     announcement_due_on: date
     previous_auditors: tuple[str, ...] = ()
+    contact_email: str | None = None
 
 
 class AnnouncementSent(Event):

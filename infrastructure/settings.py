@@ -26,6 +26,13 @@ class Settings(BaseSettings):
         default="1",
         description="DBOS application version; bump only when in-flight workflows may not finish on new code.",
     )
+    clock: Literal["system", "controlled"] = Field(
+        default="system",
+        description="system: the wall clock. controlled: the moment set by `cbct clock tick` (tests, demo, ops).",
+    )
+    outbox_dir: Path = Field(default=Path(".cbct/outbox"), description="Where the file sender writes e-mails.")
+    stuck_grace_days: int = Field(default=7, ge=0, description="Overdue this long with no progress: stuck.")
+    dispatch_interval_cron: str = Field(default="0 * * * * *", description="When the worker dispatches deadlines.")
     max_event_bytes: int = Field(default=256 * 1024, gt=0, description="Largest accepted event payload.")
     pool_min_size: int = Field(default=1, ge=1)
     pool_max_size: int = Field(default=10, ge=1)

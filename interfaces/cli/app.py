@@ -6,7 +6,7 @@ import typer
 
 from infrastructure.logging import configure_logging
 from infrastructure.settings import Settings
-from interfaces.cli import db
+from interfaces.cli import db, lifecycle, ops
 
 app = typer.Typer(
     name="cbct",
@@ -15,6 +15,28 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.add_typer(db.app, name="db")
+app.add_typer(ops.clock_app, name="clock")
+app.add_typer(ops.projections_app, name="projections")
+app.add_typer(ops.workflows_app, name="workflows")
+
+NOUNS = {
+    "trajectory": "Trajecten: openen, aankondigen, deelname intrekken, tonen.",
+    "intake": "Intake versturen en vastleggen.",
+    "auditor": "Auditoren: relaties (belangenverstrengeling).",
+    "audit": "Audit plannen, scores vastleggen, annuleren.",
+    "postponement": "Uitstel aanvragen en beslissen.",
+    "selfevaluation": "Zelfevaluatie inleveren.",
+    "report": "Conceptrapport en hoor en wederhoor.",
+    "decision": "Certificeringsbesluit.",
+    "heraudit": "Heraudit aanvragen.",
+    "objection": "Bezwaar indienen en beslissen.",
+    "survey": "Tevredenheidsenquête.",
+    "certificate": "Certificaat: verlengen.",
+}
+groups = {noun: typer.Typer(help=text, no_args_is_help=True) for noun, text in NOUNS.items()}
+lifecycle.register(groups)
+for noun, group in groups.items():
+    app.add_typer(group, name=noun)
 
 
 @app.callback()

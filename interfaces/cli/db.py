@@ -90,9 +90,7 @@ def migrate_command(output: FormatOption = OutputFormat.table) -> None:
         return
     where = f"{result['database']} ({'embedded' if result['embedded'] else 'CBCT_DATABASE_URL'})"
     if result["applied"]:
-        console.print(
-            f"Applied {len(result['applied'])} migration(s) to {where}: {', '.join(result['applied'])}"
-        )
+        console.print(f"Applied {len(result['applied'])} migration(s) to {where}: {', '.join(result['applied'])}")
     else:
         console.print(f"{where} is up to date.")
 
@@ -113,9 +111,7 @@ def status_command(output: FormatOption = OutputFormat.table) -> None:
             [(f"{m['version']:04d}", m["name"], m["state"], m["applied_at"]) for m in result["migrations"]],
         )
         pending = sum(1 for m in result["migrations"] if m["state"] == "pending")
-        console.print(
-            f"{pending} pending; events stored: {result['events'] if result['events'] is not None else '-'}"
-        )
+        console.print(f"{pending} pending; events stored: {result['events'] if result['events'] is not None else '-'}")
     if bad:
         fail("checksum mismatch: " + ", ".join(f"{m['version']:04d}_{m['name']}" for m in bad))
         raise typer.Exit(EXIT_REJECTED)

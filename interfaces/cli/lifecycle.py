@@ -1,0 +1,247 @@
+"""Every step of a trajectory as `cbct <noun> <verb> TRAJECTORY_ID [options]`, built from the commands.
+
+The options come from the domain command's own fields, so the CLI can never drift from what the domain
+accepts: pydantic validates the input and names the field on bad input (exit 2). Each command runs as a
+durable workflow (its id is the command id: `--command-id` makes a retry safe). A refused command prints
+the rule and CBCT's explanation (exit 1).
+"""
+
+from __future__ import annotations
+
+import getpass
+import inspect
+import json
+import os
+import types
+import typing
+import uuid
+from pathlib import Path
+from typing import Any, Union, get_args, get_origin
+
+import typer
+from pydantic import BaseModel
+
+from application.trajectories import InvalidCommandInput, parse_command
+from domain import commands as c
+from interfaces.cli.output import EXIT_REJECTED, EXIT_USAGE, OutputFormat, console, fail, print_json
+from interfaces.cli.session import run
+
+# (noun, verb, command, Dutch help)
+STEPS: list[tuple[str, str, type[c.Command], str]] = [
+    ("trajectory", "open", c.OpenTrajectory, "Open een certificeringstraject."),
+    ("trajectory", "announce", c.SendAnnouncement, "Kondig de audit nu aan (anders doet de deadline het)."),
+    ("trajectory", "withdraw", c.WithdrawParticipation, "Registreer dat de organisatie niet deelneemt."),
+    ("intake", "send", c.SendIntake, "Verstuur het intakeformulier (opnieuw)."),
+    ("intake", "record", c.RecordIntake, "Leg de intake vast: contactpersonen, locaties, medewerkers, diensten."),
+    ("auditor", "declare-relation", c.DeclareConflictOfInterest, "Leg een relatie van een auditor vast."),
+    ("audit", "schedule", c.ScheduleAudit, "Plan de audit (of heraudit): datum(s) en auditoren."),
+    ("audit", "scores", c.RecordAuditScores, "Leg de scores per norm en beoordelingsvraag vast."),
+    ("audit", "cancel", c.CancelAudit, "Annuleer de geplande audit."),
+    ("postponement", "request", c.RequestPostponement, "Vraag uitstel aan, met grond en toelichting."),
+    ("postponement", "decide", c.DecidePostponement, "Verleen of weiger uitstel, altijd met reden."),
+    ("selfevaluation", "submit", c.SubmitSelfEvaluation, "Lever de zelfevaluatie in."),
+    ("report", "draft", c.IssueDraftReport, "Verstuur het conceptrapport (start hoor en wederhoor)."),
+    ("report", "react", c.ReactToDraft, "Reageer op het conceptrapport."),
+    ("decision", "record", c.DecideCertification, "Neem het certificeringsbesluit (directeur)."),
+    ("heraudit", "request", c.RequestHeraudit, "Vraag een heraudit aan."),
+    ("objection", "file", c.FileObjection, "Dien bezwaar in tegen het besluit."),
+    ("objection", "decide", c.DecideObjection, "Beslis op het bezwaar (bestuur)."),
+    ("survey", "answer", c.RecordSurveyAnswer, "Beantwoord de tevredenheidsenquête."),
+    ("certificate", "extend", c.ExtendValidity, "Verleng de geldigheid na een buitengewone gebeurtenis."),
+]
+
+_ENVELOPE = {"command_id", "trajectory_id", "actor"}
+
+FIELD_HELP = {
+    "organisation": "Naam van de organisatie.",
+    "certificate_number": "Certificaatnummer (de sleutel in het register).",
+    "association": "VOB, Cultuurconnectie of 'Cultuurconnectie + VOB'.",
+    "framework_version": "Kader: kib-2018 of kib-ii-2023.",
+    "previous_certificate_expiry": "Einddatum van het huidige certificaat (JJJJ-MM-DD); bepaalt het auditkwartaal.",
+    "audit_quarter": "Auditkwartaal, bv. 2026-K2 (anders afgeleid van de einddatum).",
+    "previous_auditors": "Auditoren van de vorige audit (niet opnieuw in te plannen).",
+    "contact_email": "E-mailadres voor aankondiging en herinneringen tot de intake er is.",
+    "contacts": 'Contactpersoon als JSON, bv. {"name": "An de Vries", "email": "an@bieb.nl", "role": "directeur"}.',
+    "locations": "Vestiging (herhaalbaar).",
+    "employees": "Aantal medewerkers.",
+    "services": "Dienst, bv. 'Bibliotheek op school', 'BoekStart', 'IDO' (herhaalbaar).",
+    "auditor": "Naam van de auditor.",
+    "relation": "De relatie met de auditee.",
+    "audit_dates": "Auditdatum JJJJ-MM-DD (herhaalbaar voor meerdaagse audits).",
+    "expert_auditor": "Deskundige auditor.",
+    "peer_auditor": "Collega-auditor (peer).",
+    "ground": "Grond voor uitstel (zie de foutmelding voor de mogelijke waarden).",
+    "reason": "Toelichting.",
+    "ground_effective_on": "Datum waarop de grond ingaat (bv. de fusiedatum).",
+    "grant": "Verleen (--grant) of weiger (--no-grant) het uitstel.",
+    "request_number": "Volgnummer van het verzoek (standaard het openstaande).",
+    "new_quarter": "Nieuw auditkwartaal, bv. 2026-K4.",
+    "new_audit_dates": "Nieuwe auditdatum (herhaalbaar).",
+    "documents": "Document bij de zelfevaluatie (herhaalbaar).",
+    "scores": 'Scores per norm en vraag, bv. {"1": {"a": "Volledig", "b": "Grotendeels", ...}, ...}.',
+    "indicators": 'Indicatoren ja/nee, bv. {"ido": true}.',
+    "findings": "Bevinding (herhaalbaar).",
+    "improvement_points": "Verbeterpunt (herhaalbaar).",
+    "summary": "Samenvatting van het conceptrapport.",
+    "reaction": "De reactie van de auditee.",
+    "verdict": "Gecertificeerd, Voorwaardelijk gecertificeerd of Niet gecertificeerd (leeg: volgt uit de scores).",
+    "motivation": "Motivering van het besluit.",
+    "grounds": "Gronden van het bezwaar.",
+    "upheld": "Bezwaar gegrond (--upheld) of ongegrond (--no-upheld).",
+    "answer": "zeer tevreden, tevreden, matig, ontevreden of zeer ontevreden.",
+    "comment": "Toelichting bij het antwoord.",
+    "months": "Aantal maanden verlenging.",
+}
+
+
+def _unwrap_optional(annotation: Any) -> Any:
+    if get_origin(annotation) in (Union, types.UnionType):
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return annotation
+
+
+def _kind(annotation: Any) -> str:
+    """How a field is typed on the command line: 'flag', 'many', 'json' or 'one'."""
+    inner = _unwrap_optional(annotation)
+    origin = get_origin(inner)
+    if inner is bool:
+        return "flag"
+    if origin in (tuple, list):
+        item = get_args(inner)[0]
+        return "json-many" if inspect.isclass(item) and issubclass(item, BaseModel) else "many"
+    if origin is dict or (inspect.isclass(inner) and issubclass(inner, BaseModel) and inner.__name__ != "Quarter"):
+        return "json"
+    return "one"
+
+
+def _json_value(text: str, option: str) -> Any:
+    """A JSON option takes JSON text or @path/to/file.json."""
+    raw = Path(text[1:]).read_text(encoding="utf-8") if text.startswith("@") else text
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as error:
+        raise typer.BadParameter(f"{option}: is geen geldige JSON ({error.msg})") from None
+
+
+def _parameters(command: type[c.Command]) -> list[inspect.Parameter]:
+    params = [
+        inspect.Parameter(
+            "trajectory_id",
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            annotation=typing.Annotated[str, typer.Argument(help="Het traject (trajectory id).")],
+        )
+    ]
+    for name, field in command.model_fields.items():
+        if name in _ENVELOPE:
+            continue
+        option = "--" + name.replace("_", "-")
+        kind = _kind(field.annotation)
+        help_text = FIELD_HELP.get(name, field.description or "")
+        help_text += " (JSON of @bestand.json)" if kind.startswith("json") else ""
+        help_text += " (verplicht)" if field.is_required() else ""
+        if kind == "flag":
+            annotation: Any = typing.Annotated[
+                bool | None, typer.Option(f"{option}/--no-{name.replace('_', '-')}", help=help_text)
+            ]
+        elif kind in ("many", "json-many"):
+            annotation = typing.Annotated[list[str] | None, typer.Option(option, help=help_text + " (herhaalbaar)")]
+        else:
+            annotation = typing.Annotated[str | None, typer.Option(option, help=help_text)]
+        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation))
+    params += [
+        inspect.Parameter(
+            "command_id",
+            inspect.Parameter.KEYWORD_ONLY,
+            default=None,
+            annotation=typing.Annotated[
+                str | None, typer.Option("--command-id", help="Eigen command id: opnieuw versturen is dan veilig.")
+            ],
+        ),
+        inspect.Parameter(
+            "actor",
+            inspect.Parameter.KEYWORD_ONLY,
+            default=None,
+            annotation=typing.Annotated[
+                str | None, typer.Option("--actor", help="Wie dit doet (standaard $CBCT_ACTOR of cli:<gebruiker>).")
+            ],
+        ),
+        inspect.Parameter(
+            "output",
+            inspect.Parameter.KEYWORD_ONLY,
+            default=OutputFormat.table,
+            annotation=typing.Annotated[OutputFormat, typer.Option("--format", "-f", help="table of json")],
+        ),
+    ]
+    return params
+
+
+def default_actor() -> str:
+    return os.environ.get("CBCT_ACTOR") or f"cli:{getpass.getuser()}"
+
+
+def build_payload(command: type[c.Command], values: dict[str, Any]) -> dict[str, Any]:
+    """Turn parsed CLI options into the command's JSON payload (only what was given)."""
+    payload: dict[str, Any] = {
+        "trajectory_id": values.pop("trajectory_id"),
+        "command_id": values.pop("command_id") or f"cli-{uuid.uuid4()}",
+        "actor": values.pop("actor") or default_actor(),
+    }
+    for name, value in values.items():
+        if value is None or value == []:
+            continue
+        kind = _kind(command.model_fields[name].annotation)
+        option = "--" + name.replace("_", "-")
+        if kind == "json":
+            payload[name] = _json_value(value, option)
+        elif kind == "json-many":
+            payload[name] = [_json_value(v, option) for v in value]
+        else:
+            payload[name] = value
+    return payload
+
+
+def _print_outcome(outcome: dict[str, Any], output: OutputFormat) -> None:
+    if output is OutputFormat.json:
+        print_json(outcome)
+        return
+    if outcome.get("accepted"):
+        note = " (eerder al verwerkt)" if outcome.get("duplicate") else ""
+        console.print(f"[green]Geaccepteerd{note}[/] — traject op versie {outcome.get('stream_version')}")
+        for event in outcome.get("events", []):
+            console.print(f"  • {event.get('type')}")
+    else:
+        fail(f"Geweigerd [{outcome.get('rule')}]: {outcome.get('message')}")
+
+
+def _make(command: type[c.Command], help_text: str) -> Any:
+    def handler(**values: Any) -> None:
+        output: OutputFormat = values.pop("output")
+        payload = build_payload(command, values)
+        try:
+            parsed = parse_command(command.__name__, payload)
+        except InvalidCommandInput as error:
+            fail(f"Ongeldige invoer — {error}")
+            raise typer.Exit(EXIT_USAGE) from None
+
+        async def work(app: Any) -> dict[str, Any]:
+            from workflows.commands import submit
+
+            return await submit(app, parsed)
+
+        outcome = run(work, workflows=True)
+        _print_outcome(outcome, output)
+        if not outcome.get("accepted"):
+            raise typer.Exit(EXIT_REJECTED)
+
+    handler.__signature__ = inspect.Signature(_parameters(command))  # type: ignore[attr-defined]
+    handler.__doc__ = help_text
+    handler.__name__ = command.__name__
+    return handler
+
+
+def register(groups: dict[str, typer.Typer]) -> None:
+    """Add every lifecycle step to its noun's Typer group."""
+    for noun, verb, command, help_text in STEPS:
+        groups[noun].command(verb, help=help_text)(_make(command, help_text))
