@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from infrastructure.logging import configure_logging
 from infrastructure.settings import Settings
-from interfaces.cli import db, lifecycle, ops
+from interfaces.cli import db, lifecycle, ops, views
 
 app = typer.Typer(
     name="cbct",
@@ -35,6 +37,7 @@ NOUNS = {
 }
 groups = {noun: typer.Typer(help=text, no_args_is_help=True) for noun, text in NOUNS.items()}
 lifecycle.register(groups)
+views.register_views(app, groups)
 for noun, group in groups.items():
     app.add_typer(group, name=noun)
 
@@ -42,7 +45,9 @@ for noun, group in groups.items():
 @app.callback()
 def _root() -> None:
     settings = Settings()
-    configure_logging(settings.log_format, settings.log_level)
+    # People read the CLI's own output; its logs stay quiet unless asked for with CBCT_LOG_LEVEL.
+    level = settings.log_level if "CBCT_LOG_LEVEL" in os.environ else "warning"
+    configure_logging(settings.log_format, level)
 
 
 def main() -> None:

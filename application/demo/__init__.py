@@ -1,0 +1,38 @@
+"""The demo's pure core: CBCT's published 2018-2022 register, a deterministic scenario planner that makes
+every register outcome arise from real commands and deadlines, and a simulator that validates a plan
+against the pure domain exactly as the deadline dispatcher with a controlled clock would run it.
+"""
+
+from application.demo.register import RegisterError, RegisterRow, load_register
+from application.demo.scenario import (
+    DEFAULT_SEED,
+    DEMO_START,
+    REFERENCE_DATE,
+    REFERENCE_MOMENT,
+    PlanningError,
+    Scenario,
+    Step,
+    plan_register,
+    plan_trajectory,
+)
+from application.demo.simulate import Refusal, Simulation, SimulationError, run_simulation, simulate
+
+__all__ = [
+    "DEFAULT_SEED",
+    "DEMO_START",
+    "REFERENCE_DATE",
+    "REFERENCE_MOMENT",
+    "PlanningError",
+    "Refusal",
+    "RegisterError",
+    "RegisterRow",
+    "Scenario",
+    "Simulation",
+    "SimulationError",
+    "Step",
+    "load_register",
+    "plan_register",
+    "plan_trajectory",
+    "run_simulation",
+    "simulate",
+]
