@@ -1,0 +1,496 @@
+"""The e-mails to auditees, in Dutch: which events cause one, and what it says. Pure: event + context in.
+
+Every message names the organisation, gives dates as 21-04-2026, says what the auditee should do or
+prepare, and ends with the CBCT planning contact. A decision is always sent with its reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+from domain import CostClass, DeadlineKind, Event, Result, RoundKind
+from domain import events as ev
+from domain.calendar import add_days
+from frameworks.loader import load_rules
+from projections.dutch import dag, datum, datums, kader, normen
+
+CONTACT = "CBCT planning <planning@cbct.nl>"
+
+
+class MessageContext(BaseModel):
+    """What the messages of a trajectory need beyond the event itself; folded from its events."""
+
+    model_config = ConfigDict(frozen=True)
+
+    organisation: str
+    certificate_number: str
+    framework_version: str
+    recipient: str | None = None
+    recipient_name: str | None = None
+    valid_until: date | None = None
+    audit_quarter: str = ""
+    audit_dates: tuple[date, ...] = ()
+    survey_closes_on: date | None = None
+    motivation: str = ""
+    heraudit_scope: tuple[str, ...] = ()
+    round_kind: RoundKind = RoundKind.AUDIT
+
+
+def evolve_context(ctx: MessageContext | None, event: Event) -> MessageContext | None:
+    """The context after `event` (None until the trajectory is opened)."""
+    if isinstance(event, ev.TrajectoryOpened):
+        return MessageContext(
+            organisation=event.organisation,
+            certificate_number=event.certificate_number,
+            framework_version=event.framework_version,
+            recipient=event.contact_email,
+            valid_until=event.previous_certificate_expiry,
+            audit_quarter=str(event.audit_quarter),
+        )
+    if ctx is None:
+        return None
+    changes: dict[str, Any] = {}
+    if isinstance(event, ev.IntakeRecorded) and event.contacts:
+        changes = {"recipient": event.contacts[0].email, "recipient_name": event.contacts[0].name}
+    elif isinstance(event, ev.AnnouncementSent):
+        changes = {"audit_quarter": str(event.audit_quarter)}
+    elif isinstance(event, ev.AuditScheduled):
+        changes = {"audit_dates": event.audit_dates, "round_kind": event.round_kind}
+    elif isinstance(event, ev.PostponementGranted):
+        changes = {"audit_quarter": str(event.new_quarter)}
+        changes["audit_dates"] = event.new_audit_dates or ()
+    elif isinstance(event, ev.AuditCancelled):
+        changes = {"audit_dates": ()}
+    elif isinstance(event, ev.ValidityExtended):
+        changes = {"valid_until": event.valid_until}
+    elif isinstance(event, ev.SurveySent):
+        changes = {"survey_closes_on": event.closes_on}
+    elif isinstance(event, ev.CertificationDecided):
+        changes = {"motivation": event.motivation}
+    elif isinstance(event, ev.HerauditRequested):
+        changes = {"heraudit_scope": event.scope}
+    return ctx.model_copy(update=changes) if changes else ctx
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A message before it has an id and a recipient."""
+
+    kind: str
+    subject: str
+    body: str
+
+
+E = TypeVar("E", bound=Event)
+_Compose = Callable[[Any, MessageContext], Draft | None]
+_COMPOSERS: dict[type[Event], _Compose] = {}
+
+
+def _on(event_type: type[E]) -> Callable[[Callable[[E, MessageContext], Draft | None]], _Compose]:
+    def register(fn: Callable[[E, MessageContext], Draft | None]) -> _Compose:
+        _COMPOSERS[event_type] = fn
+        return fn
+
+    return register
+
+
+def compose(event: Event, ctx: MessageContext) -> Draft | None:
+    """The message `event` causes for the auditee, if any."""
+    composer = _COMPOSERS.get(type(event))
+    return composer(event, ctx) if composer else None
+
+
+def _mail(kind: str, subject: str, ctx: MessageContext, *paragraphs: str) -> Draft:
+    greeting = f"Beste {ctx.recipient_name}," if ctx.recipient_name else f"Beste contactpersoon van {ctx.organisation},"
+    closing = (
+        f"Heeft u vragen? Neem gerust contact op met {CONTACT}.\n\n"
+        "Met vriendelijke groet,\n\nCBCT planning\nCertificeringsorganisatie Bibliotheekwerk, Cultuur en Taal"
+    )
+    body = "\n\n".join([greeting, *[p for p in paragraphs if p], closing])
+    return Draft(kind, f"{subject} – {ctx.organisation}", body + "\n")
+
+
+def _todo(*items: str) -> str:
+    return "Wat vragen we van u?\n" + "\n".join(f"- {item}" for item in items if item)
+
+
+def _round_name(kind: RoundKind) -> str:
+    return {RoundKind.AUDIT: "audit", RoundKind.HERAUDIT: "heraudit", RoundKind.REASSESSMENT: "herbeoordeling"}[kind]
+
+
+@_on(ev.AnnouncementSent)
+def _announcement(e: ev.AnnouncementSent, ctx: MessageContext) -> Draft:
+    q = e.audit_quarter
+    expiry = (
+        f"Het certificaat van {ctx.organisation} is geldig tot en met {datum(ctx.valid_until)}. "
+        "Daarom vindt de audit voor de hercertificering plaats"
+        if ctx.valid_until
+        else f"De audit van {ctx.organisation} vindt plaats"
+    )
+    return _mail(
+        "announcement",
+        f"Aankondiging audit {q}",
+        ctx,
+        f"{expiry} in {q}: tussen {datum(q.start)} en {datum(q.end)}. "
+        f"We auditen volgens {kader(ctx.framework_version)}.",
+        _todo(
+            f"Vul uiterlijk {datum(e.intake_due_on)} het intakeformulier in. We vragen daarin naar uw "
+            "contactpersonen, vestigingen, aantal medewerkers en diensten; daarmee bepalen we de auditcategorie, "
+            "het aantal dagdelen en de modules van uw audit.",
+            "Houd er rekening mee dat u vóór de audit een zelfevaluatie met onderbouwende documenten aanlevert.",
+        ),
+    )
+
+
+@_on(ev.IntakeSent)
+def _intake_sent(e: ev.IntakeSent, ctx: MessageContext) -> Draft:
+    return _mail(
+        "intake_sent",
+        "Intakeformulier audit",
+        ctx,
+        f"Hierbij ontvangt u opnieuw het intakeformulier voor de audit van {ctx.organisation} in {ctx.audit_quarter}.",
+        _todo(f"Vul het intakeformulier uiterlijk {datum(e.intake_due_on)} in."),
+    )
+
+
+@_on(ev.IntakeRecorded)
+def _intake_recorded(e: ev.IntakeRecorded, ctx: MessageContext) -> Draft:
+    rules = load_rules(ctx.framework_version)
+    names = {m.id: m.name for m in rules.modules}
+    modules = "".join(f" Ook module {m} ({names.get(m, m)}) hoort bij uw audit." for m in e.modules)
+    return _mail(
+        "intake_received",
+        "Intake ontvangen",
+        ctx,
+        f"Bedankt voor het invullen van de intake. {ctx.organisation} valt in auditcategorie {e.category}: "
+        f"de audit duurt {e.dagdelen} dagdelen.{modules}",
+        "We plannen nu de auditdatum en de auditoren en laten u die zo snel mogelijk weten.",
+    )
+
+
+@_on(ev.AuditScheduled)
+def _scheduled(e: ev.AuditScheduled, ctx: MessageContext) -> Draft:
+    name = _round_name(e.round_kind)
+    days = " en ".join(dag(d) for d in e.audit_dates)
+    verb = "verplaatst naar" if e.rescheduled else "gepland op"
+    scope = (
+        f" De {name} gaat over {normen(ctx.heraudit_scope)}."
+        if e.round_kind is not RoundKind.AUDIT and ctx.heraudit_scope
+        else ""
+    )
+    self_evaluation = (
+        f"Lever uiterlijk {datum(e.self_evaluation_due_on)} uw zelfevaluatie en de onderbouwende documenten aan."
+        if e.self_evaluation_due_on
+        else ""
+    )
+    return _mail(
+        "audit_rescheduled" if e.rescheduled else "audit_scheduled",
+        f"{name.capitalize()} {verb} {datums(e.audit_dates)}",
+        ctx,
+        f"De {name} van {ctx.organisation} is {verb} {days}.{scope} De auditoren zijn {e.expert_auditor} "
+        f"(deskundige auditor) en {e.peer_auditor} (collega-auditor).",
+        _todo(
+            self_evaluation,
+            f"Zorg dat directie en medewerkers op {'de auditdagen' if len(e.audit_dates) > 1 else 'de auditdag'} "
+            "beschikbaar zijn voor de gesprekken.",
+            "Reserveer een werkplek voor de auditoren.",
+        ),
+    )
+
+
+@_on(ev.PostponementRequested)
+def _postponement_requested(e: ev.PostponementRequested, ctx: MessageContext) -> Draft:
+    rules = load_rules(ctx.framework_version)
+    decide_by = add_days(e.requested_on, rules.postponement.decision_days)
+    return _mail(
+        "postponement_received",
+        "Uitstelverzoek ontvangen",
+        ctx,
+        f"We hebben uw verzoek om uitstel ontvangen (grond: {e.ground.value}; toelichting: {e.reason}).",
+        f"Een planner van CBCT beslist uiterlijk {datum(decide_by)} en laat u de uitkomst met toelichting weten.",
+    )
+
+
+@_on(ev.PostponementGranted)
+def _postponement_granted(e: ev.PostponementGranted, ctx: MessageContext) -> Draft:
+    where = (
+        f"De audit is nu gepland op {' en '.join(dag(d) for d in e.new_audit_dates)}."
+        if e.new_audit_dates
+        else f"De audit verschuift van {e.previous_quarter} naar {e.new_quarter}; "
+        "we nemen contact met u op om een nieuwe datum te plannen."
+    )
+    limit = load_rules(ctx.framework_version).postponement.max_regular
+    count = (
+        "Dit uitstel is toegekend wegens overmacht en telt niet mee voor het maximum."
+        if e.force_majeure
+        else f"Dit is uitstel {e.regular_granted} van de maximaal {limit} reguliere uitstellen per traject."
+    )
+    return _mail(
+        "postponement_granted",
+        "Uitstel toegekend",
+        ctx,
+        f"Uw verzoek om uitstel is toegekend. Toelichting: {e.reason}",
+        where,
+        count,
+    )
+
+
+@_on(ev.PostponementRejected)
+def _postponement_rejected(e: ev.PostponementRejected, ctx: MessageContext) -> Draft:
+    return _mail(
+        "postponement_rejected",
+        "Uitstelverzoek niet toegekend",
+        ctx,
+        f"Uw verzoek om uitstel is niet toegekend. Toelichting: {e.reason}",
+    )
+
+
+@_on(ev.DeadlineMissed)
+def _missed(e: ev.DeadlineMissed, ctx: MessageContext) -> Draft | None:
+    if e.kind is DeadlineKind.INTAKE:
+        return _mail(
+            "intake_overdue",
+            "Intakeformulier nog niet ontvangen",
+            ctx,
+            f"We hebben het intakeformulier van {ctx.organisation} nog niet ontvangen; de termijn liep tot en met "
+            f"{datum(e.due_on)}. Zonder intake kunnen we de audit niet plannen.",
+            _todo("Vul het intakeformulier zo snel mogelijk in."),
+        )
+    if e.kind is DeadlineKind.SELF_EVALUATION:
+        audit = f" De audit is op {datums(ctx.audit_dates)}." if ctx.audit_dates else ""
+        return _mail(
+            "self_evaluation_overdue",
+            "Zelfevaluatie nog niet ontvangen",
+            ctx,
+            f"We hebben uw zelfevaluatie nog niet ontvangen; die had uiterlijk {datum(e.due_on)} binnen moeten zijn."
+            f"{audit}",
+            _todo("Lever de zelfevaluatie en de onderbouwende documenten zo snel mogelijk aan."),
+        )
+    return None
+
+
+@_on(ev.ReminderSent)
+def _reminder(e: ev.ReminderSent, ctx: MessageContext) -> Draft:
+    if e.kind is DeadlineKind.SURVEY_REMINDER:
+        closes = f" tot en met {datum(ctx.survey_closes_on)}" if ctx.survey_closes_on else ""
+        return _mail(
+            "survey_reminder",
+            "Herinnering: evaluatie van de audit",
+            ctx,
+            "Onlangs vroegen we u hoe u de audit heeft ervaren. We horen het graag: het invullen duurt maar "
+            f"een paar minuten en de evaluatie is open{closes}.",
+        )
+    if e.kind is DeadlineKind.CERTIFICATE_EXPIRY_REMINDER:
+        until = f" is geldig tot en met {datum(ctx.valid_until)}" if ctx.valid_until else " verloopt binnenkort"
+        return _mail(
+            "certificate_expiry_reminder",
+            "Uw certificaat verloopt binnenkort",
+            ctx,
+            f"Het certificaat van {ctx.organisation}{until}. De audit voor de hercertificering valt in "
+            f"{ctx.audit_quarter}. Met de aankondiging van de audit ontvangt u ook het intakeformulier.",
+        )
+    return _mail(
+        e.kind.value,
+        f"Herinnering: {e.kind.label}",
+        ctx,
+        f"Dit is een herinnering: {e.kind.label}, uiterlijk {datum(e.due_on)}.",
+    )
+
+
+@_on(ev.DraftReportIssued)
+def _draft(e: ev.DraftReportIssued, ctx: MessageContext) -> Draft:
+    summary = f"\n\nSamenvatting: {e.summary}" if e.summary else ""
+    name = _round_name(ctx.round_kind)
+    return _mail(
+        "draft_report",
+        f"Conceptrapport {name}",
+        ctx,
+        f"Het conceptrapport van de {name} van {ctx.organisation} is klaar.{summary}",
+        _todo(
+            f"Lees het rapport en reageer uiterlijk {datum(e.reaction_ends_on)} op feitelijke onjuistheden "
+            "of ontbrekende informatie (hoor en wederhoor)."
+        ),
+        f"Daarna neemt de directeur van CBCT het besluit, uiterlijk {datum(e.decision_due_on)}.",
+    )
+
+
+@_on(ev.CertificationDecided)
+def _decided(e: ev.CertificationDecided, ctx: MessageContext) -> Draft | None:
+    if e.verdict is Result.CERTIFIED:
+        return None  # the certificate message (same command) tells it, with gecertificeerd tot
+    objection = (
+        f"Bent u het niet eens met dit besluit? Dan kunt u tot en met {datum(e.objection_term_ends_on)} "
+        "bezwaar maken bij het bestuur van CBCT."
+        if e.objection_term_ends_on
+        else ""
+    )
+    if e.verdict is Result.CONDITIONAL and e.heraudit_window_closes_on:
+        next_step = (
+            f"U kunt tot en met {datum(e.heraudit_window_closes_on)} een heraudit aanvragen op "
+            f"{normen(e.failing_norms)}. Is die positief, dan bent u alsnog gecertificeerd."
+        )
+    elif e.heraudit_window_opens_on and e.heraudit_window_closes_on:
+        next_step = (
+            f"Een heraudit op alle normen kunt u aanvragen van {datum(e.heraudit_window_opens_on)} tot en met "
+            f"{datum(e.heraudit_window_closes_on)}."
+        )
+    else:
+        next_step = ""
+    return _mail(
+        "decision",
+        f"Besluit: {e.verdict.value}",
+        ctx,
+        f"De directeur van CBCT heeft op {datum(e.decided_on)} besloten: {ctx.organisation} is "
+        f"{e.verdict.value.lower()}.",
+        f"Motivering: {e.motivation}",
+        next_step,
+        objection,
+    )
+
+
+@_on(ev.CertificateIssued)
+def _certificate(e: ev.CertificateIssued, ctx: MessageContext) -> Draft:
+    after = " na de heraudit" if e.after_heraudit else ""
+    motivation = f"Motivering: {ctx.motivation}" if ctx.motivation else ""
+    return _mail(
+        "certificate",
+        f"Gecertificeerd tot {datum(e.valid_until)}",
+        ctx,
+        f"Gefeliciteerd! De directeur van CBCT heeft op {datum(e.issued_on)} besloten dat {e.organisation}{after} "
+        f"gecertificeerd is volgens {kader(ctx.framework_version)}.",
+        motivation,
+        f"Certificaatnummer: {e.certificate_number}\nGecertificeerd tot: {datum(e.valid_until)}",
+        "Het register op de website van CBCT wordt bijgewerkt.",
+    )
+
+
+@_on(ev.SurveySent)
+def _survey(e: ev.SurveySent, ctx: MessageContext) -> Draft:
+    return _mail(
+        "survey",
+        "Hoe heeft u de audit ervaren?",
+        ctx,
+        "We horen graag hoe tevreden u bent over de audit, van zeer tevreden tot zeer ontevreden. "
+        f"Uw antwoord helpt ons de audits te verbeteren. De evaluatie is open tot en met {datum(e.closes_on)}.",
+    )
+
+
+@_on(ev.HerauditRequested)
+def _heraudit_requested(e: ev.HerauditRequested, ctx: MessageContext) -> Draft:
+    return _mail(
+        "heraudit_requested",
+        "Aanvraag heraudit ontvangen",
+        ctx,
+        f"We hebben uw aanvraag voor een heraudit op {normen(e.scope)} ontvangen.",
+        "We plannen de heraudit en laten u de datum en de auditoren zo snel mogelijk weten.",
+    )
+
+
+@_on(ev.HerauditWindowLapsed)
+def _heraudit_lapsed(e: ev.HerauditWindowLapsed, ctx: MessageContext) -> Draft:
+    return _mail(
+        "heraudit_window_lapsed",
+        "Termijn voor heraudit verstreken",
+        ctx,
+        f"De termijn om een heraudit aan te vragen is op {datum(e.lapsed_on)} verstreken zonder aanvraag. "
+        f"Het besluit '{e.verdict.value}' blijft daarmee staan; in het register staat 'Geen heraudit aangevraagd'.",
+    )
+
+
+@_on(ev.ObjectionFiled)
+def _objection_filed(e: ev.ObjectionFiled, ctx: MessageContext) -> Draft:
+    return _mail(
+        "objection_received",
+        "Bezwaar ontvangen",
+        ctx,
+        f"We hebben uw bezwaar tegen het besluit '{e.against_verdict.value}' ontvangen. "
+        f"Het bestuur van CBCT beslist uiterlijk {datum(e.decision_due_on)} en licht het besluit toe.",
+    )
+
+
+@_on(ev.ObjectionDecided)
+def _objection_decided(e: ev.ObjectionDecided, ctx: MessageContext) -> Draft:
+    if e.upheld:
+        outcome = (
+            "Het bestuur van CBCT heeft uw bezwaar gegrond verklaard. Er volgt een herbeoordeling door andere "
+            "auditoren; we nemen contact met u op voor de planning."
+        )
+    else:
+        window = (
+            f" U kunt tot en met {datum(e.heraudit_window_closes_on)} een heraudit aanvragen."
+            if e.heraudit_window_closes_on
+            else ""
+        )
+        outcome = (
+            "Het bestuur van CBCT heeft uw bezwaar ongegrond verklaard: het besluit "
+            f"'{e.against_verdict.value}' blijft staan.{window}"
+        )
+    return _mail(
+        "objection_decided",
+        f"Besluit over uw bezwaar: {'gegrond' if e.upheld else 'ongegrond'}",
+        ctx,
+        outcome,
+        f"Toelichting: {e.reason}",
+    )
+
+
+@_on(ev.AuditCancelled)
+def _cancelled(e: ev.AuditCancelled, ctx: MessageContext) -> Draft:
+    months = load_rules(ctx.framework_version).cancellation.full_cost_within_months
+    cost = (
+        f"Omdat de annulering binnen {months} maanden voor de audit valt, brengen we de volledige auditkosten "
+        "in rekening."
+        if e.cost_class is CostClass.FULL_AUDIT_COST
+        else "Aan de annulering zijn geen kosten verbonden."
+    )
+    return _mail(
+        "audit_cancelled",
+        "Audit geannuleerd",
+        ctx,
+        f"De audit van {datums(e.audit_dates)} is geannuleerd. Reden: {e.reason}",
+        cost,
+        "We nemen contact met u op om een nieuwe datum te plannen.",
+    )
+
+
+@_on(ev.ParticipationWithdrawn)
+def _withdrawn(e: ev.ParticipationWithdrawn, ctx: MessageContext) -> Draft:
+    return _mail(
+        "participation_withdrawn",
+        "Geen deelname aan de certificering",
+        ctx,
+        f"We hebben vastgelegd dat {ctx.organisation} niet deelneemt aan deze certificeringsronde "
+        f"(reden: {e.reason}). In het register staat: Niet gecertificeerd – Geen deelname.",
+    )
+
+
+@_on(ev.ValidityExtended)
+def _extended(e: ev.ValidityExtended, ctx: MessageContext) -> Draft:
+    return _mail(
+        "validity_extended",
+        f"Certificaat verlengd tot {datum(e.valid_until)}",
+        ctx,
+        f"Het certificaat van {ctx.organisation} is met {e.months} maanden verlengd en nu geldig tot en met "
+        f"{datum(e.valid_until)}. Reden: {e.reason}",
+        "De verlenging verschuift de volgende certificeringscyclus niet.",
+    )
+
+
+@_on(ev.CertificateExpired)
+def _expired(e: ev.CertificateExpired, ctx: MessageContext) -> Draft:
+    running = (
+        " Omdat de hercertificering loopt, staat in het register 'hercertificering loopt' tot het besluit."
+        if e.recertification_running
+        else ""
+    )
+    return _mail(
+        "certificate_expired",
+        "Certificaat verlopen",
+        ctx,
+        f"Het certificaat van {ctx.organisation} is op {datum(e.expired_on)} verlopen.{running}",
+    )

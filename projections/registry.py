@@ -1,0 +1,12 @@
+"""Every projection of the application; their names key the checkpoints, so they never change."""
+
+from __future__ import annotations
+
+from projections.messages import MessagesProjection
+from projections.projection import Projection
+from projections.trajectories import TrajectoriesProjection
+
+
+def all_projections() -> list[Projection]:
+    """Fresh instances of every projection, in the order a catch-up runs them."""
+    return [TrajectoriesProjection(), MessagesProjection()]
