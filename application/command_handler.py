@@ -147,17 +147,15 @@ class CommandHandler(Generic[S, C, E, R]):
                 )
             except WrongExpectedVersion:
                 continue
-            stored = await self._store.read_stream(
-                stream_id, from_version=result.stream_version - len(new) + 1
-            )
-            mine = [e for e in stored if e.command_id == command_id]
-            return Accepted(
-                command_id,
-                stream_id,
-                result.stream_version,
-                tuple(_describe(e) for e in mine),
-                duplicate=result.duplicate,
-            )
+            if result.duplicate:  # a concurrent retry of this very command landed first: answer with it
+                stored = await self._store.read_stream(stream_id, from_version=result.stream_version - len(new) + 1)
+                mine = tuple(_describe(e) for e in stored if e.command_id == command_id)
+            else:
+                first = result.stream_version - len(new) + 1
+                mine = tuple(
+                    {"type": e.event_type, "version": first + i, "data": dict(e.data)} for i, e in enumerate(new)
+                )
+            return Accepted(command_id, stream_id, result.stream_version, mine, duplicate=result.duplicate)
         raise ConflictPersisted(
             f"{stream_id}: still conflicting after {self._max_attempts} attempts; try again"
         )

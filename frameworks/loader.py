@@ -32,10 +32,18 @@ class FrameworkNotFound(LookupError):
 
 def available_versions() -> list[str]:
     """The framework version ids that have a data file, sorted."""
-    return sorted(
-        entry.name.removesuffix(".toml")
-        for entry in resources.files("frameworks").iterdir()
-        if entry.name.endswith(".toml")
+    return list(_versions())
+
+
+@cache
+def _versions() -> tuple[str, ...]:
+    # Package data does not change while the process runs; every command asks, so list the folder once.
+    return tuple(
+        sorted(
+            entry.name.removesuffix(".toml")
+            for entry in resources.files("frameworks").iterdir()
+            if entry.name.endswith(".toml")
+        )
     )
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, PostgresDsn, field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -33,6 +34,22 @@ class Settings(BaseSettings):
     outbox_dir: Path = Field(default=Path(".cbct/outbox"), description="Where the file sender writes e-mails.")
     stuck_grace_days: int = Field(default=7, ge=0, description="Overdue this long with no progress: stuck.")
     dispatch_interval_cron: str = Field(default="0 * * * * *", description="When the worker dispatches deadlines.")
+    mail_from: str = Field(default="CBCT planning <planning@cbct.nl>", description="From header of every e-mail.")
+    shutdown_grace_seconds: float = Field(
+        default=30.0, ge=0, description="On SIGTERM the worker lets running workflows finish this long."
+    )
+    workflow_wait_seconds: float = Field(
+        default=120.0, gt=0, description="How long a dispatcher or sender waits for one workflow's result."
+    )
+    executor_id: str = Field(
+        default="",
+        description="DBOS executor id. Empty: `worker` for the worker, a fresh `proc-...` id for other processes.",
+    )
+    orphan_grace_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        description="The worker adopts workflows a short-lived process left PENDING for this long (it died).",
+    )
     max_event_bytes: int = Field(default=256 * 1024, gt=0, description="Largest accepted event payload.")
     pool_min_size: int = Field(default=1, ge=1)
     pool_max_size: int = Field(default=10, ge=1)
@@ -47,5 +64,9 @@ class Settings(BaseSettings):
     def _must_be_postgres(cls, value: str | None) -> str | None:
         if value is None or value == "":
             return None
-        PostgresDsn(value)  # raises a ValidationError naming the rule
+        parts = urlsplit(value)
+        if parts.scheme not in ("postgresql", "postgres"):
+            raise ValueError(f"must be a postgresql:// URL, not scheme {parts.scheme!r}")
+        if not parts.hostname and "host=" not in parts.query:
+            raise ValueError("needs a host, or ?host=/socket/dir for a Unix socket")
         return value

@@ -157,5 +157,10 @@ def workflows_retry(workflow_id: Annotated[str, typer.Argument(help="Workflow id
 
         return await retry_workflow(workflow_id)
 
-    run(work, workflows=True)
-    console.print(f"Workflow {workflow_id} opnieuw gestart.")
+    try:
+        result = run(work, workflows=True)
+    except ValueError as error:  # WorkflowNotFound names the id
+        fail(str(error))
+        raise typer.Exit(EXIT_REJECTED) from None
+    retried = result.get("retried_as") if isinstance(result, dict) else None
+    console.print(f"Workflow {workflow_id} opnieuw gestart" + (f" als {retried}." if retried else "."))

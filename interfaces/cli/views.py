@@ -10,6 +10,7 @@ import csv
 import dataclasses
 import io
 import sys
+import typing
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -150,7 +151,7 @@ def deadlines_command(
     output: FormatOption = OutputFormat.table,
 ) -> None:
     """Deadlines: komend, vandaag, verlopen."""
-    from projections.deadlines import list_deadlines
+    from projections.deadlines import DeadlineStatus, list_deadlines
 
     if status not in ("pending", "due", "overdue", "all"):
         fail(f"--status: moet pending, due, overdue of all zijn, niet '{status}'")
@@ -161,8 +162,8 @@ def deadlines_command(
         result: list[Any] = await list_deadlines(
             app.pool,
             await app.clock.now(),
-            status=status,
-            trajectory_id=trajectory_id,  # type: ignore[arg-type]
+            status=typing.cast(DeadlineStatus, status),
+            trajectory_id=trajectory_id,
         )
         return result
 

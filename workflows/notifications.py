@@ -1,0 +1,160 @@
+"""One durable workflow per outbox message (id `deliver:<message id>`): send it, then record it sent.
+
+Step 1 hands the message to the sender, retried with backoff; the sender is idempotent by Message-ID,
+so the at-least-once step sends at most one e-mail. Step 2 appends `MessageDelivered` to the stream
+`message-<message id>`, idempotent by its command id; the messages projection marks the message sent
+from it. A crash between the two re-runs step 1 (which finds the message already sent) and then
+step 2. While the sender is down (`SendFailed`), step 1 keeps retrying with backoff and the workflow
+stays PENDING, across restarts too — the e-mail is delayed, never dropped or doubled. Only a sender
+that stays down for about 30 hours, or refuses a message for good, ends it in ERROR for ops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from dbos import DBOS, WorkflowSerializationFormat
+
+from activities.sender import FileSender, MessageSender, OutgoingMessage, SendFailed
+from application.event_store import ExpectedVersion, NewEvent
+from infrastructure.logging import bind_operation, get_logger
+from workflows import engine, faults
+
+if TYPE_CHECKING:
+    from bootstrap import App
+    from projections.messages import OutboxMessage
+
+log = get_logger(__name__)
+
+DELIVERED_NAMESPACE = uuid.UUID("0b7f7f7e-2f5c-4c1e-9d55-5a3f0f6c1d21")
+ACTOR = "system:notifications"
+PAGE = 100
+
+
+def workflow_id_for(message_id: str) -> str:
+    return f"deliver:{message_id}"
+
+
+def sender_for(app: App) -> MessageSender:
+    """The configured sender (the file sender until SMTP lands)."""
+    return FileSender(app.settings.outbox_dir, app.settings.mail_from)
+
+
+@DBOS.step(name="cbct.check_recipient")
+async def check_recipient(message: dict[str, Any]) -> bool:
+    """Revision 2's new step: a recipient without an address is logged before the send is tried."""
+    ok = "@" in message["recipient"]
+    if not ok:
+        log.warning("message_recipient_invalid", message_id=message["message_id"])
+    return ok
+
+
+@DBOS.step(
+    name="cbct.send_message",
+    retries_allowed=True,
+    # Patient: 2 s, 4 s, ... then hourly (DBOS caps the interval at an hour), about 30 hours in all.
+    # The workflow stays PENDING meanwhile and survives restarts; only then does it end in ERROR.
+    interval_seconds=2.0,
+    backoff_rate=2.0,
+    max_attempts=40,
+    should_retry=lambda error: isinstance(error, SendFailed),
+)
+async def send_message(message: dict[str, Any]) -> dict[str, Any]:
+    """Hand the message to the sender; a retry of a sent message is recognised by its Message-ID."""
+    app = engine.runtime()
+    outgoing = OutgoingMessage.from_dict(message)
+    with bind_operation(message_id=outgoing.message_id, trajectory_id=outgoing.trajectory_id):
+        receipt = await sender_for(app).send(outgoing)
+        log.info("message_sent", transport=receipt.transport, already_sent=receipt.already_sent)
+        await faults.pause_point("send:after_write", DBOS.workflow_id)
+    return {
+        "transport": receipt.transport,
+        "message_id_header": receipt.message_id_header,
+        "location": receipt.location,
+    }
+
+
+@DBOS.step(name="cbct.record_delivery", retries_allowed=True, interval_seconds=0.5, max_attempts=5)
+async def record_delivery(message: dict[str, Any], transport: str) -> dict[str, Any]:
+    """Append `MessageDelivered` once (command id `deliver:<id>`, fixed event id)."""
+    await faults.pause_point("deliver:before_record", DBOS.workflow_id)
+    app = engine.runtime()
+    message_id = message["message_id"]
+    delivered_at = await app.clock.now()
+    with bind_operation(message_id=message_id, trajectory_id=message["trajectory_id"]):
+        result = await app.store.append(
+            f"message-{message_id}",
+            [
+                NewEvent(
+                    "MessageDelivered",
+                    {"message_id": message_id, "delivered_at": delivered_at.isoformat(), "transport": transport},
+                    event_id=uuid.uuid5(DELIVERED_NAMESPACE, message_id),
+                )
+            ],
+            ExpectedVersion.NO_STREAM,
+            command_id=workflow_id_for(message_id),
+            correlation_id=message["trajectory_id"],
+            actor=ACTOR,
+        )
+        log.info("message_delivered", duplicate=result.duplicate)
+    return {"delivered": True, "duplicate": result.duplicate}
+
+
+@DBOS.workflow(name="cbct.deliver", serialization_type=WorkflowSerializationFormat.PORTABLE)
+async def deliver_workflow(message: dict[str, Any]) -> dict[str, Any]:
+    """Send one outbox message and record it delivered."""
+    # Revision 2 added a step *before* the send. A workflow begun under revision 1 has the send at
+    # that position already; the patch marker tells the two apart, so it replays the old order.
+    if faults.code_revision() >= 2 and await DBOS.patch_async("check-recipient"):
+        await check_recipient(message)
+    sent = await send_message(message)
+    recorded = await record_delivery(message, sent["transport"])
+    return {"message_id": message["message_id"], **sent, **recorded}
+
+
+async def deliver_pending(app: App) -> int:
+    """Deliver every pending outbox message once; return how many were newly recorded delivered.
+
+    A message whose sender is down stays pending: its workflow keeps trying (this call stops waiting
+    for it after `workflow_wait_seconds`) and later calls attach to it rather than start another.
+    """
+    from projections.messages import pending_messages
+
+    attempted: set[str] = set()
+    delivered = 0
+    while True:
+        page = [m for m in await pending_messages(app.pool, limit=PAGE) if m.message_id not in attempted]
+        if not page:
+            return delivered
+        attempted.update(m.message_id for m in page)
+        results = await asyncio.gather(*(_deliver_one(app, m) for m in page))
+        delivered += sum(1 for r in results if r is not None and not r["duplicate"])
+        await app.projections.catch_up()  # so the next page leaves out what was just delivered
+
+
+async def _deliver_one(app: App, message: OutboxMessage) -> dict[str, Any] | None:
+    outgoing = OutgoingMessage(
+        message_id=message.message_id,
+        trajectory_id=message.trajectory_id,
+        kind=message.kind,
+        recipient=message.recipient or "",  # pending messages are addressed
+        subject=message.subject,
+        body=message.body,
+        created_at=message.created_at.isoformat(),
+    )
+    try:
+        result: dict[str, Any] = await engine.run_once(
+            deliver_workflow,
+            workflow_id_for(outgoing.message_id),
+            outgoing.as_dict(),
+            wait_seconds=app.settings.workflow_wait_seconds,
+        )
+    except TimeoutError:  # the sender is slow or down: the workflow keeps trying on its own
+        log.info("message_delivery_still_running", message_id=outgoing.message_id)
+        return None
+    except engine.WorkflowFailed as error:
+        log.warning("message_delivery_failed", message_id=outgoing.message_id, error=str(error))
+        return None
+    return result
