@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import asyncpg
+import orjson
 
 from application.event_store import (
     START,
@@ -72,7 +73,8 @@ _COLUMNS = """position, transaction_id::text::bigint AS tx, stream_id, stream_ve
     event_type, schema_version, data::text AS data, recorded_at, correlation_id, causation_id, command_id,
     actor"""
 
-_loads = json.loads
+# orjson parses event payloads about four times faster than json; catch-up spends most of its time here.
+_loads = orjson.loads
 
 _VISIBLE = "transaction_id < pg_snapshot_xmin(pg_current_snapshot())"
 
