@@ -11,7 +11,6 @@ oldest one still running; see docs/global-order.md for why that order never skip
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import AsyncIterator, Sequence
 from typing import Any

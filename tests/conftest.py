@@ -7,6 +7,8 @@ session, and dropped afterwards; nothing depends on leftovers.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -23,12 +25,18 @@ SERVERS = ["embedded"] + (["external"] if os.environ.get("CBCT_DATABASE_URL") el
 
 
 @pytest.fixture(scope="session")
-def embedded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The embedded Postgres, started once for the whole session in a temporary data directory."""
-    server = EmbeddedPostgres(Path(tmp_path_factory.mktemp("cbct-embedded")))
+def embedded_server() -> Iterator[str]:
+    """The embedded Postgres, started once for the whole session in a temporary data directory.
+
+    Not under pytest's tmp_path: pytest prunes old base directories when another session starts, and
+    would delete a running server's data directory from under it.
+    """
+    data_dir = Path(tempfile.mkdtemp(prefix="cbct-test-pg-"))
+    server = EmbeddedPostgres(data_dir)
     url = server.start()
     yield url
     server.stop()
+    shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="session")

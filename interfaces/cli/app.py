@@ -8,7 +8,7 @@ import typer
 
 from infrastructure.logging import configure_logging
 from infrastructure.settings import Settings
-from interfaces.cli import db, lifecycle, ops, views
+from interfaces.cli import db, lifecycle, ops, report, views
 
 app = typer.Typer(
     name="cbct",
@@ -28,7 +28,7 @@ NOUNS = {
     "audit": "Audit plannen, scores vastleggen, annuleren.",
     "postponement": "Uitstel aanvragen en beslissen.",
     "selfevaluation": "Zelfevaluatie inleveren.",
-    "report": "Conceptrapport en hoor en wederhoor.",
+    "report": "Conceptrapport, hoor en wederhoor, en de perioderapportage.",
     "decision": "Certificeringsbesluit.",
     "heraudit": "Heraudit aanvragen.",
     "objection": "Bezwaar indienen en beslissen.",
@@ -38,6 +38,7 @@ NOUNS = {
 groups = {noun: typer.Typer(help=text, no_args_is_help=True) for noun, text in NOUNS.items()}
 lifecycle.register(groups)
 views.register_views(app, groups)
+report.register_report(groups)
 for noun, group in groups.items():
     app.add_typer(group, name=noun)
 
