@@ -8,7 +8,7 @@ import typer
 
 from infrastructure.logging import configure_logging
 from infrastructure.settings import Settings
-from interfaces.cli import db, lifecycle, ops, report, views
+from interfaces.cli import db, frameworks, lifecycle, ops, report, views
 
 app = typer.Typer(
     name="cbct",
@@ -17,6 +17,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.add_typer(db.app, name="db")
+app.add_typer(frameworks.app, name="framework")
 app.add_typer(ops.clock_app, name="clock")
 app.add_typer(ops.projections_app, name="projections")
 app.add_typer(ops.workflows_app, name="workflows")
