@@ -121,7 +121,8 @@ async def submit(app: App, command: Command, *, wait_seconds: float | None = Non
     """
     type_name, payload = command_payload(command)
     now = await app.clock.now()
-    result: dict[str, Any] = await engine.run_once(
+    result: dict[str, Any]
+    result, started = await engine.run_once_reporting(
         command_workflow,
         command.command_id,
         type_name,
@@ -131,6 +132,8 @@ async def submit(app: App, command: Command, *, wait_seconds: float | None = Non
         retry_failed=True,
     )
     result = dict(result)
+    if not started:  # answered before: say so, as a retried append in the store would
+        result["duplicate"] = True
     if result.pop("fingerprint", None) != fingerprint(type_name, payload):
         raise CommandIdReused(
             f"command_id: {command.command_id!r} was already used for another command; use a new command id"

@@ -221,16 +221,30 @@ async def run_once(
     from its failed step (see `retry_failed`). Raises `WorkflowFailed` when it ends in ERROR,
     `TimeoutError` after `wait_seconds` (it keeps running).
     """
+    result, _started = await run_once_reporting(
+        workflow, workflow_id, *args, wait_seconds=wait_seconds, retry_failed=retry_failed
+    )
+    return result
+
+
+async def run_once_reporting(
+    workflow: Callable[..., Coroutine[Any, Any, R]],
+    workflow_id: str,
+    *args: Any,
+    wait_seconds: float | None = None,
+    retry_failed: bool = False,
+) -> tuple[R, bool]:
+    """`run_once`, also telling whether this call started the workflow (False: it existed already)."""
     with SetWorkflowID(workflow_id):
         handle = await DBOS.start_workflow_async(workflow, *args)
     fresh = isinstance(handle, WorkflowHandleAsyncTask)
     try:
-        return await _result(handle, wait_seconds)
+        return await _result(handle, wait_seconds), fresh
     except WorkflowFailed:
         if fresh or not retry_failed:
             raise
     retried: WorkflowHandleAsync[R] = await retry_failed_workflow(workflow_id)
-    return await _result(retried, wait_seconds)
+    return await _result(retried, wait_seconds), False
 
 
 async def _result(handle: WorkflowHandleAsync[R], wait_seconds: float | None) -> R:

@@ -54,3 +54,7 @@ def _root() -> None:
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

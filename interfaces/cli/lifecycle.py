@@ -230,7 +230,13 @@ def _make(command: type[c.Command], help_text: str) -> Any:
 
             return await submit(app, parsed)
 
-        outcome = run(work, workflows=True)
+        from workflows.commands import CommandIdReused
+
+        try:
+            outcome = run(work, workflows=True)
+        except CommandIdReused as error:
+            fail(f"Ongeldige invoer — {error}")
+            raise typer.Exit(EXIT_USAGE) from None
         _print_outcome(outcome, output)
         if not outcome.get("accepted"):
             raise typer.Exit(EXIT_REJECTED)

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 EXIT_OK = 0
@@ -36,5 +37,6 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]
     console.print(table)
 
 
-def fail(message: str, code: int = EXIT_REJECTED) -> None:
-    err_console.print(f"[bold red]{message}[/]")
+def fail(message: str) -> None:
+    """Print a refusal or error on stderr; the text is shown as is (rule codes look like markup)."""
+    err_console.print(escape(message), style="bold red")

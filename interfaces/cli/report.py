@@ -32,7 +32,7 @@ def _date(option: str, text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        fail(f"{option}: geen geldige datum '{text}' (verwacht JJJJ-MM-DD, bv. 2018-01-01)", EXIT_USAGE)
+        fail(f"{option}: geen geldige datum '{text}' (verwacht JJJJ-MM-DD, bv. 2018-01-01)")
         raise typer.Exit(EXIT_USAGE) from None
 
 
@@ -52,15 +52,15 @@ def period_command(
     """Hoofdlijnenrapportage: trajecten en resultaten, deelname, scores per norm, module 1, tevredenheid."""
     start, end = _date("--from", date_from), _date("--to", date_to)
     if start > end:
-        fail(f"--from ({start:%d-%m-%Y}) ligt na --to ({end:%d-%m-%Y})", EXIT_USAGE)
+        fail(f"--from ({start:%d-%m-%Y}) ligt na --to ({end:%d-%m-%Y})")
         raise typer.Exit(EXIT_USAGE)
     try:
         fmt = ReportFormat(output_format)
     except ValueError:
-        fail(f"--format: moet table, json, csv of xlsx zijn, niet '{output_format}'", EXIT_USAGE)
+        fail(f"--format: moet table, json, csv of xlsx zijn, niet '{output_format}'")
         raise typer.Exit(EXIT_USAGE) from None
     if fmt is ReportFormat.xlsx and output is None:
-        fail("--output: verplicht bij --format xlsx (bv. --output rapportage.xlsx)", EXIT_USAGE)
+        fail("--output: verplicht bij --format xlsx (bv. --output rapportage.xlsx)")
         raise typer.Exit(EXIT_USAGE)
 
     from application.reports import period_report, render_report, to_csv, to_xlsx, write_charts

@@ -6,7 +6,11 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
+import typer
+
+from infrastructure.controlled_clock import ClockNotSet
 from infrastructure.settings import Settings
+from interfaces.cli.output import EXIT_USAGE, fail
 
 if TYPE_CHECKING:
     from bootstrap import App
@@ -22,4 +26,11 @@ def run(work: Callable[[App], Awaitable[T]], *, workflows: bool = False) -> T:
         async with bootstrap(Settings(), launch_workflows=workflows) as app:
             return await work(app)
 
-    return asyncio.run(main())
+    try:
+        return asyncio.run(main())
+    except ClockNotSet:
+        fail(
+            "De gecontroleerde klok is nog niet gezet (CBCT_CLOCK=controlled): "
+            "zet hem met `cbct clock tick --to JJJJ-MM-DD`."
+        )
+        raise typer.Exit(EXIT_USAGE) from None
