@@ -9,6 +9,7 @@ import typer
 from infrastructure.logging import configure_logging
 from infrastructure.settings import Settings
 from interfaces.cli import db, frameworks, lifecycle, ops, report, views
+from interfaces.cli.demo import register_demo
 
 app = typer.Typer(
     name="cbct",
@@ -40,6 +41,7 @@ groups = {noun: typer.Typer(help=text, no_args_is_help=True) for noun, text in N
 lifecycle.register(groups)
 views.register_views(app, groups)
 report.register_report(groups)
+register_demo(app)
 for noun, group in groups.items():
     app.add_typer(group, name=noun)
 

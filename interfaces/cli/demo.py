@@ -1,0 +1,136 @@
+"""`cbct demo`: replay CBCT's 2018-2022 register through the real process, then show the period report.
+
+Runs on the configured database (embedded by default) with the controlled clock, whatever CBCT_CLOCK
+says: the demo moves the clock itself, from the demo's start to the reference moment. A second run on
+the same database changes nothing; an interrupted run resumes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+from collections import Counter
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from application.demo import DEFAULT_SEED, DEMO_START, REFERENCE_DATE
+from infrastructure.settings import Settings
+from interfaces.cli.output import EXIT_REJECTED, console, err_console, fail, print_json, print_table
+
+if TYPE_CHECKING:
+    from application.demo.replay import ReplaySummary
+    from bootstrap import App
+
+SUMMARY_LABELS = {
+    "trajectories": "Trajecten",
+    "steps": "Stappen",
+    "accepted": "Geaccepteerd",
+    "refused_as_expected": "Geweigerd zoals gepland",
+    "skipped": "Al eerder uitgevoerd",
+    "deadlines_fired": "Termijnen verstreken",
+    "events_in_store": "Gebeurtenissen in de opslag",
+    "seconds": "Seconden",
+    "steps_per_second": "Stappen per seconde",
+}
+
+
+def _period_module() -> tuple[Any, Any] | None:
+    """`period_report` and `render_report`, if the period report is there."""
+    try:
+        period = importlib.import_module("application.reports.period")
+        render = importlib.import_module("application.reports.render")
+    except ImportError:
+        return None
+    if not hasattr(period, "period_report") or not hasattr(render, "render_report"):
+        return None
+    return period.period_report, render.render_report
+
+
+async def _run(seed: int, scale: int, progress: Progress | None) -> tuple[ReplaySummary, Any, dict[str, Any]]:
+    from application.demo.replay import replay
+    from bootstrap import bootstrap
+    from projections.register import list_register
+
+    task = progress.add_task("Demo afspelen", total=None) if progress is not None else None
+
+    def advance(done: int, total: int) -> None:
+        if progress is not None and task is not None:
+            progress.update(task, completed=done, total=total)
+
+    async with bootstrap(Settings(clock="controlled"), launch_workflows=True) as app:
+        summary = await replay(app, seed=seed, scale=scale, progress=advance)
+        report = await _report(app)
+        rows = await list_register(app.pool)
+    outcomes = Counter((r.result or "", r.remark or "") for r in rows)
+    register = {
+        "organisations": len(rows),
+        "outcomes": [
+            {"result": result, "remark": remark or None, "count": count}
+            for (result, remark), count in sorted(outcomes.items())
+        ],
+    }
+    return summary, report, register
+
+
+async def _report(app: App) -> Any:
+    found = _period_module()
+    if found is None:
+        return None
+    period_report, _ = found
+    return await period_report(app.pool, DEMO_START, REFERENCE_DATE)
+
+
+def demo(
+    seed: Annotated[
+        int, typer.Option(help="Zaadje van de planner: dezelfde waarde geeft dezelfde demo.")
+    ] = DEFAULT_SEED,
+    scale: Annotated[int, typer.Option(min=1, help="Aantal kopieën van het register (1 = het register zelf).")] = 1,
+    json_output: Annotated[bool, typer.Option("--json", help="JSON in plaats van tabellen.")] = False,
+) -> None:
+    """Speel het register 2018-2022 af via de echte commando's, termijnen en workflows, en toon het rapport."""
+    from application.demo.replay import ReplayError
+
+    try:
+        if json_output:
+            summary, report, register = asyncio.run(_run(seed, scale, None))
+        else:
+            with Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=err_console,
+                transient=False,
+            ) as progress:
+                summary, report, register = asyncio.run(_run(seed, scale, progress))
+    except ReplayError as error:
+        fail(f"Demo afgebroken: {error}")
+        raise typer.Exit(EXIT_REJECTED) from None
+
+    if json_output:
+        data: dict[str, Any] = {"summary": summary.as_dict(), "register": register}
+        if report is not None:
+            data["report"] = report.as_dict()
+        print_json(data)
+        return
+    found = _period_module()
+    if report is not None and found is not None:
+        found[1](report, console)
+    else:
+        print_table(
+            f"Register ({register['organisations']} organisaties)",
+            ["Resultaat", "Opmerking", "Aantal"],
+            [(o["result"], o["remark"] or "", o["count"]) for o in register["outcomes"]],
+        )
+    print_table(
+        "Demo",
+        ["", "Waarde"],
+        [(SUMMARY_LABELS.get(key, key), value) for key, value in summary.as_dict().items()],
+    )
+
+
+def register_demo(app: typer.Typer) -> None:
+    """Add `cbct demo` to the CLI."""
+    app.command("demo")(demo)
