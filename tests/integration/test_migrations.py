@@ -17,8 +17,6 @@ from infrastructure.migrations import (
     migration_status,
 )
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")
-
 
 async def test_migrate_applies_every_file_once_and_then_nothing(empty_database_url):
     """A new database gets every migration; a second run applies nothing."""
