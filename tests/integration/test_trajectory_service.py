@@ -13,8 +13,6 @@ from domain import OpenTrajectory, SendIntake
 from infrastructure.database import open_pool
 from infrastructure.postgres_event_store import PostgresEventStore
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")
-
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
