@@ -127,10 +127,15 @@ def demo(
     print_table(
         "Demo",
         ["", "Waarde"],
-        [(SUMMARY_LABELS.get(key, key), value) for key, value in summary.as_dict().items()],
+        [(SUMMARY_LABELS.get(key, key), _dutch(value)) for key, value in summary.as_dict().items()],
     )
 
 
 def register_demo(app: typer.Typer) -> None:
     """Add `cbct demo` to the CLI."""
     app.command("demo")(demo)
+
+
+def _dutch(value: Any) -> Any:
+    """Numbers as Dutch readers write them: 133,8 rather than 133.83."""
+    return f"{value:.1f}".replace(".", ",") if isinstance(value, float) else value
