@@ -17,9 +17,10 @@ import asyncpg
 import pytest
 import pytest_asyncio
 
-from infrastructure.database import drop_database, ensure_database, with_database
+from infrastructure.database import drop_database, ensure_database, open_pool, with_database
 from infrastructure.embedded_postgres import EmbeddedPostgres
 from infrastructure.migrations import migrate
+from tests.projections.world import World, make_world
 
 SERVERS = ["embedded"] + (["external"] if os.environ.get("CBCT_DATABASE_URL") else [])
 
@@ -106,3 +107,10 @@ async def empty_database_url(server_url: str) -> AsyncIterator[str]:
     url = await fresh_database(server_url, migrated=False)
     yield url
     await drop_database(url)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def world(database_url: str) -> AsyncIterator[World]:
+    """A fresh migrated database with store, service and projection runner (tests/projections/world.py)."""
+    async with open_pool(database_url) as pool:
+        yield make_world(pool)
