@@ -173,6 +173,3 @@ class InMemoryEventStore:
                     await asyncio.wait_for(self._changed.wait(), idle_timeout)
             except TimeoutError:
                 return
-
-    def all_events(self) -> list[RecordedEvent]:
-        return list(self._events)
