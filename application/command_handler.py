@@ -5,11 +5,17 @@ that refused and its Dutch explanation. Nothing is written on a rejection. The s
 appends once (the store's idempotency) and answers the same. A version conflict — someone else wrote
 to the trajectory between our read and our append — is retried against the fresh state a bounded
 number of times, so the domain decides on current facts and no update is lost.
+
+Loading keeps the folded state of recently used streams (a bounded LRU) and reads only the events
+appended since, so a command costs one short query rather than a fold of the whole stream. It is
+never stale: every load reads the stream's newer events, and the version check on append catches a
+write that lands in between (the entry is then dropped and the stream read afresh).
 """
 
 from __future__ import annotations
 
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -76,6 +82,16 @@ def event_id_for(command_id: str, index: int) -> uuid.UUID:
     return uuid.uuid5(EVENT_NAMESPACE, f"{command_id}/{index}")
 
 
+@dataclass(frozen=True)
+class Loaded(Generic[S, E]):
+    """A stream folded into its state, with what a retry check needs: the command ids it holds."""
+
+    state: S
+    version: int
+    command_ids: frozenset[str]
+    last_event: E | None = None
+
+
 def _describe(event: RecordedEvent) -> dict[str, Any]:
     return {"type": event.event_type, "version": event.stream_version, "data": event.data}
 
@@ -90,30 +106,52 @@ class CommandHandler(Generic[S, C, E, R]):
         *,
         max_attempts: int = 5,
         correlation_id: Callable[[C], str | None] = lambda _c: None,
+        cache_size: int = 10_000,
     ) -> None:
         self._store = store
         self._decider = decider
+        self._cache: OrderedDict[str, Loaded[S, E]] = OrderedDict()
+        self._cache_size = cache_size
         self._max_attempts = max_attempts
         self._correlation_id = correlation_id
 
-    async def load(self, stream_id: str) -> tuple[S, int, list[RecordedEvent]]:
-        """The stream's current state and version, built by evolving its events."""
-        recorded = await self._store.read_stream(stream_id)
-        state = self._decider.initial_state()
+    async def load(self, stream_id: str) -> Loaded[S, E]:
+        """The stream's current state and version: the cached fold plus the events appended since."""
+        d = self._decider
+        base = self._cache.get(stream_id) or Loaded(d.initial_state(), 0, frozenset())
+        recorded = await self._store.read_stream(stream_id, from_version=base.version + 1)
+        if not recorded:
+            self._remember(stream_id, base)
+            return base
+        state, ids, last = base.state, set(base.command_ids), base.last_event
         for event in recorded:
-            state = self._decider.evolve(
-                state, self._decider.from_stored(event.event_type, event.schema_version, event.data)
-            )
-        return state, (recorded[-1].stream_version if recorded else 0), recorded
+            last = d.from_stored(event.event_type, event.schema_version, event.data)
+            state = d.evolve(state, last)
+            if event.command_id is not None:
+                ids.add(event.command_id)
+        loaded = Loaded(state, recorded[-1].stream_version, frozenset(ids), last)
+        self._remember(stream_id, loaded)
+        return loaded
+
+    def _remember(self, stream_id: str, loaded: Loaded[S, E]) -> None:
+        cached = self._cache.get(stream_id)
+        if cached is not None and cached.version > loaded.version:
+            return  # a concurrent command got further already
+        self._cache[stream_id] = loaded
+        self._cache.move_to_end(stream_id)
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
 
     async def handle(self, command: C, now: datetime, *, causation_id: str | None = None) -> Outcome:
         d = self._decider
         stream_id = d.stream_id(command)
         command_id = d.command_id(command)
         for _attempt in range(self._max_attempts):
-            state, version, recorded = await self.load(stream_id)
-            already = [e for e in recorded if e.command_id == command_id]
-            if already:  # a retry of a command that was applied: same answer, nothing new
+            loaded = await self.load(stream_id)
+            state, version = loaded.state, loaded.version
+            if command_id in loaded.command_ids:  # a retry of a command that was applied: same answer
+                recorded = await self._store.read_stream(stream_id)
+                already = [e for e in recorded if e.command_id == command_id]
                 return Accepted(
                     command_id,
                     stream_id,
@@ -146,16 +184,20 @@ class CommandHandler(Generic[S, C, E, R]):
                     actor=d.actor(command),
                 )
             except WrongExpectedVersion:
+                self._cache.pop(stream_id, None)
                 continue
             if result.duplicate:  # a concurrent retry of this very command landed first: answer with it
                 stored = await self._store.read_stream(stream_id, from_version=result.stream_version - len(new) + 1)
                 mine = tuple(_describe(e) for e in stored if e.command_id == command_id)
             else:
+                for event in events:
+                    state = d.evolve(state, event)
+                self._remember(
+                    stream_id, Loaded(state, result.stream_version, loaded.command_ids | {command_id}, events[-1])
+                )
                 first = result.stream_version - len(new) + 1
                 mine = tuple(
                     {"type": e.event_type, "version": first + i, "data": dict(e.data)} for i, e in enumerate(new)
                 )
             return Accepted(command_id, stream_id, result.stream_version, mine, duplicate=result.duplicate)
-        raise ConflictPersisted(
-            f"{stream_id}: still conflicting after {self._max_attempts} attempts; try again"
-        )
+        raise ConflictPersisted(f"{stream_id}: still conflicting after {self._max_attempts} attempts; try again")

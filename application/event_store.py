@@ -121,9 +121,7 @@ class WrongExpectedVersion(EventStoreError):
 
     def __init__(self, stream_id: str, expected: Expected, actual: int) -> None:
         shown = expected.value if isinstance(expected, ExpectedVersion) else expected
-        super().__init__(
-            f"stream {stream_id!r}: expected version {shown}, but the stream is at version {actual}"
-        )
+        super().__init__(f"stream {stream_id!r}: expected version {shown}, but the stream is at version {actual}")
         self.stream_id = stream_id
         self.expected = expected
         self.actual = actual

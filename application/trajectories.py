@@ -17,16 +17,17 @@ from application.event_store import EventStore, RecordedEvent
 from domain import (
     COMMAND_TYPES,
     Command,
+    Deadline,
     DomainError,
     Event,
     Rules,
     TrajectoryState,
+    deadlines,
     decide,
     event_from_dict,
     event_to_dict,
     event_type,
     evolve,
-    replay,
 )
 from frameworks.loader import available_versions, load_rules
 
@@ -141,11 +142,16 @@ class TrajectoryService:
         return await self._handler.handle(command, now, causation_id=causation_id)
 
     async def state(self, trajectory_id: str) -> TrajectoryState | None:
-        events = await self._store.read_stream(stream_id(trajectory_id))
-        return replay(self._decode(e) for e in events)
+        return (await self._handler.load(stream_id(trajectory_id))).state
+
+    async def due_deadlines(self, trajectory_id: str, until: datetime) -> tuple[list[Deadline], datetime | None]:
+        """The trajectory's unfired deadlines due at `until` (earliest first), from its stream (the
+        deadlines read model holds the same, a moment later), and when it last changed."""
+        loaded = await self._handler.load(stream_id(trajectory_id))
+        if loaded.state is None or loaded.last_event is None:
+            return [], None
+        pending = deadlines(loaded.state, rules_for_version(loaded.state.framework_version))
+        return [d for d in pending if not d.fired and d.due_at <= until], loaded.last_event.occurred_at
 
     async def history(self, trajectory_id: str) -> list[RecordedEvent]:
         return await self._store.read_stream(stream_id(trajectory_id))
-
-    def _decode(self, event: RecordedEvent) -> Event:
-        return event_from_dict(event.event_type, event.data)

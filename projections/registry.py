@@ -6,6 +6,9 @@ from projections.messages import MessagesProjection
 from projections.projection import Projection
 from projections.trajectories import TrajectoriesProjection
 
+TRAJECTORIES = TrajectoriesProjection.name
+MESSAGES = MessagesProjection.name
+
 
 def all_projections() -> list[Projection]:
     """Fresh instances of every projection, in the order a catch-up runs them."""

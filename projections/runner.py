@@ -192,9 +192,7 @@ class ProjectionRunner:
             if projection.event_types is not None:
                 args.append(list(projection.event_types))
                 filters.append(f"event_type = ANY(${len(args)}::text[])")
-            behind = await self._pool.fetchval(
-                f"SELECT count(*) FROM events WHERE {' AND '.join(filters)}", *args
-            )
+            behind = await self._pool.fetchval(f"SELECT count(*) FROM events WHERE {' AND '.join(filters)}", *args)
             result.append(
                 ProjectionStatus(
                     name=projection.name,

@@ -1,9 +1,15 @@
 """One short durable workflow per command: its id is the command id, so a command runs once.
 
 The caller reads `now` from the process clock *before* starting the workflow and passes it in, so the
-workflow is a pure function of its input: a recovery after a crash decides at the same moment. The one
-step calls the command handler (load → decide → append, idempotent by command id) and returns a
+workflow is a pure function of its input: a recovery after a crash decides at the same moment. The
+workflow calls the command handler (load → decide → append, idempotent by command id) and returns a
 JSON-safe outcome, which DBOS records; sending the same command id again returns that recorded answer.
+
+Why no step: the handler's one action is already recorded exactly once by the store (the command id),
+so wrapping it in a DBOS step would record the same answer a second time, at two more round trips to
+DBOS's tables (a one-step workflow cost 5.9 ms here, a step-less one 2.4 ms). A workflow recovered
+after a crash simply runs again: the handler finds the command in the stream and answers `duplicate`.
+Transient failures (a busy stream, a lost connection) are retried in place with backoff.
 """
 
 from __future__ import annotations
@@ -13,13 +19,13 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import asyncpg
 from dbos import DBOS, WorkflowSerializationFormat
 
-from application.command_handler import Accepted, ConflictPersisted, Outcome
+from application.command_handler import Accepted, Outcome
 from application.trajectories import command_payload, parse_command
 from infrastructure.logging import bind_operation, get_logger
 from workflows import engine, faults
+from workflows.transient import retrying
 
 if TYPE_CHECKING:
     from bootstrap import App
@@ -65,34 +71,15 @@ def outcome_dict(outcome: Outcome) -> dict[str, Any]:
     }
 
 
-# serialization failure, deadlock, admin shutdown (a database restart)
-_RETRYABLE_SQLSTATES = ("40001", "40P01", "57P01")
-
-
-def transient(error: BaseException) -> bool:
-    """Worth another attempt: a busy trajectory or a lost database connection; never a bad command."""
-    return isinstance(
-        error, ConflictPersisted | asyncpg.PostgresConnectionError | asyncpg.InterfaceError | OSError
-    ) or (isinstance(error, asyncpg.PostgresError) and getattr(error, "sqlstate", "") in _RETRYABLE_SQLSTATES)
-
-
-@DBOS.step(
-    name="cbct.handle_command",
-    retries_allowed=True,
-    interval_seconds=0.5,
-    backoff_rate=2.0,
-    max_attempts=5,
-    should_retry=transient,
-)
 async def handle_command(type_name: str, payload: dict[str, Any], now: str) -> dict[str, Any]:
-    """load → decide → append; at-least-once, made exactly-once by the command id in the store."""
+    """load → decide → append, idempotent by command id; retried in place when the failure is transient."""
     app = engine.runtime()
     command = parse_command(type_name, payload)
     faults.fail_point("command:before_handle")
-    with bind_operation(
-        command_id=command.command_id, trajectory_id=command.trajectory_id, command_type=type_name
-    ):
-        outcome = await app.service.handle(command, datetime.fromisoformat(now))
+    with bind_operation(command_id=command.command_id, trajectory_id=command.trajectory_id, command_type=type_name):
+        outcome: Outcome = await retrying(5, first_wait=0.5, max_wait=8.0)(
+            app.service.handle, command, datetime.fromisoformat(now)
+        )
         result = outcome_dict(outcome)
         log.info(
             "command_handled",
@@ -112,15 +99,20 @@ async def command_workflow(type_name: str, payload: dict[str, Any], now: str) ->
     return {**result, "fingerprint": fingerprint(type_name, payload)}
 
 
-async def submit(app: App, command: Command, *, wait_seconds: float | None = None) -> dict[str, Any]:
+async def submit(
+    app: App, command: Command, *, at: datetime | None = None, wait_seconds: float | None = None
+) -> dict[str, Any]:
     """Run `command` as its durable workflow and return the outcome (`accepted`, `rule`, `message`, ...).
+
+    It is decided at `at` when given (the demo replays commands at their planned moments), otherwise
+    at the process clock's now.
 
     The same command id again returns the recorded answer; the same id with a different command raises
     `CommandIdReused`. A command whose workflow had failed (e.g. the database was down) is run again
     from its failed step.
     """
     type_name, payload = command_payload(command)
-    now = await app.clock.now()
+    now = at if at is not None else await app.clock.now()
     result: dict[str, Any]
     result, started = await engine.run_once_reporting(
         command_workflow,

@@ -4,7 +4,8 @@ The dispatcher passes the moment it fires at (`now`): the wall clock in producti
 clock's position during `cbct clock tick` (which stops the clock at each due moment). That moment is
 an input, so a recovered workflow decides exactly as the first attempt would have, and a reminder
 sent a day late records the day it was really sent. The domain re-checks the trajectory (`FireDeadline`
-→ `domain.on_deadline`): a deadline met a moment ago fires nothing.
+→ `domain.on_deadline`): a deadline met a moment ago fires nothing. Like a command's workflow it has
+no DBOS step (why: `workflows/commands.py`); transient failures are retried in place for about an hour.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from typing import Any
 
 from dbos import DBOS, WorkflowSerializationFormat
 
+from application.command_handler import Outcome
 from domain import FireDeadline
 from infrastructure.logging import bind_operation, get_logger
 from workflows import engine, faults
-from workflows.commands import outcome_dict, transient
+from workflows.commands import outcome_dict
+from workflows.transient import retrying
 
 log = get_logger(__name__)
 
@@ -29,16 +32,6 @@ def deadline_input(deadline_id: str, trajectory_id: str, kind: str, due_at: date
     return {"deadline_id": deadline_id, "trajectory_id": trajectory_id, "kind": kind, "due_at": due_at.isoformat()}
 
 
-@DBOS.step(
-    name="cbct.fire_deadline",
-    retries_allowed=True,
-    # Nobody waits on a deadline: through a database restart or a long outage (1 s ... ~34 min, about
-    # an hour in all) rather than fail and wait for ops.
-    interval_seconds=1.0,
-    backoff_rate=2.0,
-    max_attempts=12,
-    should_retry=transient,
-)
 async def fire(deadline: dict[str, Any], now: str) -> dict[str, Any]:
     """`FireDeadline` through the command handler; command id = deadline id, so it appends at most once."""
     app = engine.runtime()
@@ -51,7 +44,12 @@ async def fire(deadline: dict[str, Any], now: str) -> dict[str, Any]:
     with bind_operation(
         deadline_id=deadline["deadline_id"], trajectory_id=deadline["trajectory_id"], kind=deadline["kind"]
     ):
-        outcome = outcome_dict(await app.service.handle(command, datetime.fromisoformat(now)))
+        # Nobody waits on a deadline: through a database restart or a long outage (1 s ... ~34 min,
+        # about an hour in all) rather than fail and wait for ops.
+        handled: Outcome = await retrying(12, first_wait=1.0, max_wait=3600.0)(
+            app.service.handle, command, datetime.fromisoformat(now)
+        )
+        outcome = outcome_dict(handled)
         if outcome["accepted"]:
             log.info("deadline_fired", events=len(outcome["events"]), duplicate=outcome["duplicate"], at=now)
         else:

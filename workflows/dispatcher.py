@@ -4,6 +4,9 @@
   deadline id, so two dispatchers at once (two workers, a worker and `cbct clock tick`) fire it once.
 - `tick(app, to)`: the controlled clock's way of letting time pass — stop at every due moment up to
   `to`, fire what is due then, deliver the messages that causes, and end at `to`.
+- `fire_due_of(app, trajectory_id, until)`: the same for one trajectory, read from its stream rather
+  than the deadlines read model, so it needs no catch-up: what lets the demo run trajectories side by
+  side (each one's deadlines depend on its own events only).
 - `scheduled_dispatch`: the worker's DBOS schedule (`settings.dispatch_interval_cron`): dispatch at
   the process clock's now and deliver pending messages, without waiting for the workflows it starts.
 """
@@ -104,6 +107,26 @@ async def fire_deadlines(app: App, due: list[DueDeadline], now: datetime) -> lis
                 return Fired(d.deadline_id, outcome)
 
     return list(await asyncio.gather(*(one(d) for d in due)))
+
+
+async def fire_due_of(app: App, trajectory_id: str, until: datetime) -> list[Fired]:
+    """Fire one trajectory's deadlines due up to `until`, earliest first and again as firing creates new
+    ones; each at its due moment, or at the trajectory's last change when that is later (a deadline
+    that fell due before the event that created it fires right after it, as `tick` would)."""
+    from projections.deadlines import DueDeadline
+
+    attempted: set[str] = set()
+    results: list[Fired] = []
+    while True:
+        due, last_change = await app.service.due_deadlines(trajectory_id, until)
+        fresh = [d for d in due if d.deadline_id not in attempted]
+        if not fresh:
+            return results
+        first = fresh[0]
+        attempted.add(first.deadline_id)
+        moment = first.due_at if last_change is None else max(first.due_at, last_change)
+        listed = DueDeadline(first.deadline_id, trajectory_id, first.kind.value, first.due_at)
+        results += await fire_deadlines(app, [listed], moment)
 
 
 async def dispatch_due(app: App, now: datetime) -> list[str]:

@@ -3,21 +3,23 @@
 Why `application_version` is explicit (settings, "1" by default): DBOS only recovers PENDING workflows
 whose recorded version equals the running process's version. Its default version is a hash of the
 workflow source, so any code change — even a comment — would strand every workflow a killed process
-left half-done. Our workflows are short and their steps idempotent, so a new revision may finish what
-the previous one started, as long as a changed workflow guards its new step order with
-`DBOS.patch_async(...)` (see `workflows/notifications.py` and `tests/workflows/test_revisions.py`).
-Bump the version only for a change that cannot replay old workflows even with a patch — removing or
-renaming a workflow or step, or changing a workflow's input or output shape incompatibly — and let
-the old version's PENDING workflows drain first.
+left half-done. The workflows that do the work — commands, deadlines, deliveries — have no DBOS steps
+(their actions are idempotent by themselves: why, in `workflows/commands.py`), so a new revision may
+finish what the previous one started: there is no recorded step order it could contradict
+(`tests/workflows/test_revisions.py`). A workflow with steps (the worker's scheduled dispatch) must
+guard a change in their order with `DBOS.patch_async(...)`. Bump the version only
+for a change that cannot finish old workflows — removing or renaming a workflow, or changing its
+input or output shape incompatibly — and let the old version's PENDING workflows drain first.
 
 Executors: DBOS recovers, at launch, the PENDING workflows of its own executor id. The worker has a
 stable id (`worker`) and so finishes on restart what it was doing when killed. Short-lived processes
 (the CLI) get a fresh `proc-...` id, so they never take over the worker's running workflows; what
 such a process leaves PENDING when it dies is adopted by the worker (`adopt_orphans`).
 
-Failures: a step that exhausts its retries ends the workflow in ERROR, and DBOS records the error as
-the step's result, so resuming would only replay it. A failed workflow is retried by forking it
-from the failed step (`retry_failed`, the ops `retry_workflow`): safe, as every step is idempotent.
+Failures: a workflow whose retries are exhausted ends in ERROR, and DBOS records the error, so
+resuming would only replay it. A failed workflow is retried by forking it from its failed step — from
+the start, for a step-less one (`retry_failed`, the ops `retry_workflow`): safe, as every action is
+idempotent.
 """
 
 from __future__ import annotations
@@ -103,6 +105,9 @@ def launch(app: App) -> None:
             "application_version": app.settings.application_version,
             "executor_id": app.settings.executor_id or ephemeral_executor_id(),
             "log_level": "WARNING",
+            # No ping before every use of a pooled connection (a round trip per system-table write):
+            # DBOS retries an operation whose connection was lost, and the pool then replaces it.
+            "db_engine_kwargs": {"pool_pre_ping": False},
         }
     )
     _dbos_logs_as_json(app.settings.log_format)

@@ -1,26 +1,29 @@
 """One durable workflow per outbox message (id `deliver:<message id>`): send it, then record it sent.
 
-Step 1 hands the message to the sender, retried with backoff; the sender is idempotent by Message-ID,
-so the at-least-once step sends at most one e-mail. Step 2 appends `MessageDelivered` to the stream
+First the message goes to the sender, retried with backoff; the sender is idempotent by Message-ID, so
+an at-least-once send delivers at most one e-mail. Then `MessageDelivered` is appended to the stream
 `message-<message id>`, idempotent by its command id; the messages projection marks the message sent
-from it. A crash between the two re-runs step 1 (which finds the message already sent) and then
-step 2. While the sender is down (`SendFailed`), step 1 keeps retrying with backoff and the workflow
-stays PENDING, across restarts too — the e-mail is delayed, never dropped or doubled. Only a sender
-that stays down for about 30 hours, or refuses a message for good, ends it in ERROR for ops.
+from it. Both actions are idempotent, so the workflow needs no DBOS steps (why: `workflows/commands.py`):
+a crash between the two runs the workflow again, the send finds the message already sent, and the
+record follows. While the sender is down (`SendFailed`), the send keeps retrying with backoff and the
+workflow stays PENDING, across restarts too — the e-mail is delayed, never dropped or doubled. Only a
+sender that stays down for about 30 hours, or refuses a message for good, ends it in ERROR for ops.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from dbos import DBOS, WorkflowSerializationFormat
 
-from activities.sender import FileSender, MessageSender, OutgoingMessage, SendFailed
-from application.event_store import ExpectedVersion, NewEvent
+from activities.sender import FileSender, MessageSender, OutgoingMessage, SendFailed, SendReceipt
+from application.event_store import AppendResult, ExpectedVersion, NewEvent
 from infrastructure.logging import bind_operation, get_logger
 from workflows import engine, faults
+from workflows.transient import retrying
 
 if TYPE_CHECKING:
     from bootstrap import App
@@ -42,31 +45,24 @@ def sender_for(app: App) -> MessageSender:
     return FileSender(app.settings.outbox_dir, app.settings.mail_from)
 
 
-@DBOS.step(name="cbct.check_recipient")
-async def check_recipient(message: dict[str, Any]) -> bool:
-    """Revision 2's new step: a recipient without an address is logged before the send is tried."""
+def check_recipient(message: dict[str, Any]) -> bool:
+    """Revision 2's new check: a recipient without an address is logged before the send is tried."""
     ok = "@" in message["recipient"]
     if not ok:
         log.warning("message_recipient_invalid", message_id=message["message_id"])
     return ok
 
 
-@DBOS.step(
-    name="cbct.send_message",
-    retries_allowed=True,
-    # Patient: 2 s, 4 s, ... then hourly (DBOS caps the interval at an hour), about 30 hours in all.
-    # The workflow stays PENDING meanwhile and survives restarts; only then does it end in ERROR.
-    interval_seconds=2.0,
-    backoff_rate=2.0,
-    max_attempts=40,
-    should_retry=lambda error: isinstance(error, SendFailed),
-)
 async def send_message(message: dict[str, Any]) -> dict[str, Any]:
     """Hand the message to the sender; a retry of a sent message is recognised by its Message-ID."""
     app = engine.runtime()
     outgoing = OutgoingMessage.from_dict(message)
     with bind_operation(message_id=outgoing.message_id, trajectory_id=outgoing.trajectory_id):
-        receipt = await sender_for(app).send(outgoing)
+        # Patient: 2 s, 4 s, ... then hourly, about 30 hours in all. The workflow stays PENDING
+        # meanwhile and survives restarts; only then does it end in ERROR.
+        receipt: SendReceipt = await retrying(40, first_wait=2.0, max_wait=3600.0, retry_on=SendFailed)(
+            sender_for(app).send, outgoing
+        )
         log.info("message_sent", transport=receipt.transport, already_sent=receipt.already_sent)
         await faults.pause_point("send:after_write", DBOS.workflow_id)
     return {
@@ -76,15 +72,16 @@ async def send_message(message: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@DBOS.step(name="cbct.record_delivery", retries_allowed=True, interval_seconds=0.5, max_attempts=5)
 async def record_delivery(message: dict[str, Any], transport: str) -> dict[str, Any]:
     """Append `MessageDelivered` once (command id `deliver:<id>`, fixed event id)."""
     await faults.pause_point("deliver:before_record", DBOS.workflow_id)
     app = engine.runtime()
     message_id = message["message_id"]
-    delivered_at = await app.clock.now()
+    # Never before it was written: a controlled clock may trail the moment a command wrote it.
+    delivered_at = max(await app.clock.now(), datetime.fromisoformat(message["created_at"]))
     with bind_operation(message_id=message_id, trajectory_id=message["trajectory_id"]):
-        result = await app.store.append(
+        result: AppendResult = await retrying(5, first_wait=0.5, max_wait=8.0)(
+            app.store.append,
             f"message-{message_id}",
             [
                 NewEvent(
@@ -105,13 +102,12 @@ async def record_delivery(message: dict[str, Any], transport: str) -> dict[str, 
 @DBOS.workflow(name="cbct.deliver", serialization_type=WorkflowSerializationFormat.PORTABLE)
 async def deliver_workflow(message: dict[str, Any]) -> dict[str, Any]:
     """Send one outbox message and record it delivered."""
-    # Revision 2 added a step *before* the send. A workflow begun under revision 1 has the send at
-    # that position already; the patch marker tells the two apart, so it replays the old order.
-    if faults.code_revision() >= 2 and await DBOS.patch_async("check-recipient"):
-        await check_recipient(message)
+    # Revision 2 added a check before the send. With no steps there is no recorded order to keep, so a
+    # workflow begun under revision 1 simply finishes under revision 2 (tests/workflows/test_revisions.py).
+    checked = check_recipient(message) if faults.code_revision() >= 2 else None
     sent = await send_message(message)
     recorded = await record_delivery(message, sent["transport"])
-    return {"message_id": message["message_id"], **sent, **recorded}
+    return {"message_id": message["message_id"], **sent, **recorded, "recipient_checked": checked}
 
 
 async def deliver_pending(app: App) -> int:
@@ -121,6 +117,7 @@ async def deliver_pending(app: App) -> int:
     for it after `workflow_wait_seconds`) and later calls attach to it rather than start another.
     """
     from projections.messages import pending_messages
+    from projections.registry import MESSAGES
 
     attempted: set[str] = set()
     delivered = 0
@@ -131,7 +128,7 @@ async def deliver_pending(app: App) -> int:
         attempted.update(m.message_id for m in page)
         results = await asyncio.gather(*(_deliver_one(app, m) for m in page))
         delivered += sum(1 for r in results if r is not None and not r["duplicate"])
-        await app.projections.catch_up()  # so the next page leaves out what was just delivered
+        await app.projections.catch_up(MESSAGES)  # so the next page leaves out what was just delivered
 
 
 async def _deliver_one(app: App, message: OutboxMessage) -> dict[str, Any] | None:

@@ -1,22 +1,29 @@
 """The demo, for real: the planned scenarios driven through the commands, workflows and dispatcher.
 
-All steps of all scenarios are merged in time order (as `simulate.py` does). For each step the
-controlled clock is ticked to the step's moment — which fires every deadline due at or before it, each
-at its own due moment, through its workflow — and then the command is submitted through its workflow.
-After the last step the clock is ticked to the reference moment and the read models are caught up.
+Time passes in windows of four weeks. Within a window the trajectories run side by side, since a
+trajectory's events depend on its own commands and deadlines only: each trajectory with a step or a
+due deadline in the window gets a lane, which fires its own deadlines due before each step (each at
+its due moment, `dispatcher.fire_due_of`) and then submits the step at its planned moment, all through
+the same once-only workflows the CLI and the worker use; after its last step it fires what falls due
+up to the window's end. Then the controlled clock is ticked to the window's end (`dispatcher.tick`:
+read models caught up, anything still due fired, pending e-mails delivered). Per trajectory the order
+is exactly the sequential one (and the pure `simulate.py`'s); only unrelated trajectories overlap.
+After the last window the clock is ticked to the reference moment.
 
 Resumable and idempotent: command ids and deadline ids are workflow ids, so nothing runs twice. A
-resumed run skips the steps whose workflow already completed before the clock (checking their recorded
-answer), and refuses to go on if a step that was never handled lies before the clock, since the clock
-cannot go back to it. A run on a database that is already complete changes nothing.
+resumed run skips the steps whose workflow already completed (checking their recorded answer), and
+refuses to go on if a step that was never handled lies before the clock, since the dispatcher may have
+fired that trajectory's later deadlines already. A run on a complete database changes nothing.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections import defaultdict
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from application.demo.register import RegisterRow, load_register
@@ -135,6 +142,30 @@ async def _recorded(items: Sequence[_Item]) -> dict[str, dict[str, Any]]:
     return done
 
 
+WINDOW = timedelta(days=28)
+LANES = 16  # trajectories in flight at once: enough to overlap round trips on two cores
+
+
+@dataclass
+class _Tally:
+    total: int
+    done: int = 0
+    accepted: int = 0
+    refused: int = 0
+    skipped: int = 0
+    fired: int = 0
+    progress: Progress | None = None
+
+    def step(self, accepted: bool) -> None:
+        if accepted:
+            self.accepted += 1
+        else:
+            self.refused += 1
+        self.done += 1
+        if self.progress is not None:
+            self.progress(self.done, self.total)
+
+
 async def replay(
     app: App,
     *,
@@ -143,66 +174,101 @@ async def replay(
     rows: Sequence[RegisterRow] | None = None,
     only: Collection[str] | None = None,
     progress: Progress | None = None,
+    window: timedelta = WINDOW,
+    lanes: int = LANES,
 ) -> ReplaySummary:
     """Drive the planned scenarios through the real app from the demo's start to the reference moment.
 
     Needs a process with the controlled clock (`Settings(clock="controlled")`) and launched workflows.
     Raises `ReplayError` for a step that does not end as planned (with trajectory, step and message).
     """
-    from workflows.commands import submit
+    from projections.deadlines import trajectories_due
     from workflows.dispatcher import tick
 
     if app.settings.clock != "controlled":
         raise ValueError("clock: de demo verzet de gecontroleerde klok; start met clock='controlled'")
+    if window <= timedelta(0) or lanes < 1:
+        raise ValueError("window, lanes: must be positive")
     started = time.perf_counter()
     scenarios = plan(seed=seed, scale=scale, rows=rows, only=only)
     items = [item for item in merged_steps(scenarios) if item.at <= REFERENCE_MOMENT]
-    total = len(items)
-    accepted = refused = skipped = fired = 0
+    wanted = {scenario.trajectory_id for scenario in scenarios}
+    del scenarios
+    tally = _Tally(total=len(items), progress=progress)
 
-    # Resuming: the clock cannot go back, so every step before it must have been handled already.
-    clock = await app.controlled_clock.peek()
-    start_at = 0
-    if clock is not None:
-        while start_at < total and items[start_at].at < clock:
-            start_at += 1
-        recorded = await _recorded(items[:start_at])
-        for item in items[:start_at]:
-            answer = recorded.get(item.step.command.command_id)
-            if answer is None:
-                raise ReplayError(
-                    item.trajectory_id,
-                    item.index,
-                    item.step,
-                    f"nooit uitgevoerd, en de klok staat al op {clock.isoformat()}: hervatten kan niet "
-                    "(gebruik een lege database)",
-                )
-            check(item, answer)
-            skipped += 1
-    if progress is not None:
-        progress(skipped, total)
-
-    for done, item in enumerate(items[start_at:], start=start_at + 1):
-        fired += (await tick(app, item.at)).deadlines_fired
-        if check(item, await submit(app, item.step.command)):
-            accepted += 1
+    # A resumed or repeated run: what completed before is checked against the plan and skipped.
+    recorded = await _recorded(items)
+    todo: list[_Item] = []
+    for item in items:
+        answer = recorded.pop(item.step.command.command_id, None)
+        if answer is None:
+            todo.append(item)
         else:
-            refused += 1
-        if progress is not None:
-            progress(done, total)
+            check(item, answer)
+            tally.skipped += 1
+            tally.done += 1
+    del items, recorded
+    if progress is not None:
+        progress(tally.done, tally.total)
+
+    clock = await app.controlled_clock.peek()
+    if todo and clock is not None and todo[0].at < clock:
+        first = todo[0]
+        raise ReplayError(
+            first.trajectory_id,
+            first.index,
+            first.step,
+            f"nooit uitgevoerd, en de klok staat al op {clock.isoformat()}: hervatten kan niet "
+            "(gebruik een lege database)",
+        )
+    if clock is None:
+        clock = await app.controlled_clock.move_to(todo[0].at if todo else REFERENCE_MOMENT)
+
+    gate = asyncio.Semaphore(lanes)
+    cursor = 0
+    while cursor < len(todo):
+        end = min(clock + window, REFERENCE_MOMENT)
+        steps: dict[str, list[_Item]] = defaultdict(list)
+        while cursor < len(todo) and todo[cursor].at <= end:
+            steps[todo[cursor].trajectory_id].append(todo[cursor])
+            cursor += 1
+        due = [t for t in await trajectories_due(app.pool, end) if t in wanted and t not in steps]
+        async with asyncio.TaskGroup() as group:
+            for trajectory_id in sorted([*steps, *due]):
+                group.create_task(_lane(app, trajectory_id, steps.get(trajectory_id, []), end, gate, tally))
+        report = await tick(app, end)  # the safety net: normally nothing is left to fire
+        tally.fired += report.deadlines_fired
+        clock = end
+    del todo
 
     current = await app.controlled_clock.peek()
     if current is None or current <= REFERENCE_MOMENT:
-        fired += (await tick(app, REFERENCE_MOMENT)).deadlines_fired
+        tally.fired += (await tick(app, REFERENCE_MOMENT)).deadlines_fired
     await app.projections.catch_up()
     events = await app.pool.fetchval("SELECT count(*) FROM events")
     return ReplaySummary(
-        trajectories=len(scenarios),
-        steps=total,
-        accepted=accepted,
-        refused_as_expected=refused,
-        skipped=skipped,
-        deadlines_fired=fired,
+        trajectories=len(wanted),
+        steps=tally.total,
+        accepted=tally.accepted,
+        refused_as_expected=tally.refused,
+        skipped=tally.skipped,
+        deadlines_fired=tally.fired,
         events_in_store=int(events),
         seconds=round(time.perf_counter() - started, 2),
     )
+
+
+async def _lane(
+    app: App, trajectory_id: str, steps: Sequence[_Item], until: datetime, gate: asyncio.Semaphore, tally: _Tally
+) -> None:
+    """One trajectory through one window: its deadlines due before each step, the step, the rest."""
+    from workflows.commands import submit
+    from workflows.dispatcher import fire_due_of
+
+    async with gate:
+        for item in steps:
+            fired = await fire_due_of(app, trajectory_id, item.at)
+            tally.fired += sum(1 for f in fired if f.fired)  # (never `+= await ...`: lanes interleave there)
+            tally.step(check(item, await submit(app, item.step.command, at=item.at)))
+        fired = await fire_due_of(app, trajectory_id, until)
+        tally.fired += sum(1 for f in fired if f.fired)

@@ -206,9 +206,7 @@ async def test_registering_an_upcaster_twice_is_refused():
         ("trajectory-1", [NewEvent("A", {"s": "nul\x00"})], 0, "events[0].data"),
     ],
 )
-async def test_bad_input_is_refused_naming_the_field_and_nothing_is_written(
-    store, stream_id, events, expected, field
-):
+async def test_bad_input_is_refused_naming_the_field_and_nothing_is_written(store, stream_id, events, expected, field):
     """Invalid appends raise InvalidAppend naming the field and the rule; the store stays empty."""
     with pytest.raises(InvalidAppend) as info:
         await store.append(stream_id, events, expected)

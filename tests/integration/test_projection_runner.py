@@ -36,9 +36,7 @@ class CountingProjection:
 
 
 async def _setup(pool: asyncpg.Pool) -> None:
-    await pool.execute(
-        "CREATE TABLE test_counts (stream_id text PRIMARY KEY, n int NOT NULL, last_version int)"
-    )
+    await pool.execute("CREATE TABLE test_counts (stream_id text PRIMARY KEY, n int NOT NULL, last_version int)")
 
 
 async def _write(store: PostgresEventStore, streams: int, per_stream: int) -> None:

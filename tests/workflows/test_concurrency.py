@@ -77,8 +77,13 @@ async def test_two_different_commands_at_once_both_land_without_a_lost_update(
     go = env.root / "go"
     request = await env.agent("request", "submit", "RequestPostponement", json.dumps(POSTPONEMENT), "--go", str(go))
     declare = json.dumps(
-        {"command_id": "cmd-declare", "trajectory_id": "t1", "actor": "planner:anna", "auditor": "Karin Jansen",
-         "relation": "oud-medewerker"}
+        {
+            "command_id": "cmd-declare",
+            "trajectory_id": "t1",
+            "actor": "planner:anna",
+            "auditor": "Karin Jansen",
+            "relation": "oud-medewerker",
+        }
     )
     relation = await env.agent("relation", "submit", "DeclareConflictOfInterest", declare, "--go", str(go))
     await env.barrier(go, 2)

@@ -55,9 +55,7 @@ async def test_send_killed_after_the_file_is_written_delivers_each_message_once(
 ) -> None:
     """Killed between writing the .eml and recording it: after restart one file and one MessageDelivered each."""
     await given(service, pool, ("OpenTrajectory", open_payload("cmd-open")))
-    ticking = await env.agent(
-        "tick", "tick", AFTER_ANNOUNCEMENT.isoformat(), CBCT_TEST_PAUSE_AT="send:after_write"
-    )
+    ticking = await env.agent("tick", "tick", AFTER_ANNOUNCEMENT.isoformat(), CBCT_TEST_PAUSE_AT="send:after_write")
     await env.marker("send:after_write", ticking)
     await ticking.kill9()
     written = eml_files(env.outbox)
