@@ -133,6 +133,10 @@ class CommandHandler(Generic[S, C, E, R]):
         self._remember(stream_id, loaded)
         return loaded
 
+    def cached_streams(self) -> list[str]:
+        """The streams whose fold is cached, least recently used first."""
+        return list(self._cache)
+
     def _remember(self, stream_id: str, loaded: Loaded[S, E]) -> None:
         cached = self._cache.get(stream_id)
         if cached is not None and cached.version > loaded.version:

@@ -131,15 +131,19 @@ class TrajectoryDecider:
 class TrajectoryService:
     """Commands in, explained outcomes out; plus the current state of a trajectory."""
 
-    def __init__(self, store: EventStore, *, max_attempts: int = 5) -> None:
+    def __init__(self, store: EventStore, *, max_attempts: int = 5, cache_size: int = 10_000) -> None:
         self._store = store
         self._decider = TrajectoryDecider()
         self._handler: CommandHandler[TrajectoryState | None, Command, Event, Rules] = CommandHandler(
-            store, self._decider, max_attempts=max_attempts
+            store, self._decider, max_attempts=max_attempts, cache_size=cache_size
         )
 
     async def handle(self, command: Command, now: datetime, *, causation_id: str | None = None) -> Outcome:
         return await self._handler.handle(command, now, causation_id=causation_id)
+
+    def cached_trajectories(self) -> list[str]:
+        """The trajectories whose fold is cached, least recently used first."""
+        return [trajectory_id_of(s) for s in self._handler.cached_streams()]
 
     async def state(self, trajectory_id: str) -> TrajectoryState | None:
         return (await self._handler.load(stream_id(trajectory_id))).state

@@ -9,7 +9,7 @@ import pytest
 
 from application.command_handler import Accepted, Rejected
 from application.trajectories import InvalidCommandInput, TrajectoryService, parse_command
-from domain import OpenTrajectory, SendIntake
+from domain import OpenTrajectory, SendAnnouncement, SendIntake
 from infrastructure.database import open_pool
 from infrastructure.postgres_event_store import PostgresEventStore
 
@@ -82,3 +82,50 @@ def test_malformed_command_input_names_the_field():
         parse_command("OpenTrajectory", {"command_id": "c", "trajectory_id": "t", "actor": "a"})
     with pytest.raises(InvalidCommandInput, match="command_type: unknown command"):
         parse_command("DoSomething", {})
+
+
+async def test_a_cached_fold_sees_what_another_process_appended(database_url):
+    """Two services (two processes) on one trajectory: each decides on the other's events too."""
+    async with open_pool(database_url) as pool:
+        here, there = TrajectoryService(PostgresEventStore(pool)), TrajectoryService(PostgresEventStore(pool))
+        assert isinstance(await here.handle(open_command(trajectory_id="shared"), NOW), Accepted)
+        assert await here.state("shared") is not None  # cached here at version 1
+
+        def announce(command_id: str) -> SendAnnouncement:
+            return SendAnnouncement(command_id=command_id, trajectory_id="shared", actor="planner:anna")
+
+        sent = await there.handle(announce("announce"), NOW)
+        assert isinstance(sent, Accepted)
+
+        state = await here.state("shared")
+        assert state is not None and state.version == sent.stream_version and state.announced_on is not None
+        again = await here.handle(announce("announce-2"), NOW)
+        assert isinstance(again, Rejected)  # decided on the announcement the other service sent
+        retry = await here.handle(announce("announce"), NOW)
+        assert isinstance(retry, Accepted) and retry.duplicate and retry.events == sent.events
+
+
+async def test_the_cache_stays_bounded_and_an_evicted_trajectory_is_read_again(database_url):
+    """Only the most recently used folds are kept; an evicted one is rebuilt from its stream."""
+    async with open_pool(database_url) as pool:
+        service = TrajectoryService(PostgresEventStore(pool), cache_size=2)
+        for i in range(3):
+            assert isinstance(await service.handle(open_command(f"open-{i}", f"lru-{i}"), NOW), Accepted)
+        assert service.cached_trajectories() == ["lru-1", "lru-2"]
+        state = await service.state("lru-0")
+        assert state is not None and state.trajectory_id == "lru-0" and state.version == 1
+        assert service.cached_trajectories() == ["lru-2", "lru-0"]
+
+
+async def test_due_deadlines_of_one_trajectory_come_from_its_stream(database_url):
+    """The deadlines due by a moment, earliest first, and when the trajectory last changed."""
+    async with open_pool(database_url) as pool:
+        service = TrajectoryService(PostgresEventStore(pool))
+        assert await service.due_deadlines("none-yet", NOW) == ([], None)
+        await service.handle(open_command(trajectory_id="due"), NOW)
+        due, changed = await service.due_deadlines("due", datetime(2027, 6, 1, tzinfo=UTC))
+        assert changed == NOW
+        assert due and [d.due_at for d in due] == sorted(d.due_at for d in due)
+        assert all(not d.fired and d.trajectory_id == "due" for d in due)
+        earlier, _ = await service.due_deadlines("due", due[0].due_at)
+        assert [d.deadline_id for d in earlier] == [d.deadline_id for d in due if d.due_at <= due[0].due_at]
