@@ -6,8 +6,8 @@ app on a fresh database whose controlled clock is still unset, as the demo finds
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,9 @@ import pytest_asyncio
 
 from application.demo import DEFAULT_SEED, REFERENCE_MOMENT, RegisterRow, load_register
 from application.demo.replay import ReplayError, plan, replay
+from application.demo.simulate import run_simulation
 from bootstrap import App, bootstrap
+from domain import event_type
 from infrastructure.settings import Settings
 from projections.register import list_register
 
@@ -101,15 +103,32 @@ async def test_a_slice_of_the_register_arises_from_the_process_and_a_rerun_chang
     assert await event_count(demo_app) == summary.events_in_store
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(
-    not os.environ.get("CBCT_DEMO_FULL"),
-    reason="the whole register takes ~2.5 min (2162 steps at ~15/s); set CBCT_DEMO_FULL=1 to run it",
-)
-async def test_the_whole_register_arises_from_the_process(demo_app: App) -> None:
+async def test_the_whole_register_arises_from_the_process_as_the_pure_simulation_says(demo_app: App) -> None:
+    """All 251 organisations side by side through the real workflows: the register equals the CSV, and
+    every trajectory has exactly the events, in the order and at the moments, of the one-at-a-time
+    pure simulation."""
     rows = load_register()
 
     summary = await replay(demo_app)
 
     assert summary.trajectories == len(rows) == 251
     assert await register_of(demo_app) == expected(rows)
+    simulated = run_simulation(plan(seed=DEFAULT_SEED), REFERENCE_MOMENT)
+    assert summary.deadlines_fired == simulated.deadlines_fired
+    assert await trajectory_events(demo_app) == {
+        trajectory_id: [(event_type(e), e.occurred_at) for e in events]
+        for trajectory_id, events in simulated.events.items()
+    }
+
+
+async def trajectory_events(app: App) -> dict[str, list[tuple[str, datetime]]]:
+    """Every trajectory's events in stream order: (type, occurred_at)."""
+    rows = await app.pool.fetch(
+        "SELECT stream_id, event_type, data->>'occurred_at' AS occurred_at FROM events "
+        "WHERE stream_id LIKE 'trajectory-%' ORDER BY stream_id, stream_version"
+    )
+    found: dict[str, list[tuple[str, datetime]]] = {}
+    for row in rows:
+        moment = datetime.fromisoformat(row["occurred_at"])
+        found.setdefault(row["stream_id"].removeprefix("trajectory-"), []).append((row["event_type"], moment))
+    return found
