@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -87,6 +88,11 @@ def render(message: OutgoingMessage, sender: str) -> EmailMessage:
     return email
 
 
+# Writing and fsyncing e-mails gets threads of its own: in the loop's default executor it would hold
+# up the threads DBOS runs its system-table writes in, and every workflow with them.
+_FILE_IO = ThreadPoolExecutor(max_workers=8, thread_name_prefix="cbct-outbox")
+
+
 class FileSender:
     """Writes `<outbox_dir>/<message id>.eml`, each message exactly once.
 
@@ -105,7 +111,7 @@ class FileSender:
         return self._dir / f"{quote(message_id, safe=_FILENAME_SAFE)}.eml"
 
     async def send(self, message: OutgoingMessage) -> SendReceipt:
-        return await asyncio.to_thread(self._send, message)
+        return await asyncio.get_running_loop().run_in_executor(_FILE_IO, self._send, message)
 
     def _send(self, message: OutgoingMessage) -> SendReceipt:
         header = message_id_header(message.message_id)

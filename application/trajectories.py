@@ -131,7 +131,7 @@ class TrajectoryDecider:
 class TrajectoryService:
     """Commands in, explained outcomes out; plus the current state of a trajectory."""
 
-    def __init__(self, store: EventStore, *, max_attempts: int = 5, cache_size: int = 10_000) -> None:
+    def __init__(self, store: EventStore, *, max_attempts: int = 5, cache_size: int = 1_000) -> None:
         self._store = store
         self._decider = TrajectoryDecider()
         self._handler: CommandHandler[TrajectoryState | None, Command, Event, Rules] = CommandHandler(

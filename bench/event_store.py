@@ -155,9 +155,7 @@ def writers_for(system: str, config: str, count: int) -> list[Writer]:
     return [Writer(w, [stream(w, k) for k in range(STREAMS_PER_WRITER)], payload(w)) for w in range(count)]
 
 
-async def drive_async(
-    op: Callable[[Writer], Awaitable[None]], writers: list[Writer], seconds: float
-) -> float:
+async def drive_async(op: Callable[[Writer], Awaitable[None]], writers: list[Writer], seconds: float) -> float:
     """Run every writer until the deadline; appends per second over the wall time."""
     deadline = time.perf_counter() + seconds
 
@@ -429,9 +427,7 @@ async def run(seconds: float, warmup: float, catchup_events: int) -> dict[str, A
                         appends[system.name][config] = rate
                     log(
                         f"  {config}: "
-                        + ", ".join(
-                            f"{name} {appends[name][config]:,.0f}/s" for name in ("raw", "ours", "es")
-                        )
+                        + ", ".join(f"{name} {appends[name][config]:,.0f}/s" for name in ("raw", "ours", "es"))
                     )
             await store.wakeup.close()
     finally:
@@ -481,11 +477,7 @@ def report(result: dict[str, Any]) -> dict[str, Any]:
     widths = [max(len(row[i]) for row in lines) for i in range(len(head))]
     print(f"server: {result['server']}   (config = writers x events per append)")
     for i, row in enumerate(lines):
-        print(
-            "  ".join(
-                cell.ljust(widths[0]) if j == 0 else cell.rjust(widths[j]) for j, cell in enumerate(row)
-            )
-        )
+        print("  ".join(cell.ljust(widths[0]) if j == 0 else cell.rjust(widths[j]) for j, cell in enumerate(row)))
         if i == 0:
             print("  ".join("-" * w for w in widths))
     print(
@@ -509,12 +501,8 @@ def report(result: dict[str, Any]) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="~1 s per configuration, 20,000 catch-up events")
-    parser.add_argument(
-        "--seconds", type=float, help="measured seconds per configuration (default 3, quick 1)"
-    )
-    parser.add_argument(
-        "--catchup-events", type=int, help="pre-filled events (default 100,000, quick 20,000)"
-    )
+    parser.add_argument("--seconds", type=float, help="measured seconds per configuration (default 3, quick 1)")
+    parser.add_argument("--catchup-events", type=int, help="pre-filled events (default 100,000, quick 20,000)")
     args = parser.parse_args()
     seconds = args.seconds or (1.0 if args.quick else 3.0)
     catchup_events = args.catchup_events or (20_000 if args.quick else 100_000)

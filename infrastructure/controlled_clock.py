@@ -41,8 +41,6 @@ class DatabaseClock:
         )
         if row is None:
             current = await self.now()
-            raise ValueError(
-                f"to: the clock does not go back ({moment.isoformat()} is before {current.isoformat()})"
-            )
+            raise ValueError(f"to: the clock does not go back ({moment.isoformat()} is before {current.isoformat()})")
         moved: datetime = row["now"].astimezone(UTC)
         return moved

@@ -88,15 +88,9 @@ class InMemoryEventStore:
             stream_id, current + len(new), tuple(e.position for e in new), tuple(e.event_id for e in new)
         )
 
-    def _find_retry(
-        self, stream_id: str, events: list[NewEvent], command_id: str | None
-    ) -> AppendResult | None:
+    def _find_retry(self, stream_id: str, events: list[NewEvent], command_id: str | None) -> AppendResult | None:
         ids = {e.event_id for e in events}
-        hits = [
-            e
-            for e in self._events
-            if e.event_id in ids or (command_id is not None and e.command_id == command_id)
-        ]
+        hits = [e for e in self._events if e.event_id in ids or (command_id is not None and e.command_id == command_id)]
         if not hits:
             return None
         if {e.stream_id for e in hits} != {stream_id}:
@@ -108,9 +102,7 @@ class InMemoryEventStore:
             e for e in hits if e.event_id in by_ids
         ]
         if [e.event_type for e in original] != [e.event_type for e in events]:
-            raise IdempotencyViolation(
-                f"stream {stream_id!r}: command id {command_id!r} was used for other events"
-            )
+            raise IdempotencyViolation(f"stream {stream_id!r}: command id {command_id!r} was used for other events")
         return AppendResult(
             stream_id,
             max(e.stream_version for e in original),
@@ -122,9 +114,7 @@ class InMemoryEventStore:
     async def stream_version(self, stream_id: str) -> int:
         return len(self._streams.get(stream_id, []))
 
-    async def read_stream(
-        self, stream_id: str, from_version: int = 1, limit: int | None = None
-    ) -> list[RecordedEvent]:
+    async def read_stream(self, stream_id: str, from_version: int = 1, limit: int | None = None) -> list[RecordedEvent]:
         events = [e for e in self._streams.get(stream_id, []) if e.stream_version >= from_version]
         return [self._upcasters.upcast(e) for e in events[:limit]]
 

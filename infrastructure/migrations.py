@@ -84,14 +84,10 @@ async def migration_status(conn: asyncpg.Connection, migrations: list[Migration]
         if row is None:
             result.append(MigrationStatus(m.version, m.name, MigrationState.PENDING))
         else:
-            state = (
-                MigrationState.APPLIED if row["checksum"] == m.checksum else MigrationState.CHECKSUM_MISMATCH
-            )
+            state = MigrationState.APPLIED if row["checksum"] == m.checksum else MigrationState.CHECKSUM_MISMATCH
             result.append(MigrationStatus(m.version, m.name, state, row["applied_at"].isoformat()))
     for version, row in sorted(rows.items()):
-        result.append(
-            MigrationStatus(version, row["name"], MigrationState.UNKNOWN, row["applied_at"].isoformat())
-        )
+        result.append(MigrationStatus(version, row["name"], MigrationState.UNKNOWN, row["applied_at"].isoformat()))
     return result
 
 

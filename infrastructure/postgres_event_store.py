@@ -158,9 +158,7 @@ class PostgresEventStore:
             )
         raise WrongExpectedVersion(stream_id, expected_version, await self.stream_version(stream_id))
 
-    async def _find_retry(
-        self, stream_id: str, events: list[NewEvent], command_id: str | None
-    ) -> AppendResult | None:
+    async def _find_retry(self, stream_id: str, events: list[NewEvent], command_id: str | None) -> AppendResult | None:
         """A clash with stored rows: a genuine retry returns the original result; anything else raises."""
         ids = [e.event_id for e in events]
         rows = await self._pool.fetch(
@@ -176,8 +174,7 @@ class PostgresEventStore:
         if streams != {stream_id}:
             other = sorted(streams - {stream_id})[0]
             raise IdempotencyViolation(
-                f"stream {stream_id!r}: command id {command_id!r} or event ids were already used "
-                f"on stream {other!r}"
+                f"stream {stream_id!r}: command id {command_id!r} or event ids were already used on stream {other!r}"
             )
         by_command = [r for r in rows if command_id is not None and r["command_id"] == command_id]
         by_ids = {r["event_id"] for r in rows if r["event_id"] in set(ids)}
@@ -208,9 +205,7 @@ class PostgresEventStore:
         )
         return int(version)
 
-    async def read_stream(
-        self, stream_id: str, from_version: int = 1, limit: int | None = None
-    ) -> list[RecordedEvent]:
+    async def read_stream(self, stream_id: str, from_version: int = 1, limit: int | None = None) -> list[RecordedEvent]:
         rows = await self._pool.fetch(
             f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 AND stream_version >= $2 "
             "ORDER BY stream_version LIMIT $3",

@@ -60,7 +60,7 @@ def trajectory_events(events: Sequence[RecordedEvent]) -> list[RecordedEvent]:
 class Snapshots:
     """Loads, folds and saves trajectory snapshots for a projection's batches."""
 
-    def __init__(self, cache_size: int = 50_000) -> None:
+    def __init__(self, cache_size: int = 2_000) -> None:
         self._cache: OrderedDict[str, tuple[int, TrajectoryState]] = OrderedDict()
         self._cache_size = cache_size
 

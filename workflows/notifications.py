@@ -34,6 +34,7 @@ log = get_logger(__name__)
 DELIVERED_NAMESPACE = uuid.UUID("0b7f7f7e-2f5c-4c1e-9d55-5a3f0f6c1d21")
 ACTOR = "system:notifications"
 PAGE = 100
+CONCURRENT = 16  # deliveries in flight at once: more only queue for DBOS's connections
 
 
 def workflow_id_for(message_id: str) -> str:
@@ -121,17 +122,23 @@ async def deliver_pending(app: App) -> int:
 
     attempted: set[str] = set()
     delivered = 0
+    gate = asyncio.Semaphore(CONCURRENT)
     while True:
         page = [m for m in await pending_messages(app.pool, limit=PAGE) if m.message_id not in attempted]
         if not page:
             return delivered
         attempted.update(m.message_id for m in page)
-        results = await asyncio.gather(*(_deliver_one(app, m) for m in page))
+        results = await asyncio.gather(*(_deliver_one(app, m, gate) for m in page))
         delivered += sum(1 for r in results if r is not None and not r["duplicate"])
         await app.projections.catch_up(MESSAGES)  # so the next page leaves out what was just delivered
 
 
-async def _deliver_one(app: App, message: OutboxMessage) -> dict[str, Any] | None:
+async def _deliver_one(app: App, message: OutboxMessage, gate: asyncio.Semaphore) -> dict[str, Any] | None:
+    async with gate:
+        return await _deliver(app, message)
+
+
+async def _deliver(app: App, message: OutboxMessage) -> dict[str, Any] | None:
     outgoing = OutgoingMessage(
         message_id=message.message_id,
         trajectory_id=message.trajectory_id,
