@@ -11,6 +11,7 @@ oldest one still running; see docs/global-order.md for why that order never skip
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
@@ -247,6 +248,27 @@ class PostgresEventStore:
             "ORDER BY transaction_id DESC, position DESC LIMIT 1"
         )
         return START if row is None else GlobalPosition(row["tx"], row["position"])
+
+    async def settle(self, within: float = 5.0) -> bool:
+        """Wait until every event committed before this call is visible to followers.
+
+        A transaction anywhere in the database that began before an append and is still running —
+        any writer's, DBOS's own included — holds the watermark back until it ends. A caller that
+        must read its own writes in a read model (a catch-up right after a command) waits here for
+        those few milliseconds. True when reached `within` seconds.
+        """
+        last = await self._pool.fetchval(
+            "SELECT transaction_id::text FROM events ORDER BY transaction_id DESC, position DESC LIMIT 1"
+        )
+        if last is None:
+            return True
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + within
+        while not await self._pool.fetchval("SELECT $1::text::xid8 < pg_snapshot_xmin(pg_current_snapshot())", last):
+            if loop.time() > give_up:
+                return False
+            await asyncio.sleep(0.005)
+        return True
 
     async def follow(
         self,

@@ -106,7 +106,10 @@ class ProjectionRunner:
         return new
 
     async def catch_up(self, name: str | None = None) -> int:
-        """Apply everything visible now to one or all projections; return the number of events applied."""
+        """Apply everything committed before this call to one or all projections (waiting a moment for
+        older transactions elsewhere to end, see `settle`); return the number of events applied."""
+        if not await self._store.settle():
+            log.warning("projection_catch_up_unsettled")  # applies what is visible; the rest comes next time
         total = 0
         for projection in [self._get(name)] if name else list(self._projections.values()):
             position = await self.checkpoint(projection.name)

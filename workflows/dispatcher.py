@@ -257,13 +257,14 @@ async def scheduled_dispatch(scheduled_at: datetime, context: Any) -> None:
         return
     due = await list_due(now)
     messages = await list_pending_messages()
-    to_start = [(d["deadline_id"], deadline_workflow, (d, now)) for d in due] + [
-        (workflow_id_for(m["message_id"]), deliver_workflow, (m,)) for m in messages
-    ]
-    for workflow_id, workflow, args in to_start:
-        with SetWorkflowID(workflow_id):
-            await DBOS.start_workflow_async(workflow, *args)  # one that exists (even failed) is left as it is
-    if to_start:
+    # Each child is started under its own id; one that exists (even failed) is left as it is.
+    for d in due:
+        with SetWorkflowID(d["deadline_id"]):
+            await DBOS.start_workflow_async(deadline_workflow, d, now)
+    for m in messages:
+        with SetWorkflowID(workflow_id_for(m["message_id"])):
+            await DBOS.start_workflow_async(deliver_workflow, m, now)
+    if due or messages:
         log.info("dispatch_started", at=now, deadlines=len(due), messages=len(messages))
 
 

@@ -73,13 +73,14 @@ async def send_message(message: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def record_delivery(message: dict[str, Any], transport: str) -> dict[str, Any]:
+async def record_delivery(message: dict[str, Any], transport: str, now: str | None) -> dict[str, Any]:
     """Append `MessageDelivered` once (command id `deliver:<id>`, fixed event id)."""
     await faults.pause_point("deliver:before_record", DBOS.workflow_id)
     app = engine.runtime()
     message_id = message["message_id"]
+    moment = datetime.fromisoformat(now) if now is not None else await app.clock.now()
     # Never before it was written: a controlled clock may trail the moment a command wrote it.
-    delivered_at = max(await app.clock.now(), datetime.fromisoformat(message["created_at"]))
+    delivered_at = max(moment, datetime.fromisoformat(message["created_at"]))
     with bind_operation(message_id=message_id, trajectory_id=message["trajectory_id"]):
         result: AppendResult = await retrying(5, first_wait=0.5, max_wait=8.0)(
             app.store.append,
@@ -101,13 +102,14 @@ async def record_delivery(message: dict[str, Any], transport: str) -> dict[str, 
 
 
 @DBOS.workflow(name="cbct.deliver", serialization_type=WorkflowSerializationFormat.PORTABLE)
-async def deliver_workflow(message: dict[str, Any]) -> dict[str, Any]:
-    """Send one outbox message and record it delivered."""
+async def deliver_workflow(message: dict[str, Any], now: str | None = None) -> dict[str, Any]:
+    """Send one outbox message and record it delivered at `now` (ISO 8601, the dispatcher's moment;
+    the process clock's when absent)."""
     # Revision 2 added a check before the send. With no steps there is no recorded order to keep, so a
     # workflow begun under revision 1 simply finishes under revision 2 (tests/workflows/test_revisions.py).
     checked = check_recipient(message) if faults.code_revision() >= 2 else None
     sent = await send_message(message)
-    recorded = await record_delivery(message, sent["transport"])
+    recorded = await record_delivery(message, sent["transport"], now)
     return {"message_id": message["message_id"], **sent, **recorded, "recipient_checked": checked}
 
 
@@ -123,22 +125,25 @@ async def deliver_pending(app: App) -> int:
     attempted: set[str] = set()
     delivered = 0
     gate = asyncio.Semaphore(CONCURRENT)
+    now: str | None = None
     while True:
         page = [m for m in await pending_messages(app.pool, limit=PAGE) if m.message_id not in attempted]
         if not page:
             return delivered
+        if now is None:  # read once, and only when there is something to send
+            now = (await app.clock.now()).isoformat()
         attempted.update(m.message_id for m in page)
-        results = await asyncio.gather(*(_deliver_one(app, m, gate) for m in page))
+        results = await asyncio.gather(*(_deliver_one(app, m, now, gate) for m in page))
         delivered += sum(1 for r in results if r is not None and not r["duplicate"])
         await app.projections.catch_up(MESSAGES)  # so the next page leaves out what was just delivered
 
 
-async def _deliver_one(app: App, message: OutboxMessage, gate: asyncio.Semaphore) -> dict[str, Any] | None:
+async def _deliver_one(app: App, message: OutboxMessage, now: str, gate: asyncio.Semaphore) -> dict[str, Any] | None:
     async with gate:
-        return await _deliver(app, message)
+        return await _deliver(app, message, now)
 
 
-async def _deliver(app: App, message: OutboxMessage) -> dict[str, Any] | None:
+async def _deliver(app: App, message: OutboxMessage, now: str) -> dict[str, Any] | None:
     outgoing = OutgoingMessage(
         message_id=message.message_id,
         trajectory_id=message.trajectory_id,
@@ -153,6 +158,7 @@ async def _deliver(app: App, message: OutboxMessage) -> dict[str, Any] | None:
             deliver_workflow,
             workflow_id_for(outgoing.message_id),
             outgoing.as_dict(),
+            now,
             wait_seconds=app.settings.workflow_wait_seconds,
         )
     except TimeoutError:  # the sender is slow or down: the workflow keeps trying on its own

@@ -121,3 +121,26 @@ async def test_unknown_projection_name_is_refused(database_url):
         runner = ProjectionRunner(pool, PostgresEventStore(pool), [CountingProjection()])
         with pytest.raises(ValueError, match="known: counting"):
             await runner.rebuild("nope")
+
+
+async def test_catch_up_reads_its_own_writes_once_an_older_transaction_elsewhere_ends(database_url):
+    """An older write transaction still open elsewhere holds the watermark back; catch_up waits for it
+    rather than return without the events committed before it was called."""
+    async with open_pool(database_url) as pool:
+        await _setup(pool)
+        await pool.execute("CREATE TABLE test_elsewhere (n int)")
+        store = PostgresEventStore(pool)
+        runner = ProjectionRunner(pool, store, [CountingProjection()])
+        async with pool.acquire() as other:
+            elsewhere = other.transaction()
+            await elsewhere.start()
+            await other.execute("INSERT INTO test_elsewhere VALUES (1)")  # takes a transaction id now
+            await store.append("trajectory-mine", [NewEvent("Tick", {})], ExpectedVersion.NO_STREAM)
+
+            catching_up = asyncio.ensure_future(runner.catch_up())
+            done, _ = await asyncio.wait({catching_up}, timeout=0.3)
+            assert not done, "catch_up returned while the event it must apply was not yet visible"
+
+            await elsewhere.commit()
+        assert await asyncio.wait_for(catching_up, 5) == 1
+        assert await _counts(pool) == {"trajectory-mine": 1}
