@@ -15,8 +15,8 @@ import asyncpg
 from application.clock import Clock, SystemClock
 from application.trajectories import TrajectoryService
 from infrastructure.controlled_clock import DatabaseClock
-from infrastructure.database import Database, ensure_database, open_pool
-from infrastructure.migrations import migrate
+from infrastructure.database import Database, open_pool
+from infrastructure.migrations import migrate_database
 from infrastructure.postgres_event_store import PostgresEventStore
 from infrastructure.settings import Settings
 from projections.registry import all_projections
@@ -45,12 +45,7 @@ async def bootstrap(
     settings = settings or Settings()
     database = Database(url=url) if url else Database.from_settings(settings)
     try:
-        await ensure_database(database.url)
-        conn = await asyncpg.connect(database.url)
-        try:
-            await migrate(conn)
-        finally:
-            await conn.close()
+        await migrate_database(database.url)
         async with open_pool(database.url, settings) as pool:
             store = PostgresEventStore(pool, max_event_bytes=settings.max_event_bytes)
             controlled = DatabaseClock(pool)

@@ -42,10 +42,10 @@ from typing import Any
 import asyncpg
 
 from application.event_store import ExpectedVersion, NewEvent
-from infrastructure.database import drop_database, ensure_database, open_pool, with_database
+from infrastructure.database import drop_database, open_pool, with_database
 from infrastructure.embedded_postgres import EmbeddedPostgres
 from infrastructure.logging import configure_logging
-from infrastructure.migrations import migrate
+from infrastructure.migrations import migrate_database
 from infrastructure.postgres_event_store import PostgresEventStore
 from infrastructure.settings import Settings
 
@@ -144,12 +144,7 @@ async def appends_of(url: str) -> list[tuple[str, str | None, list[NewEvent]]]:
 
 async def raw_append_rate(url: str, appends: Sequence[tuple[str, str | None, list[NewEvent]]], writers: int) -> float:
     """Events/s appending `appends` to a fresh store at `url`; each writer owns a share of the streams."""
-    await ensure_database(url)
-    conn = await asyncpg.connect(url)
-    try:
-        await migrate(conn)
-    finally:
-        await conn.close()
+    await migrate_database(url)
     shares: list[list[tuple[str, str | None, list[NewEvent]]]] = [[] for _ in range(writers)]
     for append in appends:
         shares[hash(append[0]) % writers].append(append)

@@ -98,6 +98,18 @@ def _refuse_mismatch(statuses: list[MigrationStatus]) -> None:
         raise MigrationError(f"applied migrations changed since they ran (checksum mismatch): {names}")
 
 
+async def migrate_database(url: str) -> list[Migration]:
+    """Create the database at `url` if it is missing and apply every pending migration to it."""
+    from infrastructure.database import ensure_database
+
+    await ensure_database(url)
+    conn = await asyncpg.connect(url)
+    try:
+        return await migrate(conn)
+    finally:
+        await conn.close()
+
+
 async def migrate(conn: asyncpg.Connection, migrations: list[Migration] | None = None) -> list[Migration]:
     """Apply every pending migration; return the ones applied. Safe to run from many processes at once."""
     migrations = load_migrations() if migrations is None else migrations

@@ -17,9 +17,9 @@ import asyncpg
 import pytest
 import pytest_asyncio
 
-from infrastructure.database import drop_database, ensure_database, open_pool, with_database
+from infrastructure.database import drop_database, open_pool, with_database
 from infrastructure.embedded_postgres import EmbeddedPostgres
-from infrastructure.migrations import migrate
+from infrastructure.migrations import migrate_database
 from tests.projections.world import World, make_world
 
 SERVERS = ["embedded"] + (["external"] if os.environ.get("CBCT_DATABASE_URL") else [])
@@ -63,12 +63,7 @@ async def _template(server_url: str) -> str:
     if server_url not in _templates:
         name = f"cbct_tmpl_{os.getpid()}_{uuid.uuid4().hex[:6]}"
         url = with_database(server_url, name)
-        await ensure_database(url)
-        conn = await asyncpg.connect(url)
-        try:
-            await migrate(conn)
-        finally:
-            await conn.close()
+        await migrate_database(url)
         _templates[server_url] = name
     return _templates[server_url]
 
