@@ -254,6 +254,10 @@ class EventStore(Protocol):
 
     async def stream_version(self, stream_id: str) -> int: ...
 
+    async def settle(self, within: float = 5.0) -> bool:
+        """Wait until every event committed before the call is visible to `read_all` (True when so)."""
+        ...
+
     async def read_all(
         self,
         after: GlobalPosition = START,

@@ -139,6 +139,10 @@ class InMemoryEventStore:
                 break
         return out
 
+    async def settle(self, within: float = 5.0) -> bool:
+        """Everything appended is visible at once here."""
+        return True
+
     async def head(self) -> GlobalPosition:
         return self._events[-1].global_position if self._events else START
 
