@@ -5,9 +5,9 @@ Run:
 
 Each client drives its own trajectories: `OpenTrajectory`, then nine `DeclareConflictOfInterest`
 commands (ten commands a trajectory, so streams stay as short as real ones), each submitted exactly as
-the CLI does (`workflows.commands.submit`: one workflow per command, id = command id; its step loads
+the CLI does (`workflows.commands.submit`: one workflow per command, id = command id; it loads
 the stream, decides, appends). The baseline, measured in the same run and process, is a bare DBOS
-workflow with the same number of steps (one) whose step does a single raw INSERT of a comparable row:
+workflow with the same number of steps (none) that does a single raw INSERT of a comparable row:
 the ratio is what our load → decide → append costs on top of the engine. Rates and p50/p99 latency
 for 1, 4 and 16 concurrent clients; the last line of stdout is one JSON object.
 
@@ -46,8 +46,9 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-@DBOS.step(name="bench.bare_insert")
-async def bare_insert(n: str) -> int:
+@DBOS.workflow(name="bench.bare", serialization_type=PORTABLE)
+async def bare_workflow(n: str) -> int:
+    """Like ours, a workflow without steps: it does a single raw INSERT of a comparable row."""
     app = runtime()
     await app.pool.execute(
         "INSERT INTO bench_bare (stream_id, payload) VALUES ($1, $2::jsonb)",
@@ -55,11 +56,6 @@ async def bare_insert(n: str) -> int:
         json.dumps({"trajectory_id": n, "auditor": "Ellen Expert", "relation": "oud-collega"}),
     )
     return 1
-
-
-@DBOS.workflow(name="bench.bare", serialization_type=PORTABLE)
-async def bare_workflow(n: str) -> int:
-    return await bare_insert(n)
 
 
 class Client:
@@ -182,7 +178,7 @@ def main() -> None:
     configure_logging("json", "error")
     seconds = args.seconds or (1.5 if args.quick else 4.0)
     server, results = asyncio.run(run(seconds, warmup=0.5 if args.quick else 1.0))
-    print(f"server: {server}   (one command = one workflow with one step)")
+    print(f"server: {server}   (one command = one workflow, no steps)")
     heads = ("clients", "bare/s", "ours/s", "ratio", "bare p50", "bare p99", "ours p50", "ours p99")
     print("  ".join(f"{h:>8}" for h in heads))
     for clients, r in results.items():
