@@ -1,4 +1,4 @@
-"""DBOS for this process: launched once by `bootstrap`, with the app that workflow steps work with.
+"""DBOS for this process: launched once by `bootstrap`, with the app that workflows work with.
 
 Why `application_version` is explicit (settings, "1" by default): DBOS only recovers PENDING workflows
 whose recorded version equals the running process's version. Its default version is a hash of the
@@ -134,7 +134,7 @@ def shutdown() -> None:
 
 
 def runtime() -> App:
-    """The app of this process, for workflow steps."""
+    """The app of this process, for the workflows it runs."""
     if _runtime.app is None:
         raise WorkflowsNotLaunched("workflows are not launched in this process: bootstrap(launch_workflows=True)")
     return _runtime.app
