@@ -13,7 +13,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from domain.calendar import Quarter
-from domain.vocabulary import Association, PostponementGround, Result, Satisfaction, Score
+from domain.vocabulary import Association, OrganisationType, PostponementGround, Result, Satisfaction, Score
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Email = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
@@ -50,6 +50,7 @@ class OpenTrajectory(Command):
     audit_quarter: Quarter | None = None
     previous_auditors: tuple[Text, ...] = ()
     contact_email: Email | None = None  # where the announcement and reminders go until the intake names contacts
+    organisation_type: OrganisationType | None = None
 
 
 class SendAnnouncement(Command):

@@ -22,6 +22,7 @@ from domain.vocabulary import (
     Association,
     CostClass,
     DeadlineKind,
+    OrganisationType,
     PostponementGround,
     Remark,
     Result,
@@ -54,6 +55,7 @@ class TrajectoryOpened(Event):
     announcement_due_on: date
     previous_auditors: tuple[str, ...] = ()
     contact_email: str | None = None
+    organisation_type: OrganisationType | None = None  # absent in events recorded before it existed
 
 
 class AnnouncementSent(Event):

@@ -43,6 +43,7 @@ def _opened(event: ev.TrajectoryOpened) -> TrajectoryState:
         organisation=event.organisation,
         certificate_number=event.certificate_number,
         association=event.association,
+        organisation_type=event.organisation_type,
         framework_version=event.framework_version,
         opened_on=event.opened_on,
         version=0,

@@ -59,6 +59,7 @@ def open_trajectory(state: TrajectoryState | None, cmd: OpenTrajectory, ctx: Con
             announcement_due_on=announcement_due(quarter, cmd.previous_certificate_expiry, ctx.today, ctx.rules),
             previous_auditors=cmd.previous_auditors,
             contact_email=cmd.contact_email,
+            organisation_type=cmd.organisation_type,
         )
     ]
 

@@ -15,6 +15,7 @@ from domain.vocabulary import (
     Association,
     CostClass,
     ObjectionStatus,
+    OrganisationType,
     Phase,
     PostponementGround,
     Result,
@@ -145,6 +146,7 @@ class TrajectoryState(_Frozen):
     framework_version: str
     opened_on: date
     version: int
+    organisation_type: OrganisationType | None = None
     phase: Phase
     phase_since: date
     audit_quarter: Quarter

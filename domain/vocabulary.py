@@ -22,6 +22,17 @@ class Association(StrEnum):
         return self in (Association.VOB, Association.BOTH)
 
 
+class OrganisationType(StrEnum):
+    """What kind of organisation is certified; reports group or leave out kinds by it (CBCT's
+    Cultuurconnectie charts exclude volksuniversiteiten)."""
+
+    PUBLIC_LIBRARY = "openbare bibliotheek"
+    MULTIFUNCTIONAL = "multifunctionele organisatie"
+    ARTS_CENTRE = "centrum voor de kunsten"
+    VOLKSUNIVERSITEIT = "volksuniversiteit"
+    OTHER = "overig"
+
+
 class Result(StrEnum):
     """The verdict (besluit) as the register prints it."""
 

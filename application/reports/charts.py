@@ -1,108 +1,185 @@
-"""Charts of the period report (PNG and SVG), Dutch labels; matplotlib's Agg canvas, no pyplot state."""
+"""Charts of the period report (PNG and SVG) as CBCT draws them; matplotlib's Agg canvas, no pyplot state.
+
+Every chart is titled with the period and the peildatum and names n; score bands are 100 % stacked
+bars in CBCT's colours: niet/beperkt red, grotendeels yellow, volledig green.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from application.reports.period import ANSWERS, ASSOCIATIONS, MODULE_1, NORMS, PeriodReport
+from application.reports.dutch import datum, decimal
+from application.reports.groups import ALL, BOTH_GROUP, CC_GROUP, VOB_GROUP
+from application.reports.period import ANSWER_LABELS, ANSWERS, BANDS, CATEGORIES, NORMS, Bands, PeriodReport
+from application.reports.tables import band_shares
 
-COLOURS = ("#1f4e79", "#f28e2b", "#59a14f", "#b07aa1")
+BAND_COLOURS = ("#d7191c", "#f5c400", "#2e9e44")
+BAND_LABELS = ("niet/beperkt", "grotendeels", "volledig")
+BLUE = "#1f4e79"
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One chart: a stable key, its Dutch title, and where its PNG (and SVG) were written."""
+
+    key: str
+    title: str
+    png: Path
+    svg: Path
+
+
+def subtitle(report: PeriodReport) -> str:
+    return f"Kwaliteit in Beeld {report.date_from.year}-{report.date_to.year} · peildatum {datum(report.peildatum)}"
+
+
+def _figure(width: float, height: float) -> Any:
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height))
+
+
+def _save(figure: Any, directory: Path, key: str, title: str) -> Chart:
+    png, svg = directory / f"{key}.png", directory / f"{key}.svg"
+    figure.savefig(png, format="png", dpi=150, bbox_inches="tight")
+    figure.savefig(svg, format="svg", bbox_inches="tight")
+    return Chart(key, title, png, svg)
+
+
+def _stacked(directory: Path, key: str, title: str, sub: str, labels: Sequence[str], bands: Sequence[Bands]) -> Chart:
+    figure = _figure(10, 0.55 * len(labels) + 1.8)
+    axes = figure.subplots()
+    left = [0.0] * len(labels)
+    ys = list(range(len(labels)))
+    for b, (name, colour) in enumerate(zip(BAND_LABELS, BAND_COLOURS, strict=True)):
+        widths = [band_shares(x)[b] for x in bands]
+        bars = axes.barh(ys, widths, left=left, color=colour, label=name, edgecolor="white", height=0.7)
+        axes.bar_label(
+            bars,
+            labels=[f"{decimal(w)}" if w >= 6 else "" for w in widths],
+            label_type="center",
+            fontsize=8,
+            color="white" if b != 1 else "black",
+        )
+        left = [a + w for a, w in zip(left, widths, strict=True)]
+    axes.set_yticks(ys, labels, fontsize=9)
+    axes.invert_yaxis()
+    axes.set_xlim(0, 100)
+    axes.set_xlabel("% van de beoordelingen")
+    axes.set_title(f"{title}\n{sub}", fontsize=11, loc="left")
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=3, fontsize="small", frameon=False)
+    for spine in ("top", "right"):
+        axes.spines[spine].set_visible(False)
+    return _save(figure, directory, key, title)
+
+
+def _norm_labels(report: PeriodReport) -> list[str]:
+    return [f"{n} {report.norm_names[n]}" for n in NORMS]
+
+
+def band_charts(report: PeriodReport, directory: Path) -> list[Chart]:
+    charts = []
+    for group in (ALL, VOB_GROUP, BOTH_GROUP, CC_GROUP):
+        g = report.groups[group.key]
+        title = f"Scores per norm — {group.name}"
+        sub = f"{subtitle(report)} · n = {g.outcomes.carried_out} trajecten, {g.all_bands.total} beoordelingen"
+        charts.append(
+            _stacked(
+                directory, f"banden-{group.key}", title, sub, _norm_labels(report), [g.norm_bands[n] for n in NORMS]
+            )
+        )
+    return charts
+
+
+def module_chart(report: PeriodReport, directory: Path) -> Chart:
+    m = report.groups[VOB_GROUP.key].module
+    title = "Module leesbevordering per criterium — openbare bibliotheken"
+    sub = f"{subtitle(report)} · n = {m.libraries} bibliotheken"
+    labels = [f"{c} {name}" for c, name in report.criteria_names.items()]
+    return _stacked(
+        directory, "module-leesbevordering", title, sub, labels, [m.criteria[c] for c in report.criteria_names]
+    )
 
 
 def _value(v: float | None) -> float:
     return math.nan if v is None else v
 
 
-def _save(figure: object, directory: Path, name: str) -> list[Path]:
-    from matplotlib.figure import Figure
-
-    assert isinstance(figure, Figure)
-    paths = []
-    for suffix in ("png", "svg"):
-        path = directory / f"{name}.{suffix}"
-        figure.savefig(path, format=suffix, dpi=150, bbox_inches="tight")
-        paths.append(path)
-    return paths
-
-
-def _norm_chart(report: PeriodReport, directory: Path) -> list[Path]:
-    from matplotlib.figure import Figure
-
-    labels = [*(f"Norm {n}" for n in NORMS), "Module 1"]
-    series: list[tuple[str, Sequence[float | None]]] = [
-        ("Totaal", [*(report.average_score_per_norm[n] for n in NORMS), report.module_1.average_score]),
-        *(
-            (
-                a,
-                [
-                    *(report.average_score_per_norm_by_association[a][n] for n in NORMS),
-                    report.module_1.by_association[a],
-                ],
-            )
-            for a in ASSOCIATIONS
-        ),
-    ]
-    figure = Figure(figsize=(11, 5))
-    axes = figure.subplots()
-    width = 0.8 / len(series)
-    for i, (name, values) in enumerate(series):
-        xs = [x + (i - (len(series) - 1) / 2) * width for x in range(len(labels))]
-        axes.bar(xs, [_value(v) for v in values], width, label=name, color=COLOURS[i % len(COLOURS)])
-    axes.set_xticks(range(len(labels)), labels)
-    axes.set_ylim(0, 100)
-    axes.set_ylabel("% van de maximale score")
-    axes.set_title(f"Gemiddelde score per norm ({MODULE_1} = module 1 Educatieve dienstverlening)")
-    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncols=len(series), fontsize="small", frameon=False)
-    axes.grid(axis="y", alpha=0.3)
-    return _save(figure, directory, "gemiddelde-score-per-norm")
+def category_charts(report: PeriodReport, directory: Path) -> list[Chart]:
+    charts = []
+    for group in (VOB_GROUP, CC_GROUP):
+        g = report.groups[group.key]
+        figure = _figure(8, 4)
+        axes = figure.subplots()
+        values = [_value(g.categories[c].average_total) for c in CATEGORIES]
+        bars = axes.bar(range(len(CATEGORIES)), values, color=BLUE, width=0.6)
+        axes.bar_label(bars, labels=["" if math.isnan(v) else decimal(v) for v in values])
+        axes.set_xticks(
+            range(len(CATEGORIES)), [f"categorie {c}\n(n = {g.categories[c].trajectories})" for c in CATEGORIES]
+        )
+        axes.set_ylim(0, 100)
+        axes.set_ylabel("gemiddelde totaalscore (% van max.)")
+        title = f"Gemiddelde totaalscore per auditcategorie — {group.name}"
+        axes.set_title(f"{title}\n{subtitle(report)} · n = {g.outcomes.carried_out} trajecten", fontsize=10, loc="left")
+        axes.grid(axis="y", alpha=0.3)
+        charts.append(_save(figure, directory, f"categorieen-{group.key}", title))
+    return charts
 
 
-def _outcome_chart(report: PeriodReport, directory: Path) -> list[Path]:
-    from matplotlib.figure import Figure
-
+def outcome_chart(report: PeriodReport, directory: Path) -> Chart:
+    o = report.all.outcomes
     items = [
-        ("Trajecten", report.trajectories),
-        ("Direct\ngecertificeerd", report.certified_at_once),
-        ("Niet of\nvoorwaardelijk", report.not_or_conditionally_certified),
-        ("Gecertificeerd\nna heraudit", report.certified_after_heraudit),
-        ("Resterend niet of\nvoorwaardelijk", report.remaining_not_or_conditional),
-        ("Geen\ndeelname", report.no_participation),
+        ("Uitgevoerd", o.carried_out, BLUE),
+        ("Direct\ngecertificeerd", o.certified_at_once, BAND_COLOURS[2]),
+        ("Niet of\nvoorwaardelijk", o.not_or_conditional, BAND_COLOURS[0]),
+        ("Gecertificeerd\nna heraudit", o.certified_after_heraudit, BAND_COLOURS[1]),
+        ("(Nog) niet\ngecertificeerd", o.remaining, BAND_COLOURS[0]),
+        ("Geen\ndeelname", o.no_participation, "#999999"),
     ]
-    figure = Figure(figsize=(10, 5))
+    figure = _figure(10, 4.5)
     axes = figure.subplots()
-    bars = axes.bar(range(len(items)), [v for _, v in items], color=COLOURS[0])
+    bars = axes.bar(range(len(items)), [v for _, v, _ in items], color=[c for _, _, c in items])
     axes.bar_label(bars)
-    axes.set_xticks(range(len(items)), [label for label, _ in items])
+    axes.set_xticks(range(len(items)), [label for label, _, _ in items])
     axes.set_ylabel("aantal trajecten")
-    axes.set_title("Trajecten en resultaten")
+    title = "Totaal certificeringen"
+    axes.set_title(f"{title}\n{subtitle(report)} · n = {o.carried_out} uitgevoerde trajecten", fontsize=11, loc="left")
     axes.grid(axis="y", alpha=0.3)
-    return _save(figure, directory, "trajecten-en-resultaten")
+    return _save(figure, directory, "totaal-certificeringen", title)
 
 
-def _satisfaction_chart(report: PeriodReport, directory: Path) -> list[Path]:
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(8, 4))
+def satisfaction_chart(report: PeriodReport, directory: Path) -> Chart:
+    figure = _figure(8, 3.6)
     axes = figure.subplots()
-    values = [_value(report.satisfaction[a]) for a in ANSWERS]
-    bars = axes.barh(range(len(ANSWERS)), values, color=COLOURS[2])
-    axes.bar_label(bars, labels=["" if math.isnan(v) else f"{v:.1f}%".replace(".", ",") for v in values])
-    axes.set_yticks(range(len(ANSWERS)), list(ANSWERS))
+    values = [_value(report.satisfaction_pct(a)) for a in ANSWERS]
+    bars = axes.barh(range(len(ANSWERS)), values, color=BLUE)
+    axes.bar_label(bars, labels=["" if math.isnan(v) else f"{decimal(v)} %" for v in values])
+    axes.set_yticks(range(len(ANSWERS)), [ANSWER_LABELS[a] for a in ANSWERS])
     axes.invert_yaxis()
     axes.set_xlim(0, 100)
     axes.set_xlabel("% van de antwoorden")
-    axes.set_title(f"Tevredenheid ({report.survey_answers} antwoorden)")
-    return _save(figure, directory, "tevredenheid")
+    title = "Tevredenheid over de certificering"
+    axes.set_title(f"{title}\n{subtitle(report)} · n = {report.survey_answers} antwoorden", fontsize=10, loc="left")
+    return _save(figure, directory, "tevredenheid", title)
 
 
-def write_charts(report: PeriodReport, directory: Path | str) -> list[Path]:
-    """Write the norm, outcome and satisfaction charts as PNG and SVG into `directory`; return the paths."""
+def write_charts(report: PeriodReport, directory: Path | str) -> list[Chart]:
+    """Write every chart as PNG and SVG into `directory`, in the report's order."""
     target = Path(directory)
     target.mkdir(parents=True, exist_ok=True)
+    bands = band_charts(report, target)
     return [
-        *_norm_chart(report, target),
-        *_outcome_chart(report, target),
-        *_satisfaction_chart(report, target),
+        outcome_chart(report, target),
+        bands[0],
+        satisfaction_chart(report, target),
+        bands[1],
+        module_chart(report, target),
+        *category_charts(report, target),
+        *bands[2:],
     ]
+
+
+__all__ = ["BANDS", "Chart", "write_charts"]

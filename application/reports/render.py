@@ -22,28 +22,32 @@ def dutch(value: Cell) -> str:
     return str(value)
 
 
-def render_report(report: PeriodReport, console: Console) -> None:
-    """Print every table of the report."""
+def render_report(
+    report: PeriodReport, console: Console, previous: PeriodReport | None = None, *, appendix: bool = False
+) -> None:
+    """Print every table of the report (the register appendix only when asked: `cbct register` shows it)."""
     console.print(
         f"[bold]Hoofdlijnenrapportage[/] — trajecten geopend van {report.date_from:%d-%m-%Y} "
-        f"t/m {report.date_to:%d-%m-%Y}"
+        f"t/m {report.date_to:%d-%m-%Y}, peildatum {report.peildatum:%d-%m-%Y}"
     )
-    for spec in report_tables(report):
-        table = Table(title=spec.title, title_justify="left")
+    for spec in report_tables(report, previous):
+        if spec.key.startswith("bijlage") and not appendix:
+            continue
+        table = Table(title=spec.title, title_justify="left", caption=spec.note or None, caption_justify="left")
         for i, column in enumerate(spec.columns):
-            table.add_column(column, justify="left" if i == 0 or column == "naam" else "right")
+            table.add_column(column, justify="left" if i == 0 or column in ("naam", "organisatie") else "right")
         for row in spec.rows:
             table.add_row(*[dutch(v) if v is not None else "-" for v in row])
         console.print(table)
 
 
-def to_csv(report: PeriodReport) -> str:
+def to_csv(report: PeriodReport, previous: PeriodReport | None = None) -> str:
     """All tables in one CSV for Dutch Excel: a title line, a header, the rows, a blank line; BOM first."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     period = [report.date_from.strftime("%d-%m-%Y"), report.date_to.strftime("%d-%m-%Y")]
-    writer.writerow(["Hoofdlijnenrapportage", *period])
-    for spec in report_tables(report):
+    writer.writerow(["Hoofdlijnenrapportage", *period, "peildatum", report.peildatum.strftime("%d-%m-%Y")])
+    for spec in report_tables(report, previous):
         writer.writerow([])
         writer.writerow([spec.title])
         writer.writerow(spec.columns)
@@ -52,7 +56,7 @@ def to_csv(report: PeriodReport) -> str:
     return "\ufeff" + buffer.getvalue()
 
 
-def to_xlsx(report: PeriodReport, path: Path | str) -> Path:
+def to_xlsx(report: PeriodReport, path: Path | str, previous: PeriodReport | None = None) -> Path:
     """One sheet per table (numbers stay numbers; percentages shown with one decimal)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -60,7 +64,7 @@ def to_xlsx(report: PeriodReport, path: Path | str) -> Path:
     workbook = Workbook()
     for default in list(workbook.worksheets):
         workbook.remove(default)
-    for spec in report_tables(report):
+    for spec in report_tables(report, previous):
         sheet = workbook.create_sheet(spec.sheet)
         sheet.append([spec.title])
         sheet["A1"].font = Font(bold=True)
@@ -80,7 +84,8 @@ def to_xlsx(report: PeriodReport, path: Path | str) -> Path:
     meta.append(["Hoofdlijnenrapportage"])
     meta.append(["van", report.date_from])
     meta.append(["tot en met", report.date_to])
-    meta["B2"].number_format = meta["B3"].number_format = "DD-MM-YYYY"
+    meta.append(["peildatum", report.peildatum])
+    meta["B2"].number_format = meta["B3"].number_format = meta["B4"].number_format = "DD-MM-YYYY"
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     workbook.save(target)

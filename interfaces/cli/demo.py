@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 from collections import Counter
+from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -79,7 +80,11 @@ async def _report(app: App) -> Any:
     if found is None:
         return None
     period_report, _ = found
-    return await period_report(app.pool, DEMO_START, REFERENCE_DATE)
+    from application.reports.period import Membership
+
+    # CBCT's member counts on 31-12-2022 (an input of the report, as in CBCT's own footnote).
+    members = Membership(date(2022, 12, 31), {"VOB": 138, "Cultuurconnectie": 134})
+    return await period_report(app.store, DEMO_START, date(2022, 12, 31), REFERENCE_DATE, members)
 
 
 def demo(

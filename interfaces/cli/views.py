@@ -184,11 +184,22 @@ def deadlines_command(
 def register_command(
     association: Annotated[str | None, typer.Option("--association", "-a", help="VOB, Cultuurconnectie, ...")] = None,
     output: Annotated[RegisterFormat, typer.Option("--format", "-f", help="table, json of csv")] = RegisterFormat.table,
+    peildatum: Annotated[
+        str | None,
+        typer.Option("--peildatum", help="Het register zoals het aan het eind van deze dag stond (JJJJ-MM-DD)."),
+    ] = None,
 ) -> None:
-    """Het certificaatregister: resultaat, opmerking en gecertificeerd tot."""
+    """Het certificaatregister: resultaat, opmerking en gecertificeerd tot; met --peildatum zoals het toen stond."""
+    from interfaces.cli.report import peildatum_option
     from projections.register import list_register
 
+    as_of = peildatum_option(peildatum)
+
     async def work(app: Any) -> list[Any]:
+        if as_of is not None:
+            from application.reports.as_of import register_as_of
+
+            return await register_as_of(app.store, as_of, association)
         await _fresh(app)
         now = await app.clock.now()
         result: list[Any] = await list_register(app.pool, association=association, on=now.astimezone(AMSTERDAM).date())

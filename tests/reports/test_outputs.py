@@ -1,96 +1,162 @@
-"""Renderings of the period report: console tables, CSV for Dutch Excel, XLSX, charts; CLI input checks."""
+"""Renderings of the period report: console, CSV for Dutch Excel, XLSX, charts, DOCX and PDF; CLI input checks."""
 
 from __future__ import annotations
 
 import csv
 import io
 import xml.etree.ElementTree as ElementTree
+from datetime import date
 from pathlib import Path
 
+import pytest
 import typer
 from openpyxl import load_workbook
 from rich.console import Console
 from typer.testing import CliRunner
 
-from application.reports import compute, render_report, to_csv, to_xlsx, write_charts
+from application.reports import Membership, PeriodReport, compute, render_report, to_csv, to_xlsx, write_charts
+from application.reports.as_of import facts_from_events
+from application.reports.document import FigureBlock, Heading, Items, build
+from application.reports.docx_writer import write_docx
+from application.reports.pdf_writer import write_pdf
 from interfaces.cli.report import register_report
-from tests.reports.rows import FROM, ROWS, TO
-
-REPORT = compute(ROWS, FROM, TO)
+from tests.reports.histories import FROM, PEIL, TO, events_of, histories
 
 
-def test_console_tables_have_dutch_headings() -> None:
-    """Every table prints under its Dutch heading, percentages with a decimal comma."""
-    console = Console(record=True, width=200)
-    render_report(REPORT, console)
+@pytest.fixture(scope="module")
+def facts() -> list:
+    return facts_from_events(events_of(*histories()), PEIL)
+
+
+@pytest.fixture(scope="module")
+def report(facts: list) -> PeriodReport:
+    return compute(facts, FROM, TO, PEIL, Membership(date(2022, 12, 31), {"VOB": 138, "Cultuurconnectie": 134}))
+
+
+@pytest.fixture(scope="module")
+def previous(facts: list) -> PeriodReport:
+    return compute(facts, date(2014, 1, 1), date(2017, 12, 31), PEIL)
+
+
+def test_console_tables_have_dutch_headings(report: PeriodReport) -> None:
+    console = Console(record=True, width=220)
+    render_report(report, console)
     text = console.export_text()
     for heading in (
-        "Trajecten en resultaten",
-        "Deelname per vereniging",
+        "Uitgevoerde certificeringstrajecten en resultaten",
+        "Deelname per groep",
         "Gemiddelde score per norm",
-        "Module 1 Educatieve dienstverlening",
-        "Tevredenheid",
+        "Scores per norm in kleurbanden — Leden van beide verenigingen",
+        "Module leesbevordering",
+        "Planning en uitstel per groep",
+        "Tevredenheid (4 antwoorden)",
     ):
         assert heading in text
-    assert "66,7" in text and "Cultuurconnectie + VOB" in text
+    assert "peildatum 21-02-2023" in text and "60,0" in text and "Niet tevreden" in text
+    assert "Bijlage 1" not in text
+    render_report(report, console, appendix=True)
+    assert "Bijlage 1 — VOB" in console.export_text()
 
 
-def test_csv_is_for_dutch_excel() -> None:
-    """BOM first, semicolons, decimal comma, every table titled."""
-    text = to_csv(REPORT)
+def test_csv_is_for_dutch_excel(report: PeriodReport) -> None:
+    text = to_csv(report)
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff")), delimiter=";"))
-    assert rows[0] == ["Hoofdlijnenrapportage", "01-01-2018", "21-02-2023"]
-    assert ["Direct gecertificeerd", "1"] in rows
-    assert ["Cultuurconnectie", "2", "1", "50,0"] in rows
-    assert ["6", "Resultaten & verantwoording", "58,3", "100,0", "41,7", "33,3"] in rows
-    assert ["zeer tevreden", "33,3"] in rows
+    assert rows[0] == ["Hoofdlijnenrapportage", "01-01-2018", "31-12-2022", "peildatum", "21-02-2023"]
+    assert ["Direct gecertificeerd", "3", "60,0"] in rows
+    assert ["3", "Mensen", "20", "30,0", "25,0", "45,0"] in rows
+    assert ["Cultuurconnectie-groep", "134", "4", "2", "2", "0", "50,0"] in rows
 
 
-def test_xlsx_has_one_sheet_per_table(tmp_path: Path) -> None:
-    """The workbook opens, has a sheet per table, and keeps numbers as numbers."""
-    path = to_xlsx(REPORT, tmp_path / "rapport.xlsx")
-    workbook = load_workbook(path)
-    assert workbook.sheetnames == [
-        "Periode",
-        "Trajecten en resultaten",
-        "Deelname per vereniging",
-        "Gemiddelde score per norm",
-        "Score per auditcategorie",
-        "Module 1",
-        "Tevredenheid",
-    ]
-    sheet = workbook["Gemiddelde score per norm"]
-    assert [c.value for c in sheet[2]] == [
-        "norm",
-        "naam",
-        "totaal",
-        "VOB",
-        "Cultuurconnectie",
-        "Cultuurconnectie + VOB",
-    ]
-    assert sheet["C8"].value == 58.3
+def test_xlsx_keeps_numbers(report: PeriodReport, tmp_path: Path) -> None:
+    workbook = load_workbook(to_xlsx(report, tmp_path / "rapport.xlsx"))
+    assert workbook.sheetnames[:3] == ["Periode", "Trajecten en resultaten", "Deelname per groep"]
+    assert "Banden Leden van beide" in workbook.sheetnames and "Bijlage VOB" in workbook.sheetnames
     assert workbook["Trajecten en resultaten"]["B3"].value == 5
+    assert workbook["Trajecten en resultaten"]["C4"].value == 60.0
 
 
-def test_charts_are_png_and_svg(tmp_path: Path) -> None:
-    """Norm, outcome and satisfaction charts, each as a valid PNG and a parsable SVG."""
-    paths = write_charts(REPORT, tmp_path / "grafieken")
-    assert sorted(p.name for p in paths) == sorted(
-        f"{name}.{suffix}"
-        for name in ("gemiddelde-score-per-norm", "trajecten-en-resultaten", "tevredenheid")
-        for suffix in ("png", "svg")
-    )
-    for path in paths:
-        if path.suffix == ".png":
-            assert path.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
-        else:
-            assert ElementTree.parse(path).getroot().tag.endswith("svg")
+def test_charts_are_png_and_svg_with_period_peildatum_and_n(report: PeriodReport, tmp_path: Path) -> None:
+    charts = write_charts(report, tmp_path / "grafieken")
+    assert {c.key for c in charts} == {
+        "totaal-certificeringen", "banden-alle", "tevredenheid", "banden-vob", "module-leesbevordering",
+        "categorieen-vob", "categorieen-cultuurconnectie", "banden-beide", "banden-cultuurconnectie",
+    }  # fmt: skip
+    for chart in charts:
+        assert chart.png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+        svg = chart.svg.read_text()
+        assert ElementTree.fromstring(svg).tag.endswith("svg")
+    text = (tmp_path / "grafieken" / "banden-alle.svg").read_text()
+    # matplotlib writes text as glyph paths with the string in a comment per text element
+    for words in ("peildatum 21-02-2023", "n = 5 trajecten", "Resultaten &amp; verantwoording", "grotendeels"):
+        assert words in text, words
+    colours = {"#d7191c", "#f5c400", "#2e9e44"}
+    assert all(c in text for c in colours)
 
 
 def test_charts_of_an_empty_period(tmp_path: Path) -> None:
-    """An empty period still draws (empty) charts instead of failing."""
-    assert len(write_charts(compute([], FROM, TO), tmp_path)) == 6
+    assert len(write_charts(compute([], FROM, TO, PEIL), tmp_path)) == 9
+
+
+def test_docx_has_cbct_sections_tables_charts_and_appendix(
+    report: PeriodReport, previous: PeriodReport, tmp_path: Path
+) -> None:
+    import docx
+
+    document = build(report, tmp_path / "g", previous)
+    path = write_docx(document, tmp_path / "rapport.docx")
+    read = docx.Document(str(path))
+    headings = [p.text for p in read.paragraphs if p.style.name.startswith("Heading")]
+    for section in (
+        "1 Algemeen",
+        "3 Uitkomsten voor alle geauditeerden",
+        "3.1 Aantallen audits en resultaten",
+        "3.3 Planning, uitvoering en deelname",
+        "4.1 VOB-groep (inclusief leden van beide verenigingen)",
+        "4.2 Leden van beide verenigingen",
+        "5 Samenvattende conclusies",
+        "Bijlage 1 Register per verenigingsgroep",
+    ):
+        assert section in headings
+    assert len(read.tables) == len(document.tables) and len(read.inline_shapes) == len(document.figures) == 9
+    text = "\n".join(p.text for p in read.paragraphs)
+    assert "In de periode zijn 5 certificeringstrajecten uitgevoerd" in text
+    assert "3 (60,0 %) direct gecertificeerd" in text
+    assert "In 1 gevallen was de basis voor leesbevordering" in text
+    assert "vorige periode" in text or "Vergeleken met de periode 01-01-2014" in text
+    appendix = read.tables[-3]  # VOB: numbered from 1
+    assert [c.text for c in appendix.rows[0].cells] == [
+        "nr",
+        "certificaatnummer",
+        "organisatie",
+        "resultaat",
+        "opmerking",
+    ]
+    assert [c.text for c in appendix.rows[1].cells][:2] == ["1", "1001"]
+    assert len(next(b for b in document.blocks if isinstance(b, Items)).items) == 7
+    assert isinstance(document.blocks[4], Heading) and isinstance(document.figures[0], FigureBlock)
+
+
+def test_pdf_text_holds_sections_figures_and_appendix(report: PeriodReport, tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    path = write_pdf(build(report, tmp_path / "g"), tmp_path / "rapport.pdf")
+    pdf = PdfReader(str(path))
+    text = "\n".join(page.extract_text() for page in pdf.pages)
+    for words in (
+        "Hoofdlijnenrapportage Kwaliteit in Beeld 2018-2022",
+        "Stand per peildatum 21 februari 2023",
+        "3.2 Gemiddelde scores per norm",
+        "Figuur 1: Totaal certificeringen",
+        "Tabel 1: Uitgevoerde certificeringstrajecten en resultaten",
+        "Module leesbevordering",
+        "5 Samenvattende conclusies",
+        "Bijlage 1",
+        "Organisatie t1005",
+        "pagina 2",
+    ):
+        assert words in text, words
+    assert len(pdf.pages) >= 5
 
 
 def _cli(*args: str) -> tuple[int, str]:
@@ -102,17 +168,16 @@ def _cli(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def test_cli_rejects_from_after_to() -> None:
-    """--from after --to is a usage error naming both options."""
-    code, output = _cli("--from", "2023-01-01", "--to", "2022-01-01")
-    assert code == 2 and "--from" in output and "--to" in output
-
-
-def test_cli_rejects_unknown_format_and_bad_dates() -> None:
-    """An unknown --format, a malformed --from, and xlsx without --output are usage errors naming the option."""
-    code, output = _cli("--format", "pdf")
-    assert code == 2 and "--format" in output
-    code, output = _cli("--from", "1-1-2018")
-    assert code == 2 and "--from" in output
-    code, output = _cli("--format", "xlsx")
-    assert code == 2 and "--output" in output
+def test_cli_rejects_bad_input_naming_the_option() -> None:
+    for args, option in (
+        (("--from", "2023-01-01", "--to", "2022-01-01"), "--from"),
+        (("--format", "odt"), "--format"),
+        (("--from", "1-1-2018"), "--from"),
+        (("--format", "pdf"), "--output"),
+        (("--format", "docx"), "--output"),
+        (("--peildatum", "21-02-2023"), "--peildatum"),
+        (("--leden", "VOB:138"), "--leden"),
+        (("--compare-to", "2014-01-01"), "--compare-to"),
+    ):
+        code, output = _cli(*args)
+        assert code == 2 and option in output, (args, output)

@@ -1,0 +1,165 @@
+"""The document as PDF (reportlab, pure Python: no office suite needed), A4 with page numbers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from application.reports.document import (
+    Document,
+    FigureBlock,
+    Heading,
+    Items,
+    PageBreak,
+    Paragraph,
+    TableBlock,
+)
+from application.reports.render import dutch
+
+BLUE = "#1f4e79"
+
+
+def write_pdf(document: Document, path: Path | str) -> Path:
+    """Write `document` to `path` (.pdf) and return it."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+    from reportlab.lib.units import cm
+    from reportlab.platypus import (
+        Image,
+        KeepTogether,
+        ListFlowable,
+        ListItem,
+        SimpleDocTemplate,
+        Spacer,
+        Table,
+        TableStyle,
+    )
+    from reportlab.platypus import PageBreak as Break
+    from reportlab.platypus import Paragraph as P
+
+    sheet = getSampleStyleSheet()
+    body = ParagraphStyle(
+        "body", parent=sheet["BodyText"], fontName="Helvetica", fontSize=10, leading=13.5, spaceAfter=5
+    )
+    styles = {
+        "title": ParagraphStyle(
+            "t",
+            parent=sheet["Title"],
+            textColor=colors.HexColor(BLUE),
+            fontSize=20,
+            leading=24,
+            alignment=0,
+            spaceAfter=10,
+        ),
+        "subtitle": ParagraphStyle("s", parent=body, fontSize=11, textColor=colors.HexColor("#444444")),
+        "body": body,
+        "note": ParagraphStyle("n", parent=body, fontSize=8, leading=10, textColor=colors.HexColor("#555555")),
+        1: ParagraphStyle("h1", parent=sheet["Heading1"], textColor=colors.HexColor(BLUE), fontSize=15, spaceBefore=12),
+        2: ParagraphStyle("h2", parent=sheet["Heading2"], textColor=colors.HexColor(BLUE), fontSize=12.5),
+        3: ParagraphStyle("h3", parent=sheet["Heading3"], fontSize=11),
+    }
+    cell = ParagraphStyle("cell", parent=body, fontSize=8, leading=9.5, spaceAfter=0)
+    cell_right = ParagraphStyle("cellr", parent=cell, alignment=2)
+    head = ParagraphStyle("head", parent=cell, fontName="Helvetica-Bold", textColor=colors.white)
+    caption = ParagraphStyle("cap", parent=body, fontName="Helvetica-Oblique", fontSize=8.5, spaceBefore=2)
+    width = A4[0] - 4 * cm
+
+    story: list[Any] = []
+    for block in document.blocks:
+        if isinstance(block, Heading):
+            story.append(P(escape(block.text), styles[min(block.level, 3)]))
+        elif isinstance(block, Paragraph):
+            story.append(P(escape(block.text), styles[block.style]))
+            if block.style == "title":
+                story.append(Spacer(1, 4))
+        elif isinstance(block, Items):
+            story.append(
+                ListFlowable(
+                    [ListItem(P(escape(i), body), leftIndent=14) for i in block.items],
+                    bulletType="1" if block.numbered else "bullet",
+                    leftIndent=14,
+                )
+            )
+        elif isinstance(block, TableBlock):
+            spec = block.table
+            data = [[P(escape(c), head) for c in spec.columns]]
+            for row in spec.rows:
+                data.append(
+                    [
+                        P(
+                            escape(dutch(v) if v is not None else ("" if i == 0 else "-")),
+                            cell_right if isinstance(v, int | float) and i > 0 else cell,
+                        )
+                        for i, v in enumerate(row)
+                    ]
+                )
+            table = Table(data, colWidths=_widths(spec.columns, spec.rows, width), repeatRows=1)
+            table.setStyle(
+                TableStyle(
+                    [
+                        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor(BLUE)),
+                        ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#eef3f8")]),
+                        ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#b8c7d9")),
+                        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                        ("TOPPADDING", (0, 0), (-1, -1), 2),
+                        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+                    ]
+                )
+            )
+            parts: list[Any] = [P(escape(f"Tabel {block.number}: {spec.title}"), caption), table]
+            if spec.note:
+                parts.append(P(escape(spec.note), styles["note"]))
+            parts.append(Spacer(1, 6))
+            story.append(KeepTogether(parts) if len(spec.rows) < 30 else _Seq(parts))
+        elif isinstance(block, FigureBlock):
+            image = Image(str(block.chart.png))
+            scale = min(width / image.imageWidth, (11 * cm) / image.imageHeight)
+            image.drawWidth, image.drawHeight = image.imageWidth * scale, image.imageHeight * scale
+            story.append(
+                KeepTogether([image, P(escape(f"Figuur {block.number}: {block.chart.title}"), caption), Spacer(1, 6)])
+            )
+        elif isinstance(block, PageBreak):
+            story.append(Break())
+    story = [x for item in story for x in (item.parts if isinstance(item, _Seq) else [item])]
+
+    def footer(canvas: Any, doc: Any) -> None:
+        canvas.saveState()
+        canvas.setFont("Helvetica", 8)
+        canvas.setFillColor(colors.HexColor("#666666"))
+        canvas.drawString(2 * cm, 1.2 * cm, document.title)
+        canvas.drawRightString(A4[0] - 2 * cm, 1.2 * cm, f"pagina {doc.page}")
+        canvas.restoreState()
+
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    pdf = SimpleDocTemplate(
+        str(target),
+        pagesize=A4,
+        leftMargin=2 * cm,
+        rightMargin=2 * cm,
+        topMargin=2 * cm,
+        bottomMargin=2 * cm,
+        title=document.title,
+        author="CBCT",
+    )
+    pdf.build(story, onFirstPage=footer, onLaterPages=footer)
+    return target
+
+
+class _Seq:
+    """Flowables that may break across pages (long appendix tables)."""
+
+    def __init__(self, parts: list[Any]) -> None:
+        self.parts = parts
+
+
+def _widths(columns: tuple[str, ...], rows: tuple[tuple[Any, ...], ...], total: float) -> list[float]:
+    """Column widths in proportion to their longest text, text columns wider, within the page width."""
+    lengths = []
+    for i, column in enumerate(columns):
+        longest = max([len(column), *(len(dutch(r[i])) if r[i] is not None else 1 for r in rows)])
+        lengths.append(min(max(longest, 4), 60))
+    scale = total / sum(lengths)
+    return [n * scale for n in lengths]

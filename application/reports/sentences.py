@@ -1,0 +1,323 @@
+"""Dutch sentences that say what the figures say, each with its numbers: rankings, strongest and weakest
+norms, differences between groups and categories, participation, postponements, satisfaction.
+
+They are generated from the figures only, so a staff member can keep, edit or drop them; nothing here
+claims more than a number shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from application.reports.dutch import datum, decimal, pct
+from application.reports.groups import ALL, BOTH_GROUP, CC_GROUP, CC_ONLY, VOB_GROUP, Group
+from application.reports.period import (
+    ANSWER_LABELS,
+    ANSWERS,
+    CATEGORIES,
+    NORMS,
+    GroupFigures,
+    PeriodReport,
+    percentage,
+)
+
+TOP = 3
+
+
+def _list(items: Sequence[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} en {items[-1]}"
+
+
+def norm_ref(report: PeriodReport, n: str, value: float | None = None) -> str:
+    text = f"norm {n} ({report.norm_names[n].lower()})"
+    return f"{text}, {pct(value)}" if value is not None else text
+
+
+def _ranked(g: GroupFigures) -> list[str]:
+    scored = [n for n in NORMS if g.norm_averages[n] is not None]
+    return sorted(scored, key=lambda n: (-(g.norm_averages[n] or 0), n))
+
+
+def _compare(a: float | None, b: float | None) -> str:
+    if a is None or b is None:
+        return "niet te vergelijken met"
+    if a > b:
+        return "hoger dan"
+    if a < b:
+        return "lager dan"
+    return "gelijk aan"
+
+
+def period_text(report: PeriodReport) -> str:
+    return (
+        f"trajecten geopend van {datum(report.date_from)} tot en met {datum(report.date_to)}, "
+        f"stand per peildatum {datum(report.peildatum)}"
+    )
+
+
+def general(report: PeriodReport) -> list[str]:
+    m = report.membership
+    members = ""
+    if m.counts:
+        counts = _list([f"{a} {n}" for a, n in m.counts.items()])
+        members = (
+            f" Alle leden van beide verenigingen zijn uitgenodigd; op {datum(m.on) if m.on else '-'} "
+            f"telden de verenigingen {counts} leden (leden van beide tellen bij beide mee)."
+        )
+    return [
+        "Deze hoofdlijnenrapportage deelt de eerste bevindingen over de certificering met Kwaliteit in Beeld met "
+        f"de verenigingen VOB en Cultuurconnectie. Zij beschrijft de {period_text(report)}.{members}",
+        "Scores worden per norm weergegeven als verdeling van alle beoordelingen over drie kleurbanden: "
+        "niet/beperkt = rood (onvoldoende/zwak), grotendeels = geel (voldoende/ruim voldoende), "
+        "volledig = groen ((zeer) goed).",
+    ]
+
+
+def outcomes(report: PeriodReport, previous: PeriodReport | None = None) -> list[str]:
+    o = report.all.outcomes
+    text = [
+        f"In de periode zijn {o.carried_out} certificeringstrajecten uitgevoerd (trajecten waarin een audit "
+        f"plaatsvond). Daarvan werden er {o.certified_at_once} ({pct(o.certified_at_once_pct)}) direct "
+        f"gecertificeerd; {o.not_or_conditional} ({pct(o.not_or_conditional_pct)}) werden na het eerste traject "
+        "niet of voorwaardelijk gecertificeerd en kregen een heraudit (of die volgt nog).",
+        f"Van die {o.not_or_conditional} zijn er inmiddels {o.certified_after_heraudit} na een heraudit "
+        f"gecertificeerd; {o.remaining} resteren ({o.no_heraudit_requested} zonder aangevraagde heraudit, "
+        f"{o.heraudit_in_preparation} met een heraudit in voorbereiding).",
+        f"{o.no_participation} organisaties namen niet deel. Zij staan in het register als niet gecertificeerd "
+        "(opmerking Geen deelname), maar tellen niet als uitgevoerd traject.",
+    ]
+    if o.undecided or o.not_yet_audited:
+        text.append(
+            f"Op de peildatum wachtten {o.undecided} uitgevoerde trajecten nog op een besluit en waren "
+            f"{o.not_yet_audited} trajecten nog niet geaudit."
+        )
+    if previous is not None:
+        p = previous.all.outcomes
+        text.append(
+            f"In de vorige periode ({previous.date_from.year}-{previous.date_to.year}) waren dat "
+            f"{p.carried_out} uitgevoerde trajecten, waarvan {p.certified_at_once} "
+            f"({pct(p.certified_at_once_pct)}) direct gecertificeerd."
+        )
+    return text
+
+
+def norms(report: PeriodReport, group: Group = ALL, previous: PeriodReport | None = None) -> list[str]:
+    g = report.groups[group.key]
+    ranked = _ranked(g)
+    if not ranked:
+        return [f"Voor de {group.short.lower()} zijn op de peildatum nog geen scores vastgelegd."]
+    top, bottom = ranked[:TOP], list(reversed(ranked[-TOP:]))
+    text = [
+        f"{group.name} (n = {g.outcomes.carried_out}): relatief goed scoren "
+        + _list([norm_ref(report, n, g.norm_averages[n]) for n in top])
+        + "; duidelijk lager scoren "
+        + _list([norm_ref(report, n, g.norm_averages[n]) for n in bottom])
+        + f". De gemiddelde totaalscore is {pct(g.average_total)}.",
+    ]
+    greenest = max(NORMS, key=lambda n: (g.norm_bands[n].shares[2] or 0, -int(n)))
+    reddest = max(NORMS, key=lambda n: (g.norm_bands[n].shares[0] or 0, -int(n)))
+    text.append(
+        f"Het groene aandeel (volledig) is het grootst bij {norm_ref(report, greenest)}: "
+        f"{pct(g.norm_bands[greenest].shares[2])} van de beoordelingen; het rode aandeel (niet/beperkt) het grootst "
+        f"bij {norm_ref(report, reddest)}: {pct(g.norm_bands[reddest].shares[0])}."
+    )
+    if "7" in ranked:
+        text.append(
+            f"Compliance (norm 7) staat met {pct(g.norm_averages['7'])} op plaats {ranked.index('7') + 1} "
+            f"van {len(ranked)} normen."
+        )
+    if group is not ALL:
+        a = report.all
+        text.append(
+            f"Daarmee scoort de {group.short.lower()} gemiddeld {_compare(g.average_total, a.average_total)} "
+            f"alle geauditeerden samen ({pct(g.average_total)} tegen {pct(a.average_total)})."
+        )
+    if previous is not None:
+        p = previous.groups[group.key]
+        deltas = [
+            (n, (g.norm_averages[n] or 0) - (p.norm_averages[n] or 0))
+            for n in NORMS
+            if g.norm_averages[n] is not None and p.norm_averages[n] is not None
+        ]
+        if deltas:
+            up = max(deltas, key=lambda d: d[1])
+            down = min(deltas, key=lambda d: d[1])
+            text.append(
+                f"Ten opzichte van {previous.date_from.year}-{previous.date_to.year} "
+                f"(gemiddelde totaalscore {pct(p.average_total)}) steeg {norm_ref(report, up[0])} het meest "
+                f"({decimal(up[1])} procentpunt) en daalde {norm_ref(report, down[0])} het meest "
+                f"({decimal(down[1])} procentpunt)."
+            )
+    return text
+
+
+def differences(report: PeriodReport, group: Group) -> list[str]:
+    """Where a group differs most from all auditees, per norm."""
+    g, a = report.groups[group.key], report.all
+    deltas = [
+        (n, g.norm_averages[n] - a.norm_averages[n])
+        for n in NORMS  # type: ignore[operator]
+        if g.norm_averages[n] is not None and a.norm_averages[n] is not None
+    ]
+    if not deltas:
+        return []
+    lower = sorted((d for d in deltas if d[1] < 0), key=lambda d: d[1])
+    higher = sorted((d for d in deltas if d[1] > 0), key=lambda d: -d[1])
+    text = []
+    if higher:
+        text.append(
+            "Hoger dan het KiB-gemiddelde: "
+            + _list([f"{norm_ref(report, n)} (+{decimal(d)} procentpunt)" for n, d in higher[:TOP]])
+            + "."
+        )
+    if lower:
+        text.append(
+            "Lager dan het KiB-gemiddelde: "
+            + _list([f"{norm_ref(report, n)} ({decimal(d)} procentpunt)" for n, d in lower[:TOP]])
+            + "."
+        )
+    return text
+
+
+def categories(report: PeriodReport, group: Group) -> list[str]:
+    g = report.groups[group.key]
+    scored = [c for c in CATEGORIES if g.categories[c].average_total is not None]
+    if len(scored) < 2:
+        return []
+    ranked = sorted(scored, key=lambda c: -(g.categories[c].average_total or 0))
+    values = _list(
+        [
+            f"categorie {c} {pct(g.categories[c].average_total)} (n = {g.categories[c].trajectories})"
+            for c in CATEGORIES
+            if c in scored
+        ]
+    )
+    return [
+        f"Per auditcategorie ({group.short}): {values}. Het hoogst scoort categorie {ranked[0]}, het laagst "
+        f"categorie {ranked[-1]}."
+    ]
+
+
+def module(report: PeriodReport) -> list[str]:
+    m = report.groups[VOB_GROUP.key].module
+    if not m.libraries:
+        return ["Op de peildatum is de module leesbevordering nog bij geen bibliotheek beoordeeld."]
+    names = report.criteria_names
+    greens = {c: m.criteria[c].shares[2] or 0 for c in names}
+    weakest = sorted(names, key=lambda c: (greens[c], c))[: max(1, len(names) - 1)]
+    return [
+        f"De module leesbevordering is bij {m.libraries} openbare bibliotheken beoordeeld. Het groene aandeel is "
+        f"op elk criterium minstens {pct(min(greens.values()))} en het hoogst bij "
+        f"{names[max(names, key=lambda c: greens[c])].lower()} ({pct(max(greens.values()))}). Minder sterk zijn "
+        + _list([f"{names[c].lower()} ({pct(greens[c])} groen)" for c in weakest[:3]])
+        + f". In {m.not_in_order} gevallen was de basis voor leesbevordering bij de bibliotheek niet op orde.",
+    ]
+
+
+def both_members(report: PeriodReport) -> list[str]:
+    g, cc_only = report.groups[BOTH_GROUP.key], report.groups[CC_ONLY.key]
+    ranked = _ranked(g)
+    if not ranked:
+        return []
+    text = [f"De {g.outcomes.carried_out} leden van beide verenigingen zijn vooral multifunctionele organisaties."]
+    text += differences(report, BOTH_GROUP)
+    if "7" in ranked:
+        text.append(
+            f"Compliance hoort met {pct(g.norm_averages['7'])} (plaats {ranked.index('7') + 1}) bij hun betere normen."
+        )
+    text.append(
+        f"Zij scoren gemiddeld {_compare(g.average_total, cc_only.average_total)} de overige "
+        f"Cultuurconnectie-leden ({pct(g.average_total)} tegen {pct(cc_only.average_total)})."
+    )
+    return text
+
+
+def participation(report: PeriodReport) -> list[str]:
+    vob, cc = report.groups[VOB_GROUP.key], report.groups[CC_GROUP.key]
+    text = []
+    for g in (vob, cc):
+        o = g.outcomes
+        members = f"; de vereniging telde {g.members} leden" if g.members is not None else ""
+        text.append(
+            f"{g.group.short}: {o.carried_out} van de {o.register_rows} organisaties in het register namen deel "
+            f"({pct(o.participation_pct)}), {o.no_participation} niet{members}."
+        )
+    text.append(
+        f"De deelname verschilt daarmee duidelijk tussen de twee groepen ({pct(vob.outcomes.participation_pct)} "
+        f"tegen {pct(cc.outcomes.participation_pct)})."
+    )
+    return text
+
+
+def postponements(report: PeriodReport) -> list[str]:
+    a = report.all.postponements
+    vob, cc = report.groups[VOB_GROUP.key].postponements, report.groups[CC_GROUP.key].postponements
+    fm_all = (
+        "alle toegekend"
+        if a.force_majeure_granted == a.force_majeure_requests
+        else (f"{a.force_majeure_granted} toegekend")
+    )
+    return [
+        f"Er kwamen {a.requests} uitstelverzoeken binnen. {a.force_majeure_requests} daarvan waren het gevolg van "
+        f"een lockdown of de directe gevolgen ervan ({fm_all}); bij {a.certificates_extended} certificaten is de "
+        "geldigheid verlengd, zodat uitgestelde audits konden worden ingehaald.",
+        f"Los van corona vroegen organisaties {a.regular_requests} keer om uitstel ({a.regular_granted} toegekend, "
+        f"{a.regular_refused} afgewezen): {cc.regular_requests} keer in de Cultuurconnectie-groep en "
+        f"{vob.regular_requests} keer in de VOB-groep.",
+        f"Bij {a.became_no_participation} trajecten werd uitstel afstel: na toegekend uitstel vond geen audit plaats "
+        f"({cc.became_no_participation} in de Cultuurconnectie-groep).",
+    ]
+
+
+def satisfaction(report: PeriodReport) -> list[str]:
+    if not report.survey_answers:
+        return ["Op de peildatum is de evaluatie nog door niemand ingevuld."]
+    parts = _list([f"{pct(report.satisfaction_pct(a))} {ANSWER_LABELS[a].lower()}" for a in ANSWERS])
+    return [
+        f"Na elke audit is om een evaluatie gevraagd; {report.survey_answers} geauditeerden antwoordden: "
+        f"{parts}. Samen is {pct(_satisfied(report))} (zeer) tevreden."
+    ]
+
+
+def conclusions(report: PeriodReport) -> list[str]:
+    a, vob, both, cc = (report.groups[k] for k in ("alle", VOB_GROUP.key, BOTH_GROUP.key, CC_GROUP.key))
+    cc_only = report.groups[CC_ONLY.key]
+    ranked = _ranked(a)
+    if not ranked:
+        return ["Op de peildatum zijn nog geen audits uitgevoerd; conclusies volgen."]
+    top, bottom = ranked[:TOP], list(reversed(ranked[-TOP:]))
+
+    def cat_extremes(g: GroupFigures) -> str:
+        scored = [c for c in CATEGORIES if g.categories[c].average_total is not None]
+        if len(scored) < 2:
+            return "onvoldoende gegevens"
+        ranked_c = sorted(scored, key=lambda c: -(g.categories[c].average_total or 0))
+        return f"categorie {ranked_c[0]} het hoogst, categorie {ranked_c[-1]} het laagst"
+
+    m = vob.module
+    return [
+        "Alle geauditeerden scoren relatief goed op "
+        + _list([f"norm {n}" for n in top])
+        + " en duidelijk lager op "
+        + _list([f"norm {n}" for n in bottom])
+        + ".",
+        f"De VOB-groep laat hetzelfde patroon zien en scoort {_compare(vob.average_total, a.average_total)} alle "
+        f"geauditeerden samen ({pct(vob.average_total)} tegen {pct(a.average_total)}).",
+        f"Module leesbevordering: bij {m.not_in_order} van de {m.libraries} bibliotheken was de basis niet op orde.",
+        f"Per auditcategorie: in de VOB-groep {cat_extremes(vob)}; in de Cultuurconnectie-groep {cat_extremes(cc)}.",
+        f"Leden van beide verenigingen scoren {_compare(both.average_total, cc_only.average_total)} de overige "
+        f"Cultuurconnectie-leden ({pct(both.average_total)} tegen {pct(cc_only.average_total)}).",
+        f"De Cultuurconnectie-groep scoort {_compare(cc.average_total, a.average_total)} alle geauditeerden "
+        f"({pct(cc.average_total)} tegen {pct(a.average_total)}).",
+        f"De deelname verschilt tussen de groepen ({pct(vob.outcomes.participation_pct)} in de VOB-groep, "
+        f"{pct(cc.outcomes.participation_pct)} in de Cultuurconnectie-groep); "
+        f"{pct(_satisfied(report))} van de geauditeerden is (zeer) tevreden over de certificering.",
+    ]
+
+
+def _satisfied(report: PeriodReport) -> float | None:
+    return percentage(
+        report.satisfaction.get("zeer tevreden", 0) + report.satisfaction.get("tevreden", 0), report.survey_answers
+    )
