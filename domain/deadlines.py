@@ -237,7 +237,16 @@ def _fire(state: TrajectoryState, deadline: Deadline, ctx: Context) -> list[Even
         return [effects[kind]()]
     if deadline.nature is DeadlineNature.AUDITEE_REMINDER:
         return [ReminderSent(**stamp, kind=kind, deadline_id=deadline.deadline_id, due_on=due_on, sent_on=ctx.today)]
-    return [DeadlineMissed(**stamp, kind=kind, deadline_id=deadline.deadline_id, due_on=due_on, reported_on=ctx.today)]
+    return [
+        DeadlineMissed(
+            **stamp,
+            kind=kind,
+            party=deadline.party,
+            deadline_id=deadline.deadline_id,
+            due_on=due_on,
+            reported_on=ctx.today,
+        )
+    ]
 
 
 def find_deadline(state: TrajectoryState, deadline_id: str, rules: Rules) -> Deadline | None:

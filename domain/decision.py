@@ -19,11 +19,17 @@ from domain.verdict import evaluate
 from domain.vocabulary import Phase, Result, SurveyStatus
 
 
+def _dutch(value: float, places: int = 2) -> str:
+    """A number with a decimal comma, as the motivation is read by the auditee: 1,25."""
+    return f"{value:.{places}f}".replace(".", ",")
+
+
 def _explain(norm_scores: dict[str, float], failing: tuple[str, ...], threshold: float) -> str:
+    limit = f"{threshold:g}".replace(".", ",")
     if not failing:
-        return f"alle normen scoren ten minste {threshold}"
-    parts = [f"norm {n} scoort {norm_scores[n]:.2f}" for n in failing]
-    return f"{', '.join(parts)} (< {threshold})"
+        return f"alle normen scoren ten minste {limit}"
+    parts = [f"norm {n} scoort {_dutch(norm_scores[n])}" for n in failing]
+    return f"{', '.join(parts)} (< {limit})"
 
 
 def survey_invitation(state: TrajectoryState, ctx: Context) -> SurveySent:

@@ -23,6 +23,7 @@ from domain.vocabulary import (
     CostClass,
     DeadlineKind,
     OrganisationType,
+    Party,
     PostponementGround,
     Remark,
     Result,
@@ -175,9 +176,15 @@ class AuditScoresRecorded(Event):
 
 
 class DraftReportIssued(Event):
-    """The conceptrapport went out; hoor en wederhoor runs until ``reaction_ends_on``."""
+    """The conceptrapport went out; hoor en wederhoor runs until ``reaction_ends_on``.
+
+    v2 added ``round_kind``; a v1 event is upcast on read (round 1 was the audit, a later one a heraudit:
+    the reassessment after an upheld objection came later than v1)."""
+
+    schema_version: ClassVar[int] = 2
 
     round: int
+    round_kind: RoundKind
     issued_on: date
     reaction_ends_on: date
     decision_due_on: date
@@ -258,9 +265,15 @@ class ReminderSent(Event):
 
 
 class DeadlineMissed(Event):
-    """A hard deadline passed with its step undone; it stays listed as overdue until the step is done."""
+    """A hard deadline passed with its step undone; it stays listed as overdue until the step is done.
+
+    v2 added ``party``, who must act; a v1 event is upcast on read from the kind (as the deadline rules
+    assigned it then)."""
+
+    schema_version: ClassVar[int] = 2
 
     kind: DeadlineKind
+    party: Party
     deadline_id: str
     due_on: date
     reported_on: date
@@ -408,6 +421,30 @@ def event_to_dict(event: Event) -> dict[str, Any]:
     return event.model_dump(mode="json")
 
 
+#: Who had to act on a missed deadline of each kind, for DeadlineMissed v1 (the rules of domain.deadlines).
+_PARTY_OF_KIND: dict[str, str] = {
+    DeadlineKind.ANNOUNCEMENT: Party.CBCT,
+    DeadlineKind.INTAKE: Party.AUDITEE,
+    DeadlineKind.PLANNING: Party.PLANNER,
+    DeadlineKind.SELF_EVALUATION: Party.AUDITEE,
+    DeadlineKind.AUDIT_SCORES: Party.AUDITOR,
+    DeadlineKind.DRAFT_REPORT: Party.CBCT,
+    DeadlineKind.REACTION_WINDOW: Party.AUDITEE,
+    DeadlineKind.DECISION: Party.DIRECTOR,
+    DeadlineKind.POSTPONEMENT_DECISION: Party.PLANNER,
+    DeadlineKind.OBJECTION_DECISION: Party.BOARD,
+}
+
+
+def _upcast(type_name: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Old schema versions to the current one, on read: stored events are never rewritten."""
+    if type_name == "DraftReportIssued" and "round_kind" not in data:
+        return {**data, "round_kind": RoundKind.AUDIT if data.get("round", 1) <= 1 else RoundKind.HERAUDIT}
+    if type_name == "DeadlineMissed" and "party" not in data:
+        return {**data, "party": _PARTY_OF_KIND.get(data.get("kind", ""), Party.CBCT)}
+    return data
+
+
 def event_from_dict(type_name: str, data: dict[str, Any]) -> Event:
-    """Rebuild an event from its stored type name and data; unknown types raise KeyError."""
-    return EVENT_TYPES[type_name].model_validate(data)
+    """Rebuild an event from its stored type name and data (upcast when older); unknown types raise KeyError."""
+    return EVENT_TYPES[type_name].model_validate(_upcast(type_name, data))

@@ -19,6 +19,7 @@ def issue_draft_report(state: TrajectoryState, cmd: IssueDraftReport, ctx: Conte
         DraftReportIssued(
             **ctx.stamp(state),
             round=state.round.number,
+            round_kind=state.round.kind,
             issued_on=ctx.today,
             reaction_ends_on=reaction_ends,
             decision_due_on=add_days(reaction_ends, ctx.rules.terms.decision_days),

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from domain import CostClass, DeadlineKind, Event, Result, RoundKind
+from domain import CostClass, DeadlineKind, Event, Party, Result, RoundKind
 from domain import events as ev
 from domain.calendar import add_days
 from frameworks.loader import load_rules
@@ -252,6 +252,9 @@ def _postponement_rejected(e: ev.PostponementRejected, ctx: MessageContext) -> D
 
 @_on(ev.DeadlineMissed)
 def _missed(e: ev.DeadlineMissed, ctx: MessageContext) -> Draft | None:
+    """Only the auditee is written to; a deadline CBCT's own people missed is an alert in their lists."""
+    if e.party is not Party.AUDITEE:
+        return None
     if e.kind is DeadlineKind.INTAKE:
         return _mail(
             "intake_overdue",
@@ -271,7 +274,12 @@ def _missed(e: ev.DeadlineMissed, ctx: MessageContext) -> Draft | None:
             f"{audit}",
             _todo("Lever de zelfevaluatie en de onderbouwende documenten zo snel mogelijk aan."),
         )
-    return None
+    return _mail(
+        f"{e.kind.value}_overdue",
+        f"Termijn verstreken: {e.kind.label}",
+        ctx,
+        f"De termijn voor {e.kind.label} liep tot en met {datum(e.due_on)}; we hebben nog niets van u ontvangen.",
+    )
 
 
 @_on(ev.ReminderSent)
@@ -305,7 +313,7 @@ def _reminder(e: ev.ReminderSent, ctx: MessageContext) -> Draft:
 @_on(ev.DraftReportIssued)
 def _draft(e: ev.DraftReportIssued, ctx: MessageContext) -> Draft:
     summary = f"\n\nSamenvatting: {e.summary}" if e.summary else ""
-    name = _round_name(ctx.round_kind)
+    name = _round_name(e.round_kind)
     return _mail(
         "draft_report",
         f"Conceptrapport {name}",

@@ -101,7 +101,7 @@ async def test_decisions_and_heraudit_messages_carry_reasons_and_dates(world: Wo
     messages = {m.kind: m for m in await list_messages(world.pool, "kib-1040")}
     decision = messages["decision"].body
     assert messages["decision"].subject == "Besluit: Voorwaardelijk gecertificeerd – Bibliotheek Eindhoven"
-    assert "Motivering: norm 6 scoort 1.25 (< 1.5)" in decision  # the domain's motivation, verbatim
+    assert "Motivering: norm 6 scoort 1,25 (< 1,5)" in decision  # the domain's motivation, verbatim
     assert "heraudit aanvragen op norm 6" in decision and "bezwaar" in decision
     certificate = messages["certificate"]
     assert certificate.subject == "Gecertificeerd tot 10-07-2023 – Bibliotheek Eindhoven"

@@ -57,7 +57,7 @@ def test_a_verdict_that_contradicts_the_scores_is_refused(planned: Planned) -> N
     t = planned()
     run_audit(t, "2026-04-21", scores(t.s.round.scope, t.rules, n3=[B, B, G, B]), plan_on="2026-01-08")
     before = list(t.events)
-    with pytest.raises(VerdictContradictsScores, match=r"norm 3 scoort 1.25 \(< 1.5\)") as refused:
+    with pytest.raises(VerdictContradictsScores, match=r"norm 3 scoort 1,25 \(< 1,5\)") as refused:
         t.do(DecideCertification, "2026-05-22", verdict="Gecertificeerd")
     assert refused.value.values == {"given": "Gecertificeerd", "computed": "Voorwaardelijk gecertificeerd"}
     assert t.events == before
