@@ -29,7 +29,7 @@ class Chart:
     key: str
     title: str
     png: Path
-    svg: Path
+    svg: Path | None
 
 
 def subtitle(report: PeriodReport) -> str:
@@ -42,14 +42,25 @@ def _figure(width: float, height: float) -> Any:
     return Figure(figsize=(width, height))
 
 
-def _save(figure: Any, directory: Path, key: str, title: str) -> Chart:
-    png, svg = directory / f"{key}.png", directory / f"{key}.svg"
+@dataclass(frozen=True)
+class Target:
+    """Where charts go, and whether an SVG is written beside each PNG (a document needs only the PNG)."""
+
+    directory: Path
+    svg: bool = True
+
+
+def _save(figure: Any, target: Target, key: str, title: str) -> Chart:
+    png = target.directory / f"{key}.png"
     figure.savefig(png, format="png", dpi=150, bbox_inches="tight")
+    if not target.svg:
+        return Chart(key, title, png, None)
+    svg = target.directory / f"{key}.svg"
     figure.savefig(svg, format="svg", bbox_inches="tight")
     return Chart(key, title, png, svg)
 
 
-def _stacked(directory: Path, key: str, title: str, sub: str, labels: Sequence[str], bands: Sequence[Bands]) -> Chart:
+def _stacked(directory: Target, key: str, title: str, sub: str, labels: Sequence[str], bands: Sequence[Bands]) -> Chart:
     figure = _figure(10, 0.55 * len(labels) + 1.8)
     axes = figure.subplots()
     left = [0.0] * len(labels)
@@ -80,7 +91,7 @@ def _norm_labels(report: PeriodReport) -> list[str]:
     return [f"{n} {report.norm_names[n]}" for n in NORMS]
 
 
-def band_charts(report: PeriodReport, directory: Path) -> list[Chart]:
+def band_charts(report: PeriodReport, directory: Target) -> list[Chart]:
     charts = []
     for group in (ALL, VOB_GROUP, BOTH_GROUP, CC_GROUP):
         g = report.groups[group.key]
@@ -94,7 +105,7 @@ def band_charts(report: PeriodReport, directory: Path) -> list[Chart]:
     return charts
 
 
-def module_chart(report: PeriodReport, directory: Path) -> Chart:
+def module_chart(report: PeriodReport, directory: Target) -> Chart:
     m = report.groups[VOB_GROUP.key].module
     title = "Module leesbevordering per criterium — openbare bibliotheken"
     sub = f"{subtitle(report)} · n = {m.libraries} bibliotheken"
@@ -108,7 +119,7 @@ def _value(v: float | None) -> float:
     return math.nan if v is None else v
 
 
-def category_charts(report: PeriodReport, directory: Path) -> list[Chart]:
+def category_charts(report: PeriodReport, directory: Target) -> list[Chart]:
     charts = []
     for group in (VOB_GROUP, CC_GROUP):
         g = report.groups[group.key]
@@ -129,7 +140,7 @@ def category_charts(report: PeriodReport, directory: Path) -> list[Chart]:
     return charts
 
 
-def outcome_chart(report: PeriodReport, directory: Path) -> Chart:
+def outcome_chart(report: PeriodReport, directory: Target) -> Chart:
     o = report.all.outcomes
     items = [
         ("Uitgevoerd", o.carried_out, BLUE),
@@ -151,7 +162,7 @@ def outcome_chart(report: PeriodReport, directory: Path) -> Chart:
     return _save(figure, directory, "totaal-certificeringen", title)
 
 
-def satisfaction_chart(report: PeriodReport, directory: Path) -> Chart:
+def satisfaction_chart(report: PeriodReport, directory: Target) -> Chart:
     figure = _figure(8, 3.6)
     axes = figure.subplots()
     values = [_value(report.satisfaction_pct(a)) for a in ANSWERS]
@@ -166,10 +177,10 @@ def satisfaction_chart(report: PeriodReport, directory: Path) -> Chart:
     return _save(figure, directory, "tevredenheid", title)
 
 
-def write_charts(report: PeriodReport, directory: Path | str) -> list[Chart]:
-    """Write every chart as PNG and SVG into `directory`, in the report's order."""
-    target = Path(directory)
-    target.mkdir(parents=True, exist_ok=True)
+def write_charts(report: PeriodReport, directory: Path | str, *, svg: bool = True) -> list[Chart]:
+    """Write every chart as PNG (and SVG) into `directory`, in the report's order."""
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    target = Target(Path(directory), svg)
     bands = band_charts(report, target)
     return [
         outcome_chart(report, target),

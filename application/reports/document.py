@@ -113,7 +113,7 @@ def title_of(report: PeriodReport) -> str:
 
 def build(report: PeriodReport, chart_dir: Path | str, previous: PeriodReport | None = None) -> Document:
     """The whole document; charts are written into `chart_dir`."""
-    charts = {c.key: c for c in write_charts(report, chart_dir)}
+    charts = {c.key: c for c in write_charts(report, chart_dir, svg=False)}
     b = _Builder()
     title = title_of(report)
     b.p(title, style="title")

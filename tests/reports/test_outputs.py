@@ -84,6 +84,7 @@ def test_charts_are_png_and_svg_with_period_peildatum_and_n(report: PeriodReport
     }  # fmt: skip
     for chart in charts:
         assert chart.png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+        assert chart.svg is not None
         svg = chart.svg.read_text()
         assert ElementTree.fromstring(svg).tag.endswith("svg")
     text = (tmp_path / "grafieken" / "banden-alle.svg").read_text()
