@@ -148,6 +148,13 @@ def write_pdf(document: Document, path: Path | str) -> Path:
     return target
 
 
+def _cell_text(value: Any, column: int) -> str:
+    """Escaped cell text; leading spaces (sub-rows) kept as non-breaking ones."""
+    text = dutch(value) if value is not None else ("" if column == 0 else "-")
+    stripped = text.lstrip(" ")
+    return "&nbsp;" * 2 * (len(text) - len(stripped)) + escape(stripped)
+
+
 class _Seq:
     """Flowables that may break across pages (long appendix tables)."""
 
@@ -159,7 +166,10 @@ def _widths(columns: tuple[str, ...], rows: tuple[tuple[Any, ...], ...], total: 
     """Column widths in proportion to their longest text, text columns wider, within the page width."""
     lengths = []
     for i, column in enumerate(columns):
-        longest = max([len(column), *(len(dutch(r[i])) if r[i] is not None else 1 for r in rows)])
-        lengths.append(min(max(longest, 4), 60))
+        word = max(len(w) for w in column.split()) if column.strip() else 1
+        longest = max(
+            [word + 1, min(len(column), 16), *(len(dutch(r[i])) + 1 if r[i] is not None else 2 for r in rows)]
+        )
+        lengths.append(min(max(longest, 5), 60))
     scale = total / sum(lengths)
     return [n * scale for n in lengths]

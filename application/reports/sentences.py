@@ -7,6 +7,7 @@ claims more than a number shows.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 from application.reports.dutch import datum, decimal, pct
@@ -221,12 +222,17 @@ def both_members(report: PeriodReport) -> list[str]:
     ranked = _ranked(g)
     if not ranked:
         return []
-    text = [f"De {g.outcomes.carried_out} leden van beide verenigingen zijn vooral multifunctionele organisaties."]
+    rows = [r for r in report.register if BOTH_GROUP.includes(r)]
+    kinds = Counter(r.organisation_type for r in rows if r.organisation_type)
+    text = [f"{g.outcomes.carried_out} leden van beide verenigingen namen deel."]
+    if kinds:
+        kind, n = kinds.most_common(1)[0]
+        text[0] += f" {n} van de {len(rows)} zijn een {kind}."
     text += differences(report, BOTH_GROUP)
     if "7" in ranked:
-        text.append(
-            f"Compliance hoort met {pct(g.norm_averages['7'])} (plaats {ranked.index('7') + 1}) bij hun betere normen."
-        )
+        place = ranked.index("7") + 1
+        where = "hoort bij hun betere normen" if place <= TOP else f"staat op plaats {place} van {len(ranked)}"
+        text.append(f"Compliance ({pct(g.norm_averages['7'])}) {where}.")
     text.append(
         f"Zij scoren gemiddeld {_compare(g.average_total, cc_only.average_total)} de overige "
         f"Cultuurconnectie-leden ({pct(g.average_total)} tegen {pct(cc_only.average_total)})."
