@@ -77,7 +77,11 @@ def facts_from_events(events: Sequence[Event], peildatum: date) -> list[Trajecto
 
 
 async def read_trajectory_records(store: Any) -> list[RecordedEvent]:
-    """Every trajectory event in the global order, through the event store port."""
+    """Every trajectory event in the global order, through the event store port.
+
+    Settles first: on a busy database a transaction still running elsewhere holds the global order's
+    watermark back, and an event committed just before the report would otherwise be missed."""
+    await store.settle()
     records: list[RecordedEvent] = []
     after = START
     while True:

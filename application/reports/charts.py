@@ -61,7 +61,7 @@ def _save(figure: Any, target: Target, key: str, title: str) -> Chart:
 
 
 def _stacked(directory: Target, key: str, title: str, sub: str, labels: Sequence[str], bands: Sequence[Bands]) -> Chart:
-    figure = _figure(10, 0.55 * len(labels) + 1.8)
+    figure = _figure(10, 0.6 * len(labels) + 2.0)
     axes = figure.subplots()
     left = [0.0] * len(labels)
     ys = list(range(len(labels)))
@@ -72,15 +72,15 @@ def _stacked(directory: Target, key: str, title: str, sub: str, labels: Sequence
             bars,
             labels=[f"{decimal(w)}" if w >= 6 else "" for w in widths],
             label_type="center",
-            fontsize=8,
+            fontsize=10,
             color="white" if b != 1 else "black",
         )
         left = [a + w for a, w in zip(left, widths, strict=True)]
-    axes.set_yticks(ys, labels, fontsize=9)
+    axes.set_yticks(ys, labels, fontsize=11)
     axes.invert_yaxis()
     axes.set_xlim(0, 100)
     axes.set_xlabel("% van de beoordelingen")
-    axes.set_title(f"{title}\n{sub}", fontsize=11, loc="left")
+    axes.set_title(f"{title}\n{sub}", fontsize=12, loc="left")
     axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=3, fontsize="small", frameon=False)
     for spine in ("top", "right"):
         axes.spines[spine].set_visible(False)
@@ -134,7 +134,7 @@ def category_charts(report: PeriodReport, directory: Target) -> list[Chart]:
         axes.set_ylim(0, 100)
         axes.set_ylabel("gemiddelde totaalscore (% van max.)")
         title = f"Gemiddelde totaalscore per auditcategorie — {group.name}"
-        axes.set_title(f"{title}\n{subtitle(report)} · n = {g.outcomes.carried_out} trajecten", fontsize=10, loc="left")
+        axes.set_title(f"{title}\n{subtitle(report)} · n = {g.outcomes.carried_out} trajecten", fontsize=11, loc="left")
         axes.grid(axis="y", alpha=0.3)
         charts.append(_save(figure, directory, f"categorieen-{group.key}", title))
     return charts
@@ -157,7 +157,7 @@ def outcome_chart(report: PeriodReport, directory: Target) -> Chart:
     axes.set_xticks(range(len(items)), [label for label, _, _ in items])
     axes.set_ylabel("aantal trajecten")
     title = "Totaal certificeringen"
-    axes.set_title(f"{title}\n{subtitle(report)} · n = {o.carried_out} uitgevoerde trajecten", fontsize=11, loc="left")
+    axes.set_title(f"{title}\n{subtitle(report)} · n = {o.carried_out} uitgevoerde trajecten", fontsize=12, loc="left")
     axes.grid(axis="y", alpha=0.3)
     return _save(figure, directory, "totaal-certificeringen", title)
 
@@ -173,14 +173,21 @@ def satisfaction_chart(report: PeriodReport, directory: Target) -> Chart:
     axes.set_xlim(0, 100)
     axes.set_xlabel("% van de antwoorden")
     title = "Tevredenheid over de certificering"
-    axes.set_title(f"{title}\n{subtitle(report)} · n = {report.survey_answers} antwoorden", fontsize=10, loc="left")
+    axes.set_title(f"{title}\n{subtitle(report)} · n = {report.survey_answers} antwoorden", fontsize=11, loc="left")
     return _save(figure, directory, "tevredenheid", title)
 
 
 def write_charts(report: PeriodReport, directory: Path | str, *, svg: bool = True) -> list[Chart]:
     """Write every chart as PNG (and SVG) into `directory`, in the report's order."""
+    from matplotlib import rc_context
+
     Path(directory).mkdir(parents=True, exist_ok=True)
     target = Target(Path(directory), svg)
+    with rc_context({"font.size": 11, "font.family": "DejaVu Sans", "svg.hashsalt": "cbct"}):
+        return _all_charts(report, target)
+
+
+def _all_charts(report: PeriodReport, target: Target) -> list[Chart]:
     bands = band_charts(report, target)
     return [
         outcome_chart(report, target),

@@ -170,7 +170,7 @@ def build(report: PeriodReport, chart_dir: Path | str, previous: PeriodReport | 
     b.figure(charts["module-leesbevordering"])
     b.h("Per auditcategorie", 3)
     b.p(*say.categories(report, VOB_GROUP))
-    b.table(categories_tbl(report), small=True)
+    b.table(categories_tbl(report, VOB_GROUP), small=True)
     b.figure(charts["categorieen-vob"])
     b.h(f"4.2 {BOTH_GROUP.name}", 2)
     b.p(*say.both_members(report))
@@ -183,6 +183,7 @@ def build(report: PeriodReport, chart_dir: Path | str, previous: PeriodReport | 
     b.figure(charts["banden-cultuurconnectie"])
     b.h("Per auditcategorie", 3)
     b.p(*say.categories(report, CC_GROUP))
+    b.table(categories_tbl(report, CC_GROUP), small=True)
     b.figure(charts["categorieen-cultuurconnectie"])
 
     b.h("5 Samenvattende conclusies")

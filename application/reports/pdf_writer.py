@@ -56,9 +56,13 @@ def write_pdf(document: Document, path: Path | str) -> Path:
         "subtitle": ParagraphStyle("s", parent=body, fontSize=11, textColor=colors.HexColor("#444444")),
         "body": body,
         "note": ParagraphStyle("n", parent=body, fontSize=8, leading=10, textColor=colors.HexColor("#555555")),
-        1: ParagraphStyle("h1", parent=sheet["Heading1"], textColor=colors.HexColor(BLUE), fontSize=15, spaceBefore=12),
-        2: ParagraphStyle("h2", parent=sheet["Heading2"], textColor=colors.HexColor(BLUE), fontSize=12.5),
-        3: ParagraphStyle("h3", parent=sheet["Heading3"], fontSize=11),
+        1: ParagraphStyle(
+            "h1", parent=sheet["Heading1"], textColor=colors.HexColor(BLUE), fontSize=15, spaceBefore=12, keepWithNext=1
+        ),
+        2: ParagraphStyle(
+            "h2", parent=sheet["Heading2"], textColor=colors.HexColor(BLUE), fontSize=12.5, keepWithNext=1
+        ),
+        3: ParagraphStyle("h3", parent=sheet["Heading3"], fontSize=11, keepWithNext=1),
     }
     cell = ParagraphStyle("cell", parent=body, fontSize=8, leading=9.5, spaceAfter=0)
     cell_right = ParagraphStyle("cellr", parent=cell, alignment=2)
@@ -84,16 +88,14 @@ def write_pdf(document: Document, path: Path | str) -> Path:
             )
         elif isinstance(block, TableBlock):
             spec = block.table
-            data = [[P(escape(c), head) for c in spec.columns]]
+            numeric = [
+                i > 0 and any(isinstance(r[i], int | float) for r in spec.rows) for i in range(len(spec.columns))
+            ]
+            head_right = ParagraphStyle("headr", parent=head, alignment=2)
+            data = [[P(escape(c), head_right if numeric[i] else head) for i, c in enumerate(spec.columns)]]
             for row in spec.rows:
                 data.append(
-                    [
-                        P(
-                            escape(dutch(v) if v is not None else ("" if i == 0 else "-")),
-                            cell_right if isinstance(v, int | float) and i > 0 else cell,
-                        )
-                        for i, v in enumerate(row)
-                    ]
+                    [P(_cell_text(v, i), cell_right if numeric[i] else _indented(cell, v)) for i, v in enumerate(row)]
                 )
             table = Table(data, colWidths=_widths(spec.columns, spec.rows, width), repeatRows=1)
             table.setStyle(
@@ -149,10 +151,17 @@ def write_pdf(document: Document, path: Path | str) -> Path:
 
 
 def _cell_text(value: Any, column: int) -> str:
-    """Escaped cell text; leading spaces (sub-rows) kept as non-breaking ones."""
+    """Escaped cell text ('-' for nothing); a sub-row's leading spaces become an indent (see _indented)."""
     text = dutch(value) if value is not None else ("" if column == 0 else "-")
-    stripped = text.lstrip(" ")
-    return "&nbsp;" * 2 * (len(text) - len(stripped)) + escape(stripped)
+    return escape(text.lstrip(" "))
+
+
+def _indented(style: Any, value: Any) -> Any:
+    """The cell style, indented by the cell's leading spaces (sub-rows such as '  waarvan …')."""
+    from reportlab.lib.styles import ParagraphStyle
+
+    depth = len(value) - len(value.lstrip(" ")) if isinstance(value, str) else 0
+    return ParagraphStyle(f"{style.name}-{depth}", parent=style, leftIndent=4 * depth) if depth else style
 
 
 class _Seq:

@@ -24,7 +24,10 @@ CBCT's definitions (the register's Dutch values, see ``domain.vocabulary``):
 - Averages: the regular audit's norm score (0..3, the mean of its questions) as % of the maximum;
   the total score of a trajectory is the mean of its norm scores 1-7.
 - Reading-promotion module (module 1, public libraries): bands per criterion (question) and the number
-  of libraries whose module score stays below the framework's pass threshold (*basis niet op orde*).
+  of libraries whose reading-promotion base was not in order (*basis niet op orde*): its base
+  criterion, embedding and policy (a), rated niet or beperkt. (Not the module's verdict: with the
+  module in scope the widest module set decides the certificate, so a failing module would have made
+  those libraries voorwaardelijk, and CBCT certified them.)
 - Postponements: every request by ground (*overmacht* = force majeure, the rest regular) and answer;
   certificates extended; *uitstel werd afstel*: granted a postponement, then ended without an audit.
 - Members: the number of members of each association at a date is an input (CBCT: VOB 138,
@@ -46,7 +49,6 @@ from application.reports.groups import GROUPS, Group
 from domain.vocabulary import Association, Remark, Result, Satisfaction
 
 MAX_SCORE = 3
-PASS_THRESHOLD = Fraction(3, 2)
 MODULE_1 = "M1"
 MODULE_1_NAME = "Educatieve dienstverlening (leesbevordering)"
 NORMS: tuple[str, ...] = ("1", "2", "3", "4", "5", "6", "7")
@@ -66,6 +68,9 @@ CRITERIA: Mapping[str, str] = {
     "c": "Collectie en leesomgeving",
     "d": "Sturen op resultaten (PDCA)",
 }
+#: The criterion that says whether the library's reading-promotion base is in order (assumed: embedding and
+#: policy); rated niet or beperkt, the base was not in order.
+BASE_CRITERION = "a"
 CATEGORIES: tuple[str, ...] = ("I", "II", "III", "IV")
 ASSOCIATIONS: tuple[str, ...] = tuple(a.value for a in Association)
 ANSWERS: tuple[str, ...] = tuple(s.value for s in Satisfaction)
@@ -361,7 +366,7 @@ def _average_total(rows: Iterable[TrajectoryFacts]) -> float | None:
     return average_score(totals)
 
 
-def module_figures(rows: Sequence[TrajectoryFacts], threshold: Fraction = PASS_THRESHOLD) -> ModuleFigures:
+def module_figures(rows: Sequence[TrajectoryFacts]) -> ModuleFigures:
     scored = [r for r in rows if MODULE_1 in r.audit_ratings]
     return ModuleFigures(
         libraries=len(scored),
@@ -370,9 +375,7 @@ def module_figures(rows: Sequence[TrajectoryFacts], threshold: Fraction = PASS_T
             for c in CRITERIA
         },
         average=average_score(r.audit_norm_scores[MODULE_1] for r in scored if MODULE_1 in r.audit_norm_scores),
-        not_in_order=sum(
-            1 for r in scored if MODULE_1 in r.audit_norm_scores and Fraction(r.audit_norm_scores[MODULE_1]) < threshold
-        ),
+        not_in_order=sum(1 for r in scored if BAND_OF[r.audit_ratings[MODULE_1].get(BASE_CRITERION, "Volledig")] == 0),
     )
 
 

@@ -147,24 +147,16 @@ def bands_table(figures: GroupFigures, report: PeriodReport) -> ReportTable:
     )
 
 
-def categories_table(report: PeriodReport) -> ReportTable:
-    groups = (VOB_GROUP, CC_GROUP, ALL)
-    rows = [
-        (
-            f"categorie {c}",
-            *(
-                v
-                for g in groups
-                for v in (
-                    report.groups[g.key].categories[c].trajectories,
-                    report.groups[g.key].categories[c].average_total,
-                )
-            ),
-        )
-        for c in CATEGORIES
-    ]
-    columns = ["auditcategorie", *(f"{g.short} {label}" for g in groups for label in ("n", "gem. totaalscore %"))]
-    return _t("categorieen", "Gemiddelde totaalscore per auditcategorie", "Per auditcategorie", columns, rows)
+def categories_table(report: PeriodReport, group: Group = VOB_GROUP) -> ReportTable:
+    g = report.groups[group.key]
+    rows = [(f"categorie {c}", g.categories[c].trajectories, g.categories[c].average_total) for c in CATEGORIES]
+    return _t(
+        f"categorieen-{group.key}",
+        f"Gemiddelde totaalscore per auditcategorie — {group.short}",
+        f"Categorie {group.short}",
+        ["auditcategorie", "trajecten", "gemiddelde totaalscore %"],
+        [*rows, ("alle categorieën", g.outcomes.carried_out, g.average_total)],
+    )
 
 
 def module_table(report: PeriodReport) -> ReportTable:
@@ -179,7 +171,7 @@ def module_table(report: PeriodReport) -> ReportTable:
         ["criterium", "naam", "beoordelingen", *(f"{b} %" for b in BANDS)],
         rows,
         f"{m.libraries} bibliotheken met de module; bij {m.not_in_order} was de basis voor leesbevordering "
-        "niet op orde (modulescore onder de norm).",
+        "niet op orde (criterium a, inbedding en beleid, niet of beperkt).",
     )
 
 
@@ -251,7 +243,8 @@ def report_tables(report: PeriodReport, previous: PeriodReport | None = None) ->
         participation_table(report),
         averages_table(report, previous),
         *(bands_table(report.groups[g.key], report) for g in SCORE_GROUPS),
-        categories_table(report),
+        categories_table(report, VOB_GROUP),
+        categories_table(report, CC_GROUP),
         module_table(report),
         postponements_table(report),
         satisfaction_table(report),
