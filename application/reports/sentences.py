@@ -32,8 +32,8 @@ def _list(items: Sequence[str]) -> str:
 
 
 def norm_ref(report: PeriodReport, n: str, value: float | None = None) -> str:
-    text = f"norm {n} ({report.norm_names[n].lower()})"
-    return f"{text}, {pct(value)}" if value is not None else text
+    name = report.norm_names[n].lower()
+    return f"norm {n} ({name}, {pct(value)})" if value is not None else f"norm {n} ({name})"
 
 
 def _ranked(g: GroupFigures) -> list[str]:
@@ -272,8 +272,12 @@ def postponements(report: PeriodReport) -> list[str]:
         f"Los van corona vroegen organisaties {a.regular_requests} keer om uitstel ({a.regular_granted} toegekend, "
         f"{a.regular_refused} afgewezen): {cc.regular_requests} keer in de Cultuurconnectie-groep en "
         f"{vob.regular_requests} keer in de VOB-groep.",
-        f"Bij {a.became_no_participation} trajecten werd uitstel afstel: na toegekend uitstel vond geen audit plaats "
-        f"({cc.became_no_participation} in de Cultuurconnectie-groep).",
+        (
+            f"Bij {a.became_no_participation} trajecten werd uitstel afstel: na toegekend uitstel vond geen audit "
+            f"plaats ({cc.became_no_participation} in de Cultuurconnectie-groep)."
+            if a.became_no_participation
+            else "Uitstel werd in deze periode nergens afstel: na toegekend uitstel vond overal een audit plaats."
+        ),
     ]
 
 
