@@ -1,4 +1,5 @@
-# The worker image: the project installed from the registries, run against CBCT_DATABASE_URL.
+# The worker image: the project and its pinned wheels from the registries (the Temporal CLI comes along
+# but is not used here: docker-compose.yml points CBCT_TEMPORAL_ADDRESS at the cluster).
 FROM python:3.11-slim
 WORKDIR /app
 COPY pyproject.toml README.md ./
@@ -10,7 +11,10 @@ COPY projections projections
 COPY infrastructure infrastructure
 COPY interfaces interfaces
 COPY frameworks frameworks
-COPY worker.py ./
-RUN pip install --no-cache-dir .
+COPY worker.py bootstrap.py ./
+RUN pip install --no-cache-dir . \
+    && useradd --system --home-dir /app cbct \
+    && mkdir -p /app/.cbct/outbox && chown -R cbct /app/.cbct
+USER cbct
 ENV CBCT_LOG_FORMAT=json
 CMD ["sh", "-c", "cbct db migrate && python -m worker"]
