@@ -244,10 +244,12 @@ class EmbeddedTemporal:
         if server is not None:
             info = self._info_from(state, server.pid)
             try:
-                await self._until_ready(server, info, min(deadline, time.monotonic() + 10))
-                return info
+                client = await self._until_answering(server, info, min(deadline, time.monotonic() + 10))
             except EmbeddedTemporalError:
-                pass  # alive but not answering: replaced below
+                client = None  # alive but not answering: replaced below
+            if client is not None:
+                await self._until_namespace_ready(client, deadline)
+                return info
         for stray in self._servers_on_our_file():  # still stopping, or left by a lost state file
             self._terminate(stray)
         state["server"] = None
@@ -289,7 +291,8 @@ class EmbeddedTemporal:
             state["server"] = _Proc.of(psutil.Process(process.pid)).to_json()
             info = self._info_from(state, process.pid)
             try:
-                await self._until_ready(psutil.Process(process.pid), info, deadline)
+                client = await self._until_answering(psutil.Process(process.pid), info, deadline)
+                await self._until_namespace_ready(client, deadline)
                 return info
             except EmbeddedTemporalError:
                 self._terminate(psutil.Process(process.pid))
@@ -342,8 +345,8 @@ class EmbeddedTemporal:
 
     # --- readiness --------------------------------------------------------------------------------------
 
-    async def _until_ready(self, server: psutil.Process, info: TemporalServerInfo, deadline: float) -> None:
-        """Wait until the frontend answers in our namespace with our search attributes registered."""
+    async def _until_answering(self, server: psutil.Process, info: TemporalServerInfo, deadline: float) -> Client:
+        """Wait until the server's frontend answers; return a client on it."""
         port = int(info.address.rsplit(":", 1)[1])
         last_error: Exception | None = None
         while time.monotonic() < deadline:
@@ -354,16 +357,27 @@ class EmbeddedTemporal:
                 )
             if _accepts(port):
                 try:
-                    client = await Client.connect(info.address, namespace=self.namespace)
-                    await ensure_namespace(client, self.namespace)
-                    return
+                    return await Client.connect(info.address, namespace=self.namespace)
                 except (RPCError, RuntimeError) as error:
                     last_error = error
             await asyncio.sleep(0.05)
         raise EmbeddedTemporalError(
-            f"the Temporal dev server at {info.address} did not become ready in {self.start_timeout:.0f} s"
+            f"the Temporal dev server at {info.address} did not answer in time"
             f" ({last_error or 'port closed'}); its log {self.log_path} ends with:\n{self._log_tail()}"
         )
+
+    async def _until_namespace_ready(self, client: Client, deadline: float) -> None:
+        """Our namespace exists with our search attributes (a new namespace takes a moment to appear)."""
+        while True:
+            try:
+                await ensure_namespace(client, self.namespace)
+                return
+            except RPCError as error:
+                if time.monotonic() >= deadline:
+                    raise EmbeddedTemporalError(
+                        f"namespace {self.namespace!r} on the Temporal dev server is not ready: {error}"
+                    ) from error
+            await asyncio.sleep(0.1)
 
     # --- stopping ---------------------------------------------------------------------------------------
 

@@ -162,6 +162,17 @@ async def test_start_serves_namespace_search_attributes_and_ui_then_stop_ends_it
     assert _state(data_dir)["server"] is None and _state(data_dir)["handles"] == []
 
 
+async def test_another_namespace_joins_the_same_server_with_its_search_attributes(data_dir: Path) -> None:
+    async with EmbeddedTemporal(data_dir) as first, EmbeddedTemporal(data_dir, namespace="cbct-rehearsal") as second:
+        assert (second.pid, second.address) == (first.pid, first.address)
+        client = await Client.connect(second.address, namespace="cbct-rehearsal")
+        listed = await client.operator_service.list_search_attributes(
+            ListSearchAttributesRequest(namespace="cbct-rehearsal")
+        )
+        assert set(SEARCH_ATTRIBUTES) <= set(listed.custom_attributes)
+        await client.count_workflows()
+
+
 async def test_external_address_is_used_as_given(data_dir: Path) -> None:
     """With CBCT_TEMPORAL_ADDRESS nothing is started: the client goes there, the UI is the configured one."""
     async with EmbeddedTemporal(data_dir) as info:
