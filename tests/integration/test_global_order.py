@@ -59,7 +59,7 @@ async def _late_committer(url: str, n: int, rng: random.Random) -> int:
     return written
 
 
-async def test_follower_sees_every_event_once_in_order_under_concurrent_writers(database_url):
+async def test_follower_sees_every_event_once_in_order_under_concurrent_writers(database_url: str) -> None:
     """12 writers on shared and own streams plus late committers; the follower's view is exact."""
     settings = Settings(pool_max_size=20)
     async with open_pool(database_url, settings) as pool:

@@ -18,7 +18,7 @@ from infrastructure.migrations import (
 )
 
 
-async def test_migrate_applies_every_file_once_and_then_nothing(empty_database_url):
+async def test_migrate_applies_every_file_once_and_then_nothing(empty_database_url: str) -> None:
     """A new database gets every migration; a second run applies nothing."""
     conn = await asyncpg.connect(empty_database_url)
     try:
@@ -32,7 +32,7 @@ async def test_migrate_applies_every_file_once_and_then_nothing(empty_database_u
         await conn.close()
 
 
-async def test_concurrent_migrators_apply_each_migration_once(empty_database_url):
+async def test_concurrent_migrators_apply_each_migration_once(empty_database_url: str) -> None:
     """Four processes migrating at once: the advisory lock lets each migration run exactly once."""
     conns = [await asyncpg.connect(empty_database_url) for _ in range(4)]
     try:
@@ -46,7 +46,7 @@ async def test_concurrent_migrators_apply_each_migration_once(empty_database_url
             await c.close()
 
 
-async def test_changed_migration_is_a_checksum_mismatch_and_blocks_migrate(empty_database_url):
+async def test_changed_migration_is_a_checksum_mismatch_and_blocks_migrate(empty_database_url: str) -> None:
     """Editing an applied migration is detected; migrate refuses to continue."""
     conn = await asyncpg.connect(empty_database_url)
     try:
@@ -62,7 +62,7 @@ async def test_changed_migration_is_a_checksum_mismatch_and_blocks_migrate(empty
         await conn.close()
 
 
-async def test_migration_unknown_to_this_code_is_reported(empty_database_url):
+async def test_migration_unknown_to_this_code_is_reported(empty_database_url: str) -> None:
     """A migration applied by newer code shows as unknown rather than vanishing."""
     conn = await asyncpg.connect(empty_database_url)
     try:
@@ -73,7 +73,7 @@ async def test_migration_unknown_to_this_code_is_reported(empty_database_url):
         await conn.close()
 
 
-async def test_failing_migration_leaves_nothing_half_applied(empty_database_url):
+async def test_failing_migration_leaves_nothing_half_applied(empty_database_url: str) -> None:
     """A migration that fails rolls back whole and is not recorded."""
     conn = await asyncpg.connect(empty_database_url)
     try:
