@@ -177,7 +177,7 @@ def _widths(columns: tuple[str, ...], rows: tuple[tuple[Any, ...], ...], total: 
     for i, column in enumerate(columns):
         word = max(len(w) for w in column.split()) if column.strip() else 1
         longest = max(
-            [word + 1, min(len(column), 16), *(len(dutch(r[i])) + 1 if r[i] is not None else 2 for r in rows)]
+            [word + 2, min(len(column), 16), *(len(dutch(r[i])) + 1 if r[i] is not None else 2 for r in rows)]
         )
         lengths.append(min(max(longest, 5), 60))
     scale = total / sum(lengths)

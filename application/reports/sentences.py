@@ -108,7 +108,7 @@ def norms(report: PeriodReport, group: Group = ALL, previous: PeriodReport | Non
     g = report.groups[group.key]
     ranked = _ranked(g)
     if not ranked:
-        return [f"Voor de {group.short.lower()} zijn op de peildatum nog geen scores vastgelegd."]
+        return [f"Voor de {group.short} zijn op de peildatum nog geen scores vastgelegd."]
     top, bottom = ranked[:TOP], list(reversed(ranked[-TOP:]))
     text = [
         f"{group.name} (n = {g.outcomes.carried_out}): relatief goed scoren "
@@ -132,7 +132,7 @@ def norms(report: PeriodReport, group: Group = ALL, previous: PeriodReport | Non
     if group is not ALL:
         a = report.all
         text.append(
-            f"Daarmee scoort de {group.short.lower()} gemiddeld {_compare(g.average_total, a.average_total)} "
+            f"Daarmee scoort de {group.short} gemiddeld {_compare(g.average_total, a.average_total)} "
             f"alle geauditeerden samen ({pct(g.average_total)} tegen {pct(a.average_total)})."
         )
     if previous is not None:
