@@ -97,27 +97,10 @@ async def facts_as_of(store: Any, peildatum: date) -> list[TrajectoryFacts]:
     return facts_until(streams_until(await read_trajectory_records(store), peildatum), peildatum)
 
 
-async def register_as_of(store: Any, peildatum: date, association: str | None = None) -> list[Any]:
-    """The certificate register as it stood at the end of the peildatum: one row per certificate number,
-    its newest trajectory then, with the certificate's status on that day."""
+async def register_as_of(store: Any, peildatum: date, association: str | None = None) -> list[TrajectoryFacts]:
+    """The certificate register as it stood at the end of the peildatum: one row per certificate number
+    (its newest trajectory then), with the certificate's status on that day; optionally one association."""
     from application.reports.period import register_rows
-    from projections.register import RegisterRow
 
     rows = register_rows(await facts_as_of(store, peildatum))
-    return [
-        RegisterRow(
-            certificate_number=r.certificate_number,
-            organisation=r.organisation,
-            association=r.association,
-            result=r.result,
-            remark=r.remark,
-            certified_until=r.certified_until,
-            status=r.status,
-            trajectory_id=r.trajectory_id,
-            framework_version=r.framework_version,
-            opened_on=r.opened_on,
-            updated_at=r.last_event_at or cutoff(peildatum),
-        )
-        for r in rows
-        if association is None or r.association == association
-    ]
+    return [r for r in rows if association is None or r.association == association]

@@ -197,9 +197,25 @@ def register_command(
 
     async def work(app: Any) -> list[Any]:
         if as_of is not None:
-            from application.reports.as_of import register_as_of
+            from application.reports.as_of import cutoff, register_as_of
+            from projections.register import RegisterRow
 
-            return await register_as_of(app.store, as_of, association)
+            return [
+                RegisterRow(
+                    certificate_number=r.certificate_number,
+                    organisation=r.organisation,
+                    association=r.association,
+                    result=r.result,
+                    remark=r.remark,
+                    certified_until=r.certified_until,
+                    status=r.status,
+                    trajectory_id=r.trajectory_id,
+                    framework_version=r.framework_version,
+                    opened_on=r.opened_on,
+                    updated_at=r.last_event_at or cutoff(as_of),
+                )
+                for r in await register_as_of(app.store, as_of, association)
+            ]
         await _fresh(app)
         now = await app.clock.now()
         result: list[Any] = await list_register(app.pool, association=association, on=now.astimezone(AMSTERDAM).date())
