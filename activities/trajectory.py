@@ -1,0 +1,109 @@
+"""The trajectory's activities: every domain decision its workflow needs, and the I/O around it.
+
+`decide` is the one path by which a command — a person's, or a deadline the workflow's timer fired
+(`FireDeadline`, command id = deadline id) — reaches a trajectory: load → `domain.decide` → append,
+idempotent by command id (`application/command_handler.py`), so an activity retried after a lost
+worker appends nothing twice and answers with the events of the first attempt. With the verdict it
+returns the schedule after it: the next deadline and the e-mails this command's events caused.
+`survey` gives the same schedule from the store alone (at workflow start: every undelivered e-mail).
+
+Domain decisions run here, never in the workflow: a change to a rule file then never breaks the replay
+of a running workflow.
+"""
+
+from __future__ import annotations
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.outbox import emails_of, undelivered
+from application.command_handler import Accepted, ConflictPersisted, Outcome
+from application.event_store import EventStore
+from application.trajectories import TrajectoryService, stream_id
+from infrastructure.logging import bind_operation, get_logger
+from workflows.contracts import (
+    DecideRequest,
+    Decision,
+    NextDeadline,
+    RecordedChange,
+    Schedule,
+    SurveyRequest,
+    Verdict,
+)
+
+log = get_logger(__name__)
+
+
+def verdict_of(outcome: Outcome, trajectory_id: str) -> Verdict:
+    if isinstance(outcome, Accepted):
+        return Verdict(
+            command_id=outcome.command_id,
+            trajectory_id=trajectory_id,
+            accepted=True,
+            duplicate=outcome.duplicate,
+            stream_version=outcome.stream_version,
+            events=tuple(RecordedChange(type=e["type"], version=e["version"], data=e["data"]) for e in outcome.events),
+        )
+    return Verdict(
+        command_id=outcome.command_id,
+        trajectory_id=trajectory_id,
+        accepted=False,
+        rule=outcome.rule,
+        message=outcome.message,
+    )
+
+
+class TrajectoryActivities:
+    """Activities on one trajectory's stream; built once per worker with the store and the service."""
+
+    def __init__(self, store: EventStore, service: TrajectoryService) -> None:
+        self._store = store
+        self._service = service
+
+    @activity.defn(name="trajectory.decide")
+    async def decide(self, request: DecideRequest) -> Decision:
+        command = request.submission.command
+        with bind_operation(
+            command_id=command.command_id, trajectory_id=command.trajectory_id, command_type=type(command).__name__
+        ):
+            try:
+                outcome = await self._service.handle(command, request.now)
+            except ConflictPersisted as error:  # a busy stream: Temporal retries the activity with backoff
+                raise ApplicationError(str(error), type="ConflictPersisted") from error
+            verdict = verdict_of(outcome, command.trajectory_id)
+            log.info(
+                "command_handled",
+                accepted=verdict.accepted,
+                rule=verdict.rule,
+                events=len(verdict.events),
+                duplicate=verdict.duplicate,
+            )
+            caused = {command.command_id} if verdict.accepted and verdict.events else set()
+            return Decision(verdict=verdict, schedule=await self._schedule(command.trajectory_id, caused))
+
+    @activity.defn(name="trajectory.survey")
+    async def survey(self, request: SurveyRequest) -> Schedule:
+        with bind_operation(trajectory_id=request.trajectory_id):
+            return await self._schedule(request.trajectory_id, None)
+
+    async def _schedule(self, trajectory_id: str, caused_by: set[str] | None) -> Schedule:
+        state, pending, last_change = await self._service.outlook(trajectory_id)
+        if state is None:
+            return Schedule(exists=False, open=False)
+        emails = []
+        if caused_by is None or caused_by:
+            records = await self._store.read_stream(stream_id(trajectory_id))
+            emails = await undelivered(self._store, emails_of(records, caused_by))
+        return Schedule(
+            exists=True,
+            open=state.is_open,
+            phase=state.phase.value,
+            organisation=state.organisation,
+            deadlines=tuple(
+                NextDeadline(deadline_id=d.deadline_id, kind=d.kind.value, due_at=d.due_at)
+                for d in pending
+                if not d.fired
+            ),
+            last_change=last_change,
+            emails=tuple(emails),
+        )

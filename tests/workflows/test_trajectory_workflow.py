@@ -1,0 +1,144 @@
+"""`TrajectoryWorkflow`'s own guarantees: arrival order, command-id idempotency, the validator, replay."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from datetime import date
+from pathlib import Path
+
+import pytest
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowHistory, WorkflowUpdateFailedError
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from domain import (
+    DeclareConflictOfInterest,
+    OpenTrajectory,
+    RequestPostponement,
+    WithdrawParticipation,
+)
+from tests.workflows.rig import Rig
+from worker import workflow_runner
+from workflows.client import rejection_text
+from workflows.contracts import SUBMIT, CommandSubmission
+from workflows.trajectory import TrajectoryWorkflow
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+HISTORIES = Path(__file__).parent / "histories"
+
+
+async def open_one(rig: Rig, tid: str = "t-1") -> None:
+    await rig.send(
+        OpenTrajectory,
+        "2025-11-03",
+        tid,
+        organisation="Bibliotheek Hengelo",
+        certificate_number="1002",
+        association="VOB",
+        framework_version="kib-ii-2023",
+        previous_certificate_expiry=date(2026, 12, 31),
+        contact_email="an@bibliotheekhengelo.example",
+    )
+
+
+def command(cls: type, tid: str, command_id: str, **fields: object) -> object:
+    return cls(command_id=command_id, trajectory_id=tid, actor="test", **fields)
+
+
+async def test_two_commands_at_once_are_both_answered_in_arrival_order_with_gapless_versions(rig: Rig) -> None:
+    await open_one(rig)
+    client = await rig.client()
+    first, second = await asyncio.gather(
+        client.submit(command(DeclareConflictOfInterest, "t-1", "c-a", auditor="Ellen Expert", relation="oud-collega")),
+        client.submit(command(RequestPostponement, "t-1", "c-b", ground="overmacht", reason="brand")),
+    )
+    assert first.accepted and second.accepted, (first, second)
+    versions = sorted([first.stream_version, second.stream_version])  # type: ignore[type-var]
+    assert versions == [2, 3]
+    assert [v for v, _, _ in await rig.events("t-1")] == [1, 2, 3]
+
+
+async def test_the_same_command_id_twice_appends_once_and_answers_with_the_original_events(rig: Rig) -> None:
+    await open_one(rig)
+    client = await rig.client()
+    ask = command(RequestPostponement, "t-1", "c-same", ground="overmacht", reason="brand")
+    first = await client.submit(ask)  # type: ignore[arg-type]
+    again, concurrently = await asyncio.gather(client.submit(ask), client.submit(ask))  # type: ignore[arg-type]
+    assert first.accepted and not first.duplicate
+    for repeat in (again, concurrently):
+        assert repeat.accepted and repeat.duplicate
+        assert repeat.events == first.events and repeat.stream_version == first.stream_version
+    assert [c for _, _, c in await rig.events("t-1")].count("c-same") == 1
+
+
+async def _history_counts(rig: Rig, tid: str) -> dict[int, int]:
+    history = await (await rig.client()).handle(tid).fetch_history()
+    counts: dict[int, int] = {}
+    for event in history.events:
+        counts[event.event_type] = counts.get(event.event_type, 0) + 1
+    return counts
+
+
+async def test_bad_input_is_rejected_by_the_validator_and_nothing_is_written(rig: Rig) -> None:
+    """A malformed command, one for another trajectory, or a decision moment in a real world: each is
+    refused naming the field, with no update accepted, no activity run, no event stored."""
+    await open_one(rig)
+    client = await rig.client()
+    handle = client.handle("t-1")
+    before = await _history_counts(rig, "t-1")
+    stored = await rig.events("t-1")
+    malformed = {
+        "command_type": "RecordIntake",
+        "command": {"command_id": "x", "trajectory_id": "t-1", "actor": "a", "locations": ["Centrale"], "employees": 0},
+    }
+    with pytest.raises(WorkflowUpdateFailedError) as raised:
+        await handle.execute_update(SUBMIT, malformed)
+    assert "contacts" in rejection_text(raised.value) and "employees" in rejection_text(raised.value)
+    with pytest.raises(WorkflowUpdateFailedError) as unknown:
+        await handle.execute_update(SUBMIT, {"command_type": "DoMagic", "command": {}})
+    assert "DoMagic" in rejection_text(unknown.value)
+    with pytest.raises(WorkflowUpdateFailedError) as elsewhere:
+        await handle.execute_update(
+            TrajectoryWorkflow.submit,
+            CommandSubmission.of(command(RequestPostponement, "t-2", "c-1", ground="overmacht", reason="x")),  # type: ignore[arg-type]
+        )
+    assert "trajectory_id" in rejection_text(elsewhere.value)
+    with pytest.raises(WorkflowUpdateFailedError) as timed:
+        await handle.execute_update(
+            TrajectoryWorkflow.submit,
+            CommandSubmission.of(
+                command(RequestPostponement, "t-1", "c-2", ground="overmacht", reason="x"),  # type: ignore[arg-type]
+                at=await rig.now(),
+            ),
+        )
+    assert "at:" in rejection_text(timed.value)
+    after = await _history_counts(rig, "t-1")
+    for kind in (EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED):
+        assert after.get(kind, 0) == before.get(kind, 0), kind
+    assert await rig.events("t-1") == stored
+
+
+async def test_a_recorded_history_replays_on_the_current_code(rig: Rig) -> None:
+    """The committed history (open → announcement, reminders and intake by timer → e-mails → withdrawal)
+    replays without nondeterminism. CBCT_RECORD_HISTORY=1 records it afresh from this run."""
+    path = HISTORIES / "trajectory-withdrawn.json"
+    if os.environ.get("CBCT_RECORD_HISTORY") == "1" or not path.exists():
+        await open_one(rig, "t-h")
+        await rig.until("2026-07-20")
+        await rig.send(WithdrawParticipation, "2026-07-21", "t-h", reason="fusie")
+        handle = (await rig.client()).handle("t-h")
+        await handle.result()
+        HISTORIES.mkdir(exist_ok=True)
+        path.write_text((await handle.fetch_history()).to_json(), encoding="utf-8")
+    history = WorkflowHistory.from_json("trajectory:t-h", path.read_text(encoding="utf-8"))
+    types = {e.event_type for e in history.events}
+    assert (
+        EventType.EVENT_TYPE_TIMER_FIRED in types and EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED in types
+    )
+    replayer = Replayer(
+        workflows=[TrajectoryWorkflow], data_converter=pydantic_data_converter, workflow_runner=workflow_runner()
+    )
+    await replayer.replay_workflow(history)

@@ -1,0 +1,277 @@
+"""`TrajectoryWorkflow`: one long-lived workflow per trajectory, from its opening to its end.
+
+- **Commands** arrive as the update `submit` (`CommandSubmission` → `Verdict`). The validator rejects
+  malformed input and a command for another trajectory before anything is written (nothing in the
+  history, nothing in the store). Accepted updates run one at a time, in arrival order (an
+  `asyncio.Lock`): each is one activity — load → decide → append, idempotent by command id — whose
+  verdict is the answer (accepted with its events, or refused with the rule and CBCT's explanation).
+- **Deadlines** are durable timers: after every change the workflow knows (from the activity) the
+  trajectory's unfired deadlines, sleeps until the earliest (`wait_condition` with a timeout) and fires
+  it as `FireDeadline` through the same activity (command id = deadline id, so it appends at most once).
+  A deadline met or moved meanwhile is simply no longer listed, or fires nothing. The previous
+  certificate's expiry reminders, its expiry (*hercertificering loopt*), the interim limit and the next
+  cycle's announcement are deadlines of the trajectory like any other (`domain/deadlines.py`).
+- **E-mails** the events cause are sent by the `email.send` activity (retried until it succeeds; the
+  Message-ID keeps it one e-mail outside), each recorded delivered as an event; unsent ones are carried
+  across continue-as-new, and a new run asks the store for any the previous one did not know of.
+- **Time**: the domain's `now` is `workflow.now() + world_offset` (zero in production).
+- The workflow **ends** when the trajectory is closed (or was never opened) and nothing is left to
+  send; a later command starts a new run (update-with-start), which decides it against the store.
+- **continue-as-new** when Temporal suggests it, after the running handlers have finished.
+
+Only orchestration lives here: every decision and all I/O run in activities (`activities/`), so a
+change to a rule file never breaks the replay of a running workflow. Change this file only behind
+`workflow.patched(...)` (README, "Changing workflow code").
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributeKey, SearchAttributeUpdate
+
+with workflow.unsafe.imports_passed_through():
+    from domain import FireDeadline
+    from workflows.contracts import (
+        NEXT_DEADLINE_ATTRIBUTE,
+        ORGANISATION_ATTRIBUTE,
+        PHASE_ATTRIBUTE,
+        STATUS,
+        SUBMIT,
+        WORKFLOW_TYPE,
+        CommandSubmission,
+        DecideRequest,
+        Decision,
+        Delivery,
+        NextDeadline,
+        PendingEmail,
+        Schedule,
+        SendRequest,
+        Snapshot,
+        SurveyRequest,
+        TrajectoryEnded,
+        TrajectoryInput,
+        TrajectoryStatus,
+        Verdict,
+    )
+
+DEADLINE_ACTOR = "system:deadlines"
+
+PHASE = SearchAttributeKey.for_keyword(PHASE_ATTRIBUTE)
+ORGANISATION = SearchAttributeKey.for_keyword(ORGANISATION_ATTRIBUTE)
+NEXT_DEADLINE = SearchAttributeKey.for_datetime(NEXT_DEADLINE_ATTRIBUTE)
+
+# A person waits for a command's answer: retry a lost connection or a busy stream for about a minute.
+COMMAND_TIMEOUT = timedelta(seconds=30)
+COMMAND_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10), maximum_attempts=10
+)
+# Nobody waits on a deadline or an e-mail: retry until it succeeds (ops see the failing attempts).
+PATIENT_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=10))
+EMAIL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(hours=1))
+EMAIL_TIMEOUT = timedelta(seconds=60)
+
+
+@workflow.defn(name=WORKFLOW_TYPE)
+class TrajectoryWorkflow:
+    @workflow.init
+    def __init__(self, start: TrajectoryInput) -> None:
+        self._input = start
+        self._lock = asyncio.Lock()
+        self._schedule: Schedule | None = None
+        carried = start.snapshot.emails if start.snapshot is not None else ()
+        self._emails: dict[str, PendingEmail] = {e.message_id: e for e in carried}
+        self._sending: set[str] = set()
+        self._attempted: set[str] = set()  # deadlines fired in this run that are still listed unfired
+        self._changed = False
+        self._handled = 0
+        self._published: dict[str, object] = {}
+
+    # --- time ----------------------------------------------------------------------------------------
+
+    def _world_now(self) -> datetime:
+        return workflow.now() + self._input.world_offset
+
+    # --- the update ----------------------------------------------------------------------------------
+
+    @workflow.update(name=SUBMIT)
+    async def submit(self, submission: CommandSubmission) -> Verdict:
+        """Decide one command (in arrival order) and answer with the explained verdict."""
+        async with self._lock:
+            now = submission.at if submission.at is not None else self._world_now()
+            decision = await self._decide(submission, now, COMMAND_RETRY)
+            self._handled += 1
+            return decision.verdict
+
+    @submit.validator
+    def _validate(self, submission: CommandSubmission) -> None:
+        if submission.command.trajectory_id != self._input.trajectory_id:
+            raise ValueError(
+                f"trajectory_id: {submission.command.trajectory_id!r} is not this workflow's trajectory "
+                f"({self._input.trajectory_id!r})"
+            )
+        if submission.at is not None and not self._input.simulated:
+            raise ValueError("at: only a simulated world may name the moment a command is decided at")
+
+    @workflow.query(name=STATUS)
+    def status(self) -> TrajectoryStatus:
+        schedule = self._schedule
+        return TrajectoryStatus(
+            trajectory_id=self._input.trajectory_id,
+            open=None if schedule is None else schedule.open,
+            phase=None if schedule is None else schedule.phase,
+            next_deadline=self._next_deadline(),
+            emails_pending=len(self._emails),
+            commands_handled=self._handled,
+            world_now=self._world_now(),
+        )
+
+    # --- the run -------------------------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, start: TrajectoryInput) -> TrajectoryEnded:
+        async with self._lock:
+            schedule = await workflow.execute_activity(
+                "trajectory.survey",
+                SurveyRequest(trajectory_id=start.trajectory_id),
+                result_type=Schedule,
+                start_to_close_timeout=COMMAND_TIMEOUT,
+                retry_policy=PATIENT_RETRY,
+            )
+            self._apply(schedule)
+        while True:
+            self._send_pending()
+            if self._finished():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                if self._finished():
+                    break
+                continue
+            if workflow.info().is_continue_as_new_suggested():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(
+                    TrajectoryInput(
+                        trajectory_id=start.trajectory_id,
+                        world_offset=start.world_offset,
+                        simulated=start.simulated,
+                        snapshot=Snapshot(emails=tuple(self._emails.values())),
+                    )
+                )
+            deadline = self._next_deadline()
+            self._changed = False
+            if deadline is not None:
+                wait = deadline.due_at - self._world_now()
+                if wait <= timedelta(0):
+                    await self._fire(deadline)
+                    continue
+                try:
+                    await workflow.wait_condition(lambda: self._changed, timeout=wait)
+                except TimeoutError:
+                    await self._fire(deadline)
+            else:
+                await workflow.wait_condition(lambda: self._changed)
+        schedule = self._schedule
+        return TrajectoryEnded(
+            trajectory_id=start.trajectory_id,
+            existed=schedule is not None and schedule.exists,
+            phase=None if schedule is None else schedule.phase,
+            commands_handled=self._handled,
+        )
+
+    def _finished(self) -> bool:
+        schedule = self._schedule
+        return schedule is not None and not schedule.open and not self._emails and not self._sending
+
+    def _next_deadline(self) -> NextDeadline | None:
+        if self._schedule is None:
+            return None
+        for deadline in self._schedule.deadlines:
+            if deadline.deadline_id in self._attempted and deadline.due_at <= self._world_now():
+                continue  # fired, and still listed unfired: it will not fire; wait for the next change
+            return deadline
+        return None
+
+    async def _fire(self, deadline: NextDeadline) -> None:
+        async with self._lock:
+            if deadline != self._next_deadline():
+                return  # a command moved it while we waited for the lock
+            now = self._world_now()
+            if self._input.simulated:  # decided at its due moment, as the pure simulation does
+                last = self._schedule.last_change if self._schedule is not None else None
+                now = deadline.due_at if last is None else max(deadline.due_at, last)
+            self._attempted.add(deadline.deadline_id)
+            command = FireDeadline(
+                command_id=deadline.deadline_id,
+                trajectory_id=self._input.trajectory_id,
+                actor=DEADLINE_ACTOR,
+                deadline_id=deadline.deadline_id,
+            )
+            decision = await self._decide(CommandSubmission.of(command), now, PATIENT_RETRY)
+            if not decision.verdict.accepted:
+                workflow.logger.warning("deadline %s refused: %s", deadline.deadline_id, decision.verdict.rule)
+
+    async def _decide(self, submission: CommandSubmission, now: datetime, retry: RetryPolicy) -> Decision:
+        decision = await workflow.execute_activity(
+            "trajectory.decide",
+            DecideRequest(submission=submission, now=now),
+            result_type=Decision,
+            start_to_close_timeout=COMMAND_TIMEOUT,
+            retry_policy=retry,
+        )
+        self._apply(decision.schedule)
+        return decision
+
+    def _apply(self, schedule: Schedule) -> None:
+        self._schedule = schedule
+        for email in schedule.emails:
+            self._emails.setdefault(email.message_id, email)
+        listed = {d.deadline_id for d in schedule.deadlines}
+        self._attempted &= listed
+        self._changed = True
+        self._publish()
+
+    def _publish(self) -> None:
+        """Phase, organisation and next deadline as search attributes, for `cbct workflows list` and the
+        Web UI; upserted only when they change (each upsert is a history event)."""
+        schedule = self._schedule
+        if schedule is None or not schedule.exists:
+            return
+        upcoming = self._next_deadline()
+        values = {
+            PHASE_ATTRIBUTE: schedule.phase,
+            ORGANISATION_ATTRIBUTE: schedule.organisation,
+            NEXT_DEADLINE_ATTRIBUTE: None if upcoming is None else upcoming.due_at - self._input.world_offset,
+        }
+        if values == self._published:
+            return
+        updates: list[SearchAttributeUpdate] = []
+        for key, name in ((PHASE, PHASE_ATTRIBUTE), (ORGANISATION, ORGANISATION_ATTRIBUTE)):
+            value = values[name]
+            updates.append(key.value_unset() if value is None else key.value_set(value))  # type: ignore[arg-type]
+        due = values[NEXT_DEADLINE_ATTRIBUTE]
+        updates.append(NEXT_DEADLINE.value_unset() if due is None else NEXT_DEADLINE.value_set(due))  # type: ignore[arg-type]
+        workflow.upsert_search_attributes(updates)
+        self._published = values
+
+    # --- e-mails -------------------------------------------------------------------------------------
+
+    def _send_pending(self) -> None:
+        for message_id, email in list(self._emails.items()):
+            if message_id not in self._sending:
+                self._sending.add(message_id)
+                asyncio.create_task(self._send(email))  # noqa: RUF006 (the workflow's loop keeps it)
+
+    async def _send(self, email: PendingEmail) -> None:
+        try:
+            await workflow.execute_activity(
+                "email.send",
+                SendRequest(email=email, now=self._world_now()),
+                result_type=Delivery,
+                start_to_close_timeout=EMAIL_TIMEOUT,
+                retry_policy=EMAIL_RETRY,
+            )
+            self._emails.pop(email.message_id, None)
+        finally:
+            self._sending.discard(email.message_id)
+            self._changed = True
