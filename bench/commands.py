@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import importlib
 import json
 import secrets
 import shutil
@@ -42,6 +44,7 @@ from typing import Any
 from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.sender import FileSender
 from application.trajectories import TrajectoryService
@@ -56,13 +59,21 @@ from infrastructure.settings import Settings
 from infrastructure.temporal_client import connect_client
 from infrastructure.temporal_server import EmbeddedTemporal
 from workflows.client import TrajectoryClient
-from workflows.worker_factory import trajectory_worker, workflow_runner
 
 CLIENTS = (1, 4, 16)
 ROUNDS = 4
 COMMANDS_PER_TRAJECTORY = 10
 NAMESPACE = "cbct-bench"
 EVENT_TYPES = {"OpenTrajectory": "TrajectoryOpened", "DeclareConflictOfInterest": "ConflictOfInterestDeclared"}
+
+
+def production_worker_factory() -> Callable[..., Worker]:
+    """The worker factory the worker process uses (`workflows.worker_factory`, earlier `worker`)."""
+    for module in ("workflows.worker_factory", "worker"):
+        with contextlib.suppress(ImportError, AttributeError):
+            factory: Callable[..., Worker] = importlib.import_module(module).trajectory_worker
+            return factory
+    raise ImportError("trajectory_worker: neither workflows.worker_factory nor worker defines it")
 
 
 def log(message: str) -> None:
@@ -222,7 +233,7 @@ async def run(seconds: float, warmup: float, max_commands: int) -> tuple[str, di
             await pool.execute(CREATE_TABLE)
             store = PostgresEventStore(pool, max_event_bytes=run_settings.max_event_bytes)
             ours_queue = f"cbct-bench-ours-{secrets.token_hex(3)}"
-            ours_worker = trajectory_worker(
+            ours_worker = production_worker_factory()(
                 client,
                 store=store,
                 service=TrajectoryService(store),
@@ -234,7 +245,9 @@ async def run(seconds: float, warmup: float, max_commands: int) -> tuple[str, di
                 task_queue=BARE_TASK_QUEUE,
                 workflows=[BareWorkflow],
                 activities=[BareActivities(pool).append],
-                workflow_runner=workflow_runner(),
+                workflow_runner=SandboxedWorkflowRunner(
+                    restrictions=SandboxRestrictions.default.with_passthrough_modules("pydantic", "pydantic_core")
+                ),
                 max_concurrent_activities=32,
             )
             version = await pool.fetchval("SHOW server_version")
