@@ -141,6 +141,7 @@ class PostponementGranted(Event):
     new_audit_dates: tuple[date, ...] | None
     regular_granted: int
     force_majeure_granted: int
+    decided_by: str | None = None  # the planner; None in events recorded before it was kept
 
 
 class PostponementRejected(Event):
@@ -149,6 +150,7 @@ class PostponementRejected(Event):
     request_number: int
     reason: str
     decided_on: date
+    decided_by: str | None = None  # the planner; None in events recorded before it was kept
 
 
 class SelfEvaluationSubmitted(Event):

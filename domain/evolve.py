@@ -13,6 +13,7 @@ from domain import events as ev
 from domain.errors import InvalidCommand
 from domain.state import (
     AuditRound,
+    DecidedPostponement,
     Decision,
     Intake,
     IssuedCertificate,
@@ -21,7 +22,7 @@ from domain.state import (
     PreviousCertificate,
     TrajectoryState,
 )
-from domain.vocabulary import DeadlineKind, ObjectionStatus, Phase, RoundKind, SurveyStatus
+from domain.vocabulary import DeadlineKind, ObjectionStatus, Phase, PostponementGround, RoundKind, SurveyStatus
 
 E = TypeVar("E", bound=ev.Event)
 _Handler = Callable[[TrajectoryState, Any], TrajectoryState]
@@ -147,6 +148,25 @@ def _postponement_requested(s: TrajectoryState, e: ev.PostponementRequested) -> 
     return _set(s, postponements=counts)
 
 
+def _answered(
+    s: TrajectoryState, e: ev.PostponementGranted | ev.PostponementRejected
+) -> tuple[DecidedPostponement, ...]:
+    pending = s.postponements.pending
+    granted = isinstance(e, ev.PostponementGranted)
+    answer = DecidedPostponement(
+        number=e.request_number,
+        ground=pending.ground if pending is not None else PostponementGround.OTHER,
+        granted=granted,
+        reason=e.reason,
+        decided_on=e.decided_on,
+        decided_at=e.occurred_at,
+        decided_by=e.decided_by,
+        new_quarter=e.new_quarter if isinstance(e, ev.PostponementGranted) else None,
+        new_audit_dates=e.new_audit_dates if isinstance(e, ev.PostponementGranted) else None,
+    )
+    return (*s.postponements.decided, answer)
+
+
 @_on(ev.PostponementGranted)
 def _postponement_granted(s: TrajectoryState, e: ev.PostponementGranted) -> TrajectoryState:
     counts = s.postponements.model_copy(
@@ -154,6 +174,7 @@ def _postponement_granted(s: TrajectoryState, e: ev.PostponementGranted) -> Traj
             "pending": None,
             "regular_granted": e.regular_granted,
             "force_majeure_granted": e.force_majeure_granted,
+            "decided": _answered(s, e),
         }
     )
     new = _set(s, postponements=counts, audit_quarter=e.new_quarter)
@@ -171,7 +192,7 @@ def _unschedule(s: TrajectoryState, on: Any) -> TrajectoryState:
 
 @_on(ev.PostponementRejected)
 def _postponement_rejected(s: TrajectoryState, e: ev.PostponementRejected) -> TrajectoryState:
-    return _set(s, postponements=s.postponements.model_copy(update={"pending": None}))
+    return _set(s, postponements=s.postponements.model_copy(update={"pending": None, "decided": _answered(s, e)}))
 
 
 @_on(ev.SelfEvaluationSubmitted)

@@ -7,7 +7,7 @@ request is recorded and always answered by a planner with a reason, never silent
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from domain.calendar import Quarter, add_months
 from domain.commands import DecidePostponement, RequestPostponement
@@ -16,7 +16,7 @@ from domain.events import Event, PostponementGranted, PostponementRejected, Post
 from domain.guards import Context, require_not_past, require_open, require_phase
 from domain.planning import check_audit_dates
 from domain.rules import Rules
-from domain.state import TrajectoryState
+from domain.state import DecidedPostponement, TrajectoryState
 from domain.vocabulary import Phase, PostponementGround, RoundKind
 
 
@@ -26,8 +26,9 @@ def _names(grounds: tuple[PostponementGround, ...]) -> str:
 
 
 def is_force_majeure(ground: PostponementGround, rules: Rules) -> bool:
-    """Force majeure is always granted and does not count against the limit."""
-    return ground in rules.postponement.always_granted
+    """Force majeure (the framework's list: calamity, pandemic, overmacht) is always granted and
+    does not count against the limit."""
+    return ground in rules.postponement.force_majeure
 
 
 def _check_ground(state: TrajectoryState, cmd: RequestPostponement, ctx: Context) -> None:
@@ -65,7 +66,7 @@ def _check_limit(state: TrajectoryState, force_majeure: bool, rules: Rules) -> N
     if not force_majeure and used >= limit:
         raise PostponementRefused(
             f"uitstel geweigerd: maximaal {limit} reguliere uitstellen per traject en er zijn er al {used} "
-            "verleend; alleen overmacht wordt nog toegekend",
+            f"verleend; alleen overmacht ({_names(rules.postponement.force_majeure)}) wordt nog toegekend",
             rule="postponement.limit",
             used=used,
             limit=limit,
@@ -123,10 +124,53 @@ def _target_quarter(state: TrajectoryState, cmd: DecidePostponement, ctx: Contex
     return quarter
 
 
+def _ago(then: datetime, now: datetime) -> str:
+    seconds = max(0, int((now - then).total_seconds()))
+    if seconds < 60:
+        return "zojuist"
+    if seconds < 3600:
+        minutes = seconds // 60
+        return f"{minutes} {'minuut' if minutes == 1 else 'minuten'} geleden"
+    if seconds < 86400:
+        return f"{seconds // 3600} uur geleden"
+    return f"op {then.date().isoformat()}"
+
+
+def _how(answer: DecidedPostponement) -> str:
+    if not answer.granted:
+        return "geweigerd"
+    if answer.new_audit_dates:
+        return f"verleend (nieuwe auditdatum {', '.join(d.isoformat() for d in answer.new_audit_dates)})"
+    return f"verleend (nieuw auditkwartaal {answer.new_quarter})" if answer.new_quarter else "verleend"
+
+
+def already_decided(answer: DecidedPostponement, now: datetime, pending: int | None) -> InvalidCommand:
+    """The explained refusal of a second answer to a request (two planners deciding at once)."""
+    who = f" door {answer.decided_by}" if answer.decided_by else ""
+    nxt = f"; verzoek {pending} wacht nog op een besluit" if pending is not None else "; er ligt geen ander verzoek"
+    return InvalidCommand(
+        f"uitstelverzoek {answer.number} ({answer.ground.value}) is {_ago(answer.decided_at, now)} al beslist: "
+        f"{_how(answer)}{who}, met als reden '{answer.reason}'{nxt}",
+        rule="postponement.already_decided",
+        request=answer.number,
+        granted=answer.granted,
+        decided_by=answer.decided_by or "",
+    )
+
+
 def decide_postponement(state: TrajectoryState, cmd: DecidePostponement, ctx: Context) -> list[Event]:
-    """Grant (with where the audit moves) or reject the pending request, always with a reason."""
+    """Grant (with where the audit moves) or reject the pending request, always with a reason.
+
+    A second answer to a request already answered (two planners at once: the loser's command is
+    retried against the state the winner left) says who decided it, how and how long ago.
+    """
     require_open(state, cmd)
-    pending = state.postponements.pending
+    counts = state.postponements
+    pending = counts.pending
+    if pending is None or (cmd.request_number is not None and cmd.request_number != pending.number):
+        answered = counts.decided_request(cmd.request_number)
+        if answered is not None:
+            raise already_decided(answered, ctx.now, pending.number if pending else None)
     if pending is None:
         raise InvalidCommand("er ligt geen uitstelverzoek ter beslissing", rule="postponement.none_pending")
     if cmd.request_number is not None and cmd.request_number != pending.number:
@@ -137,12 +181,18 @@ def decide_postponement(state: TrajectoryState, cmd: DecidePostponement, ctx: Co
     if not cmd.grant:
         if pending.force_majeure:
             raise PostponementRefused(
-                f"uitstelverzoek {pending.number} is overmacht en wordt altijd toegekend",
+                f"uitstelverzoek {pending.number} ({pending.ground.value}) is overmacht en wordt altijd "
+                "toegekend; weigeren kan niet — verleen het met een nieuw auditkwartaal of een nieuwe auditdatum",
                 rule="postponement.force_majeure_always_granted",
+                ground=pending.ground.value,
             )
         return [
             PostponementRejected(
-                **ctx.stamp(state), request_number=pending.number, reason=cmd.reason, decided_on=ctx.today
+                **ctx.stamp(state),
+                request_number=pending.number,
+                reason=cmd.reason,
+                decided_on=ctx.today,
+                decided_by=cmd.actor,
             )
         ]
     _check_limit(state, pending.force_majeure, ctx.rules)
@@ -178,5 +228,6 @@ def decide_postponement(state: TrajectoryState, cmd: DecidePostponement, ctx: Co
             new_audit_dates=dates,
             regular_granted=regular,
             force_majeure_granted=force,
+            decided_by=cmd.actor,
         )
     ]

@@ -109,14 +109,27 @@ class CertificateRules(_Frozen):
 
 
 class PostponementRules(_Frozen):
-    """The uitstel policy."""
+    """The uitstel policy. Force majeure grounds are always granted and counted apart from the
+    regular ones, so they must be admissible both before and after the audit date is fixed."""
 
     max_regular: int = Field(ge=0)
     before_date_fixed: tuple[PostponementGround, ...]
     after_date_fixed: tuple[PostponementGround, ...]
-    always_granted: tuple[PostponementGround, ...]
+    force_majeure: tuple[PostponementGround, ...] = Field(min_length=1)
     merger_within_months: int = Field(ge=0)
     decision_days: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _force_majeure_admissible(self) -> PostponementRules:
+        """A ground that is always granted cannot be refused as inadmissible."""
+        for when, admissible in (
+            ("before_date_fixed", self.before_date_fixed),
+            ("after_date_fixed", self.after_date_fixed),
+        ):
+            missing = [g.value for g in self.force_majeure if g not in admissible]
+            if missing:
+                raise ValueError(f"overmacht-grond {', '.join(missing)} ontbreekt in postponement.{when}")
+        return self
 
 
 class CancellationRules(_Frozen):

@@ -6,7 +6,7 @@ objection, survey) so each rule module reads the part it owns.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict
 
@@ -107,6 +107,20 @@ class PendingPostponement(_Frozen):
     force_majeure: bool
 
 
+class DecidedPostponement(_Frozen):
+    """A request that was answered: how, when and by whom (to explain a second, late answer)."""
+
+    number: int
+    ground: PostponementGround
+    granted: bool
+    reason: str
+    decided_on: date
+    decided_at: datetime
+    decided_by: str | None
+    new_quarter: Quarter | None = None
+    new_audit_dates: tuple[date, ...] | None = None
+
+
 class Postponements(_Frozen):
     """Uitstel bookkeeping: regular ones count against the limit, force majeure apart."""
 
@@ -114,6 +128,13 @@ class Postponements(_Frozen):
     regular_granted: int = 0
     force_majeure_granted: int = 0
     pending: PendingPostponement | None = None
+    decided: tuple[DecidedPostponement, ...] = ()
+
+    def decided_request(self, number: int | None) -> DecidedPostponement | None:
+        """The answered request with this number, or the last answered one when no number is given."""
+        if number is None:
+            return self.decided[-1] if self.decided else None
+        return next((d for d in self.decided if d.number == number), None)
 
 
 class Objection(_Frozen):

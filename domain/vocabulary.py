@@ -85,6 +85,7 @@ class PostponementGround(StrEnum):
     RELOCATION = "verhuizing of nieuwbouw"
     MANAGEMENT_ABSENCE = "langdurige afwezigheid management"
     CALAMITY = "calamiteit"
+    PANDEMIC = "pandemie"
     FORCE_MAJEURE = "overmacht"
     OTHER = "overig"
 

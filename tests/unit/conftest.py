@@ -24,12 +24,29 @@ def kib2() -> Rules:
     return load_rules("kib-ii-2023")
 
 
+@pytest.fixture(params=["kib-2018", "kib-ii-2023"])
+def each_framework(request: pytest.FixtureRequest) -> Rules:
+    """The rules of each framework version in turn: a rule case holds under both."""
+    return load_rules(request.param)
+
+
 @pytest.fixture
 def planned(kib2: Rules) -> Callable[..., Trajectory]:
     """A KiB II trajectory for a library whose certificate expires 2026-06-30, up to planning.
 
     Opened 2025-11-03, announced, intake in, self-evaluation submitted; audit quarter 2026-K2.
     """
+    return planned_under(kib2)
+
+
+@pytest.fixture
+def planned_each(each_framework: Rules) -> Callable[..., Trajectory]:
+    """As `planned`, under each framework version in turn."""
+    return planned_under(each_framework)
+
+
+def planned_under(rules: Rules) -> Callable[..., Trajectory]:
+    """Builds a trajectory under `rules` up to planning (see `planned`)."""
 
     def build(
         association: Association = Association.VOB,
@@ -37,14 +54,14 @@ def planned(kib2: Rules) -> Callable[..., Trajectory]:
         self_evaluation: bool = True,
         expiry: date = date(2026, 6, 30),
     ) -> Trajectory:
-        t = Trajectory(kib2)
+        t = Trajectory(rules)
         t.do(
             OpenTrajectory,
             "2025-11-03",
             organisation="Bibliotheek Hengelo",
             certificate_number="1002",
             association=association,
-            framework_version="kib-ii-2023",
+            framework_version=rules.version_id,
             previous_certificate_expiry=expiry,
             previous_auditors=("Piet Oud",),
         )

@@ -45,7 +45,8 @@ def test_a_busy_period_is_no_calamity_once_the_date_is_fixed(planned: Planned) -
     with pytest.raises(PostponementRefused) as refused:
         ask(t, "2026-03-02", "overig", "drukke periode")
     assert refused.value.message == (
-        "uitstel geweigerd: de auditdatum staat vast (2026-04-21) en 'drukke periode' is geen calamiteit of overmacht"
+        "uitstel geweigerd: de auditdatum staat vast (2026-04-21) en 'drukke periode' is geen "
+        "calamiteit, pandemie of overmacht"
     )
     assert refused.value.rule == "postponement.ground_after_date_fixed"
 
@@ -59,12 +60,14 @@ def test_a_relocation_counts_before_but_not_after_the_date_is_fixed(planned: Pla
 
 
 def test_a_calamity_after_the_date_is_fixed_is_admissible_and_moves_the_audit(planned: Planned) -> None:
-    """A fire after fixing 2026-04-21: the planner grants it to 2026-K3 and the audit is back in planning."""
+    """A fire after fixing 2026-04-21 is force majeure: the planner grants it to 2026-K3, it is counted
+    apart from the regular postponements, and the audit is back in planning."""
     t = fixed(planned)
     requested = only(ask(t, "2026-03-02", "calamiteit", "brand in de centrale"), PostponementRequested)
-    assert requested.date_fixed and not requested.force_majeure
+    assert requested.date_fixed and requested.force_majeure
     granted = only(grant(t, "2026-03-04", "2026-K3", "brand, audit naar Q3"), PostponementGranted)
-    assert granted.new_quarter == Quarter.model_validate("2026-K3") and granted.regular_granted == 1
+    assert granted.new_quarter == Quarter.model_validate("2026-K3")
+    assert (granted.regular_granted, granted.force_majeure_granted) == (0, 1)
     assert t.s.phase is Phase.PLANNING and t.s.round.audit_dates == ()
 
 
