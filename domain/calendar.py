@@ -79,6 +79,13 @@ def non_working_reason(day: date) -> str | None:
     return f"{name} (feestdag)" if name else None
 
 
+def last_working_day(day: date) -> date:
+    """``day`` itself when an audit can take place on it, else the working day before it."""
+    while non_working_reason(day):
+        day = add_days(day, -1)
+    return day
+
+
 _QUARTER_TEXT = re.compile(r"^\s*(\d{4})\s*-?\s*[KkQq]([1-4])\s*$")
 
 

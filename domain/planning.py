@@ -14,6 +14,7 @@ from domain.commands import DeclareConflictOfInterest, ScheduleAudit
 from domain.errors import ConflictOfInterest, SchedulingRefused
 from domain.events import AuditScheduled, ConflictOfInterestDeclared, Event
 from domain.guards import Context, require_not_past, require_open, require_phase
+from domain.heraudit import check_heraudit_dates
 from domain.state import TrajectoryState
 from domain.vocabulary import Phase, RoundKind
 
@@ -127,6 +128,7 @@ def schedule_audit(state: TrajectoryState, cmd: ScheduleAudit, ctx: Context) -> 
         )
     quarter = round_quarter(state)
     dates = check_audit_dates(state, cmd.audit_dates, quarter, ctx)
+    check_heraudit_dates(state, dates, ctx)
     check_auditors(state, cmd.expert_auditor, cmd.peer_auditor, ctx)
     intake = state.intake
     return [

@@ -11,7 +11,7 @@ from application.demo.draft import Retry, TrajectoryDraft
 from application.demo.period import LAST_DECISION_DAY, LAST_STEP_DAY, MARGIN, REFERENCE_DATE
 from application.demo.scenario import PlanningError
 from domain import Remark, RequestHeraudit, Result
-from domain.calendar import add_days
+from domain.calendar import add_days, last_working_day
 from domain.heraudit import heraudit_window
 
 
@@ -34,22 +34,26 @@ def follow_up(draft: TrajectoryDraft, decided: date, scope: tuple[str, ...], aud
         return  # the heraudit window deadline fires; the verdict stands
     failing = draft.failing_norms
     heraudit_scope = failing if row.result is Result.CONDITIONAL else scope
+    lead = rules.heraudit.min_lead_days
+    # After voorwaardelijk the heraudit itself takes place within the window (domain.heraudit).
+    latest = last_working_day(closes) if row.result is Result.CONDITIONAL else date.max
+    last_plan = min(closes, add_days(latest, -lead)) if latest != date.max else closes
     if row.remark is Remark.HERAUDIT_IN_PREPARATION:
         asked = draft.day(
             max(opens, add_days(decided, 14), add_days(REFERENCE_DATE, -100)),
-            min(closes, add_days(LAST_STEP_DAY, -12)),
+            min(add_days(last_plan, -2), add_days(LAST_STEP_DAY, -12)),
         )
         draft.add(asked, (9, 16), "heraudit-request", RequestHeraudit, draft.auditee)
-        planned = draft.day(add_days(asked, 2), min(add_days(asked, 20), LAST_STEP_DAY))
-        lo = max(add_days(planned, rules.heraudit.min_lead_days), add_days(REFERENCE_DATE, 6))
-        dates = (draft.day(lo, add_days(REFERENCE_DATE, 50)),)
+        planned = draft.day(add_days(asked, 2), min(add_days(asked, 20), LAST_STEP_DAY, last_plan))
+        lo = max(add_days(planned, lead), add_days(REFERENCE_DATE, 6))
+        dates = (draft.day(lo, min(add_days(REFERENCE_DATE, 50), latest)),)
         schedule(draft, planned, Audit(dates, audit.expert, audit.peer), "schedule-heraudit")
         return
-    asked = draft.day(max(opens, add_days(decided, 14)), min(closes, add_days(opens, 120)))
+    asked = draft.day(max(opens, add_days(decided, 14)), min(add_days(last_plan, -2), add_days(opens, 120)))
     draft.add(asked, (9, 16), "heraudit-request", RequestHeraudit, draft.auditee)
-    planned = draft.day(add_days(asked, 2), add_days(asked, 20))
-    lead = rules.heraudit.min_lead_days
-    heraudit = Audit((draft.day(add_days(planned, lead), add_days(planned, lead + 31)),), audit.expert, audit.peer)
+    planned = draft.day(add_days(asked, 2), min(add_days(asked, 20), last_plan))
+    heraudit_day = draft.day(add_days(planned, lead), min(add_days(planned, lead + 31), latest))
+    heraudit = Audit((heraudit_day,), audit.expert, audit.peer)
     schedule(draft, planned, heraudit, "schedule-heraudit")
     final = audit_round(draft, heraudit, scope, False, Result.CERTIFIED, "-heraudit", heraudit_scope=heraudit_scope)
     if final > LAST_DECISION_DAY:
