@@ -7,21 +7,26 @@ appends at most once).
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
 
 from application.command_handler import CommandHandler, Outcome
-from application.event_store import EventStore, RecordedEvent
+from application.event_store import START, EventStore, RecordedEvent
 from domain import (
     COMMAND_TYPES,
+    CertificateFacts,
     Command,
     Deadline,
     DomainError,
     Event,
+    OpenTrajectory,
     Rules,
     TrajectoryState,
+    certificate_facts,
     deadlines,
     decide,
     event_from_dict,
@@ -32,6 +37,7 @@ from domain import (
 from frameworks.loader import available_versions, load_rules
 
 STREAM_PREFIX = "trajectory-"
+TRAJECTORY_OPENED = "TrajectoryOpened"
 
 
 def stream_id(trajectory_id: str) -> str:
@@ -89,6 +95,21 @@ def rules_for_version(version: str) -> Rules:
     return load_rules(version)
 
 
+@dataclass(frozen=True)
+class Informed:
+    """A command with the facts from other streams that its decision needs, read just before.
+
+    Only an opening needs any: what the store knows about its certificate number.
+    """
+
+    command: Command
+    facts: CertificateFacts
+
+
+def _bare(command: Command | Informed) -> Command:
+    return command.command if isinstance(command, Informed) else command
+
+
 class TrajectoryDecider:
     """Binds the pure domain to the generic command handler."""
 
@@ -98,23 +119,28 @@ class TrajectoryDecider:
     def evolve(self, state: TrajectoryState | None, event: Event) -> TrajectoryState | None:
         return evolve(state, event)
 
-    def decide(self, state: TrajectoryState | None, command: Command, now: datetime, rules: Rules) -> list[Event]:
+    def decide(
+        self, state: TrajectoryState | None, command: Command | Informed, now: datetime, rules: Rules
+    ) -> list[Event]:
+        if isinstance(command, Informed):
+            return decide(state, command.command, now, rules, facts=command.facts)
         return decide(state, command, now, rules)
 
-    def rules_for(self, state: TrajectoryState | None, command: Command) -> Rules:
+    def rules_for(self, state: TrajectoryState | None, command: Command | Informed) -> Rules:
+        command = _bare(command)
         version = state.framework_version if state is not None else getattr(command, "framework_version", None)
         if version is None:  # not opened: decide explains that; any rules will do to get there
             version = available_versions()[0]
         return rules_for_version(version)
 
-    def stream_id(self, command: Command) -> str:
-        return stream_id(command.trajectory_id)
+    def stream_id(self, command: Command | Informed) -> str:
+        return stream_id(_bare(command).trajectory_id)
 
-    def command_id(self, command: Command) -> str:
-        return command.command_id
+    def command_id(self, command: Command | Informed) -> str:
+        return _bare(command).command_id
 
-    def actor(self, command: Command) -> str | None:
-        return command.actor
+    def actor(self, command: Command | Informed) -> str | None:
+        return _bare(command).actor
 
     def to_stored(self, event: Event) -> tuple[str, int, dict[str, Any]]:
         return event_type(event), type(event).schema_version, event_to_dict(event)
@@ -128,18 +154,65 @@ class TrajectoryDecider:
         return None
 
 
+class CertificateIndex:
+    """Which trajectories used each certificate number, fed from TrajectoryOpened in the global order.
+
+    Read when a trajectory is opened: it settles the store (every event committed before is visible),
+    then reads only the openings recorded since its last read, so the first lookup of a process reads
+    every opening once and later ones a few rows. Two openings of one number at the very same moment
+    can both pass (the check is a read, not a lock); everything committed before is seen.
+    """
+
+    def __init__(self, store: EventStore) -> None:
+        self._store = store
+        self._after = START
+        self._by_number: dict[str, dict[str, None]] = {}
+        self._lock = asyncio.Lock()
+
+    async def trajectories(self, certificate_number: str) -> list[str]:
+        async with self._lock:
+            await self._store.settle()
+            while True:
+                batch = await self._store.read_all(self._after, 1000, event_types=[TRAJECTORY_OPENED])
+                for event in batch:
+                    number = str(event.data.get("certificate_number", ""))
+                    self._by_number.setdefault(number, {})[trajectory_id_of(event.stream_id)] = None
+                if batch:
+                    self._after = batch[-1].global_position
+                if len(batch) < 1000:
+                    break
+            return list(self._by_number.get(certificate_number, {}))
+
+
 class TrajectoryService:
     """Commands in, explained outcomes out; plus the current state of a trajectory."""
 
     def __init__(self, store: EventStore, *, max_attempts: int = 5, cache_size: int = 1_000) -> None:
         self._store = store
         self._decider = TrajectoryDecider()
-        self._handler: CommandHandler[TrajectoryState | None, Command, Event, Rules] = CommandHandler(
+        self._handler: CommandHandler[TrajectoryState | None, Command | Informed, Event, Rules] = CommandHandler(
             store, self._decider, max_attempts=max_attempts, cache_size=cache_size
         )
+        self._certificates = CertificateIndex(store)
 
     async def handle(self, command: Command, now: datetime, *, causation_id: str | None = None) -> Outcome:
-        return await self._handler.handle(command, now, causation_id=causation_id)
+        informed: Command | Informed = command
+        if isinstance(command, OpenTrajectory):
+            facts = await self.certificate_facts(command.certificate_number, excluding=command.trajectory_id)
+            informed = Informed(command, facts)
+        return await self._handler.handle(informed, now, causation_id=causation_id)
+
+    async def certificate_facts(self, certificate_number: str, *, excluding: str | None = None) -> CertificateFacts:
+        """What the store knows about a certificate number: its holder, running certificate and any
+        trajectory still in progress — from every trajectory that used it (except `excluding`)."""
+        states = []
+        for trajectory_id in await self._certificates.trajectories(certificate_number):
+            if trajectory_id == excluding:
+                continue
+            state = (await self._handler.load(stream_id(trajectory_id))).state
+            if state is not None:
+                states.append(state)
+        return certificate_facts(certificate_number, states)
 
     def cached_trajectories(self) -> list[str]:
         """The trajectories whose fold is cached, least recently used first."""

@@ -4,7 +4,8 @@ No I/O and no clock reads: time and rules are arguments. See ``decide``, ``evolv
 """
 
 from domain.calendar import Quarter
-from domain.certificate import certificate_status, certified_until
+from domain.certificate import certificate_status, certified_until, recertification_running
+from domain.certificate_holder import CertificateFacts, RunningCertificate, certificate_facts
 from domain.commands import (
     COMMAND_TYPES,
     CancelAudit,
@@ -34,6 +35,8 @@ from domain.commands import (
 from domain.deadlines import Deadline, deadlines, due_deadlines, on_deadline
 from domain.decide import decide
 from domain.errors import (
+    CertificateMismatch,
+    CertificateNumberTaken,
     ConflictOfInterest,
     DateInPast,
     DomainError,
@@ -75,6 +78,9 @@ __all__ = [
     "EVENT_TYPES",
     "Association",
     "CancelAudit",
+    "CertificateFacts",
+    "CertificateMismatch",
+    "CertificateNumberTaken",
     "CertificateStatus",
     "Command",
     "ConflictOfInterest",
@@ -117,6 +123,7 @@ __all__ = [
     "Result",
     "RoundKind",
     "Rules",
+    "RunningCertificate",
     "Satisfaction",
     "ScheduleAudit",
     "SchedulingRefused",
@@ -129,6 +136,7 @@ __all__ = [
     "TrajectoryState",
     "VerdictContradictsScores",
     "WithdrawParticipation",
+    "certificate_facts",
     "certificate_status",
     "certified_until",
     "deadlines",
@@ -139,6 +147,7 @@ __all__ = [
     "event_type",
     "evolve",
     "on_deadline",
+    "recertification_running",
     "register_entry",
     "replay",
 ]

@@ -13,7 +13,7 @@ from domain.events import CertificateIssued, Event, ValidityExtended
 from domain.guards import Context, require_open
 from domain.rules import Rules
 from domain.state import TrajectoryState
-from domain.vocabulary import CertificateStatus
+from domain.vocabulary import CertificateStatus, Result
 
 
 def anchor(state: TrajectoryState, decided_on: date, rules: Rules) -> date:
@@ -80,6 +80,21 @@ def extend_validity(state: TrajectoryState, cmd: ExtendValidity, ctx: Context) -
     ]
 
 
+def recertification_running(state: TrajectoryState) -> bool:
+    """Whether the renewal is still under way: no decision yet (or a reassessment after an upheld
+    bezwaar), a voorwaardelijk period whose heraudit window is open, or a heraudit in preparation.
+
+    While it runs past the old certificate's gecertificeerd tot the register shows 'hercertificering
+    loopt' (up to the interim limit); once the verdict is final without a certificate it does not.
+    """
+    if state.certificate is not None or state.withdrawn or not state.is_open:
+        return False
+    decision = state.decision
+    if decision is None or state.heraudit_in_preparation:
+        return True
+    return decision.verdict is Result.CONDITIONAL and not state.heraudit_lapsed
+
+
 def certificate_status(state: TrajectoryState) -> CertificateStatus:
     """What the register says about the organisation's certificate right now."""
     if state.certificate is not None:
@@ -89,7 +104,7 @@ def certificate_status(state: TrajectoryState) -> CertificateStatus:
         return CertificateStatus.NONE
     if not previous.expired:
         return CertificateStatus.VALID
-    if state.decisions_taken == 0 and not previous.interim_ended and not state.withdrawn:
+    if recertification_running(state) and not previous.interim_ended:
         return CertificateStatus.RECERTIFICATION_RUNNING
     return CertificateStatus.EXPIRED
 

@@ -17,6 +17,7 @@ from datetime import date, datetime, time
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from domain.calendar import add_days, add_months, end_of_day, local_moment
+from domain.certificate import recertification_running
 from domain.closing import with_closing
 from domain.errors import InvalidCommand
 from domain.events import (
@@ -201,7 +202,7 @@ def _certificate_deadlines(b: _Builder) -> None:
                     at_hour=True,
                 )
         b.add(DeadlineKind.CERTIFICATE_EXPIRY, previous.valid_until, Party.CBCT)
-    elif not previous.interim_ended and s.decisions_taken == 0:
+    elif not previous.interim_ended and recertification_running(s):
         limit = add_months(previous.valid_until, r.certificate.interim_max_months)
         b.add(DeadlineKind.INTERIM_LIMIT, limit, Party.CBCT)
 
@@ -229,7 +230,7 @@ def _fire(state: TrajectoryState, deadline: Deadline, ctx: Context) -> list[Even
         ),
         DeadlineKind.OBJECTION_TERM: lambda: ObjectionTermEnded(**stamp, ended_on=due_on),
         DeadlineKind.CERTIFICATE_EXPIRY: lambda: CertificateExpired(
-            **stamp, expired_on=due_on, recertification_running=state.decisions_taken == 0
+            **stamp, expired_on=due_on, recertification_running=recertification_running(state)
         ),
         DeadlineKind.INTERIM_LIMIT: lambda: InterimStatusEnded(**stamp, ended_on=due_on),
     }

@@ -15,6 +15,7 @@ from domain import commands as c
 from domain.audit import record_audit_scores, submit_self_evaluation
 from domain.cancellation import cancel_audit
 from domain.certificate import extend_validity
+from domain.certificate_holder import CertificateFacts
 from domain.closing import with_closing
 from domain.deadlines import on_deadline
 from domain.decision import decide_certification
@@ -58,11 +59,22 @@ HANDLERS: dict[type[c.Command], _Handler] = {
 }
 
 
-def decide(state: TrajectoryState | None, command: c.Command, now: datetime, rules: Rules) -> list[Event]:
-    """The events ``command`` causes at ``now`` under ``rules``, or a DomainError explaining why not."""
+def decide(
+    state: TrajectoryState | None,
+    command: c.Command,
+    now: datetime,
+    rules: Rules,
+    *,
+    facts: CertificateFacts | None = None,
+) -> list[Event]:
+    """The events ``command`` causes at ``now`` under ``rules``, or a DomainError explaining why not.
+
+    ``facts`` — what the store knows about the certificate number across trajectories — is read by
+    the application before an OpenTrajectory and passed in, so the domain itself does no I/O.
+    """
     ctx = Context.at(now, rules)
     if isinstance(command, c.OpenTrajectory):
-        return open_trajectory(state, command, ctx)
+        return open_trajectory(state, command, ctx, facts)
     if state is None:
         raise TrajectoryNotFound(f"traject {command.trajectory_id} is niet geopend")
     if command.trajectory_id != state.trajectory_id:

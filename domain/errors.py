@@ -92,3 +92,15 @@ class ExtensionRefused(DomainError):
     """A validity extension beyond the maximum, or without a certificate to extend."""
 
     default_rule = "certificate.extension"
+
+
+class CertificateNumberTaken(DomainError):
+    """A certificate number that belongs to another organisation."""
+
+    default_rule = "certificate.number_taken"
+
+
+class CertificateMismatch(DomainError):
+    """A typed gecertificeerd tot that disagrees with the certificate in the register."""
+
+    default_rule = "certificate.expiry_mismatch"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 from domain.calendar import Quarter, add_days, add_months
+from domain.certificate_holder import CertificateFacts, previous_expiry
 from domain.commands import OpenTrajectory, SendAnnouncement, SendIntake
 from domain.errors import FrameworkMismatch, InvalidCommand
 from domain.events import AnnouncementSent, Event, IntakeSent, TrajectoryOpened
@@ -33,8 +34,15 @@ def announcement_due(quarter: Quarter, expiry: date | None, today: date, rules: 
     return max(today, add_months(base, -rules.terms.announcement_lead_months))
 
 
-def open_trajectory(state: TrajectoryState | None, cmd: OpenTrajectory, ctx: Context) -> list[Event]:
-    """Open under the given framework version; the version is recorded and never changes."""
+def open_trajectory(
+    state: TrajectoryState | None, cmd: OpenTrajectory, ctx: Context, facts: CertificateFacts | None = None
+) -> list[Event]:
+    """Open under the given framework version; the version is recorded and never changes.
+
+    ``facts`` is what the store knows about the certificate number (read by the application): the
+    running certificate's gecertificeerd tot is taken from it, and a number held by another
+    organisation is refused. Without facts (a pure simulation) the typed values stand.
+    """
     if state is not None:
         raise InvalidCommand(f"traject {cmd.trajectory_id} bestaat al", rule="state.already_opened")
     if cmd.framework_version != ctx.rules.version_id:
@@ -43,6 +51,8 @@ def open_trajectory(state: TrajectoryState | None, cmd: OpenTrajectory, ctx: Con
             requested=cmd.framework_version,
             given=ctx.rules.version_id,
         )
+    if facts is not None:
+        cmd = cmd.model_copy(update={"previous_certificate_expiry": previous_expiry(cmd, facts, ctx.today)})
     quarter = audit_quarter(cmd, ctx.today, ctx.rules)
     require_not_past(quarter.end, ctx.today, f"het auditkwartaal {quarter} eindigt op")
     return [

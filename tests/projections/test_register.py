@@ -69,7 +69,7 @@ async def test_register_follows_the_latest_trajectory_of_a_certificate_number(wo
         OpenTrajectory,
         "2019-03-18",
         "kib2-1036",
-        organisation="Bibliotheek Helmond-Peel (nieuw)",
+        organisation="Bibliotheek Helmond-Peel",
         certificate_number="1036",
         association="VOB",
         framework_version="kib-2018",
@@ -81,7 +81,7 @@ async def test_register_follows_the_latest_trajectory_of_a_certificate_number(wo
     [row] = await list_register(world.pool)
     assert (row.trajectory_id, row.organisation, row.result, row.certified_until) == (
         "kib2-1036",
-        "Bibliotheek Helmond-Peel (nieuw)",
+        "Bibliotheek Helmond-Peel",
         None,
         date(2023, 3, 31),
     )
