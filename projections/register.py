@@ -2,7 +2,10 @@
 
 The certificate number is the key (organisation names repeat). When several trajectories share a
 number, the row follows the one opened last (ties broken by trajectory id), so an older trajectory
-that still receives events (a late survey answer) never overwrites the newer one. Result and remark
+that still receives events (a late survey answer) never overwrites the newer one — except that the
+running certificate stays in the register until it ends or is replaced: a newer trajectory that so
+far only renews it (no result, the same gecertificeerd tot) leaves the row to the certificate's own
+trajectory until it has something to say (a verdict, the old certificate ending). Result and remark
 come from `domain.register_entry`, gecertificeerd tot from `domain.certified_until`, and the status
 from `domain.certificate_status` ('gecertificeerd tot', 'hercertificering loopt', 'verlopen', …).
 """
@@ -12,49 +15,76 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import asyncpg
 
-from domain import Association, certificate_status, certified_until, register_entry
+from domain import Association, CertificateStatus, certificate_status, certified_until, register_entry
 from projections import bulk
 from projections.trajectory_state import Folded
 
 TABLE = "register"
 
 
+_VALID = CertificateStatus.VALID.value
+
+
+def _row(f: Folded) -> dict[str, Any]:
+    state = f.state
+    entry = register_entry(state)
+    return {
+        "certificate_number": state.certificate_number,
+        "trajectory_id": state.trajectory_id,
+        "organisation": state.organisation,
+        "association": state.association.value,
+        "framework_version": state.framework_version,
+        "opened_on": state.opened_on,
+        "result": entry.result.value if entry.result else None,
+        "remark": entry.remark.value if entry.remark else None,
+        "certified_until": certified_until(state),
+        "status": certificate_status(state).value,
+        "updated_at": f.last.recorded_at,
+    }
+
+
+def takes_over(new: dict[str, Any], old: dict[str, Any]) -> bool:
+    """Whether `new` replaces `old` as the number's row (the same rule as `_TAKES_OVER` in SQL)."""
+    if new["trajectory_id"] == old["trajectory_id"]:
+        return True
+    if (new["opened_on"], new["trajectory_id"]) <= (old["opened_on"], old["trajectory_id"]):
+        return False
+    only_renews = (
+        new["result"] is None
+        and new["status"] == _VALID
+        and old["status"] == _VALID
+        and old["result"] is not None
+        and old["certified_until"] == new["certified_until"]
+    )
+    return not only_renews
+
+
+_TAKES_OVER = f"""
+    WHERE {TABLE}.trajectory_id = EXCLUDED.trajectory_id
+       OR (({TABLE}.opened_on, {TABLE}.trajectory_id) < (EXCLUDED.opened_on, EXCLUDED.trajectory_id)
+           AND NOT (EXCLUDED.result IS NULL AND EXCLUDED.status = '{_VALID}' AND {TABLE}.status = '{_VALID}'
+                    AND {TABLE}.result IS NOT NULL
+                    AND {TABLE}.certified_until IS NOT DISTINCT FROM EXCLUDED.certified_until))"""
+
+
 async def write(conn: asyncpg.Connection, folded: Sequence[Folded]) -> None:
-    """Upsert the register row of each certificate number in the batch, unless a newer trajectory owns it."""
-    latest: dict[str, Folded] = {}
-    for f in folded:  # one row per number per statement: the batch's newest trajectory for it
-        number, seen = f.state.certificate_number, latest.get(f.state.certificate_number)
-        if seen is None or (seen.state.opened_on, seen.trajectory_id) < (f.state.opened_on, f.trajectory_id):
-            latest[number] = f
+    """Upsert the register row of each certificate number in the batch, unless another trajectory keeps it."""
+    by_number: dict[str, list[dict[str, Any]]] = {}
+    for f in folded:
+        by_number.setdefault(f.state.certificate_number, []).append(_row(f))
     rows = []
-    for f in latest.values():
-        state = f.state
-        entry = register_entry(state)
-        rows.append(
-            {
-                "certificate_number": state.certificate_number,
-                "trajectory_id": state.trajectory_id,
-                "organisation": state.organisation,
-                "association": state.association.value,
-                "framework_version": state.framework_version,
-                "opened_on": state.opened_on,
-                "result": entry.result.value if entry.result else None,
-                "remark": entry.remark.value if entry.remark else None,
-                "certified_until": certified_until(state),
-                "status": certificate_status(state).value,
-                "updated_at": f.last.recorded_at,
-            }
-        )
-    newer_or_same = (
-        f" WHERE {TABLE}.trajectory_id = EXCLUDED.trajectory_id"
-        f" OR ({TABLE}.opened_on, {TABLE}.trajectory_id) < (EXCLUDED.opened_on, EXCLUDED.trajectory_id)"
-    )
-    await bulk.insert(
-        conn, TABLE, rows, on_conflict=bulk.upsert_clause(["certificate_number"], rows[0]) + newer_or_same
-    )
+    for candidates in by_number.values():  # one row per number per statement, chosen as one at a time would
+        candidates.sort(key=lambda r: (r["opened_on"], r["trajectory_id"]))
+        kept = candidates[0]
+        for row in candidates[1:]:
+            if takes_over(row, kept):
+                kept = row
+        rows.append(kept)
+    await bulk.insert(conn, TABLE, rows, on_conflict=bulk.upsert_clause(["certificate_number"], rows[0]) + _TAKES_OVER)
 
 
 @dataclass(frozen=True)
