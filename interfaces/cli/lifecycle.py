@@ -57,7 +57,10 @@ FIELD_HELP = {
     "certificate_number": "Certificaatnummer (de sleutel in het register).",
     "association": "VOB, Cultuurconnectie of 'Cultuurconnectie + VOB'.",
     "framework_version": "Kader: kib-2018 of kib-ii-2023.",
-    "previous_certificate_expiry": "Einddatum van het huidige certificaat (JJJJ-MM-DD); bepaalt het auditkwartaal.",
+    "previous_certificate_expiry": (
+        "Einddatum van het lopende certificaat (JJJJ-MM-DD); bepaalt het auditkwartaal. "
+        "Leeg: uit het register (alleen nodig voor een certificaat van vóór dit systeem)."
+    ),
     "audit_quarter": "Auditkwartaal, bv. 2026-K2 (anders afgeleid van de einddatum).",
     "previous_auditors": "Auditoren van de vorige audit (niet opnieuw in te plannen).",
     "contact_email": "E-mailadres voor aankondiging en herinneringen tot de intake er is.",
