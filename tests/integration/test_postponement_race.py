@@ -15,7 +15,7 @@ from infrastructure.postgres_event_store import PostgresEventStore
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
-async def test_the_planner_who_loses_the_race_is_told_who_won_and_how(database_url):
+async def test_the_planner_who_loses_the_race_is_told_who_won_and_how(database_url: str) -> None:
     async with open_pool(database_url) as pool:
         service = TrajectoryService(PostgresEventStore(pool))
         opened = OpenTrajectory(

@@ -13,7 +13,7 @@ from datetime import date
 import pytest
 
 from domain import DecideCertification, HerauditRefused, RecordSurveyAnswer, RequestHeraudit, ScheduleAudit, Score
-from domain.events import AuditScheduled, HerauditRequested
+from domain.events import AuditScheduled, Event, HerauditRequested
 from domain.heraudit import heraudit_date_bounds
 from domain.vocabulary import Result
 from tests.unit.driver import Trajectory, at, only, run_audit, scores
@@ -33,7 +33,7 @@ def decided(planned_each: Planned, verdict: Result) -> Trajectory:
     return t
 
 
-def schedule(t: Trajectory, on: str, *days: str) -> list[object]:
+def schedule(t: Trajectory, on: str, *days: str) -> list[Event]:
     return t.do(
         ScheduleAudit, on, audit_dates=[date.fromisoformat(d) for d in days], expert_auditor="E", peer_auditor="P"
     )

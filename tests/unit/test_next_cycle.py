@@ -65,7 +65,8 @@ def open_next(
         framework_version=rules.version_id,
         **fields,
     )
-    return only(decide(None, command, at(day), rules, facts=known), TrajectoryOpened)
+    opened: TrajectoryOpened = only(decide(None, command, at(day), rules, facts=known), TrajectoryOpened)
+    return opened
 
 
 def test_the_facts_name_holder_and_running_certificate(planned_each: Planned) -> None:
