@@ -61,7 +61,10 @@ async def test_two_planners_deciding_one_postponement_at_once_one_wins_and_the_o
     accepted = [o for o in outcomes if o["accepted"]]
     rejected = [o for o in outcomes if not o["accepted"]]
     assert len(accepted) == 1 and len(rejected) == 1, outcomes
-    assert rejected[0]["rule"] == "postponement.none_pending" and rejected[0]["message"]
+    # The loser is told the request was decided a moment ago, how and by whom (issue 11).
+    winner = "planner:anna" if accepted[0]["command_id"] == "cmd-grant" else "planner:bert"
+    assert rejected[0]["rule"] == "postponement.already_decided"
+    assert "is zojuist al beslist" in rejected[0]["message"] and f"door {winner}" in rejected[0]["message"]
     events = await events_of(pool, "trajectory-t1")
     assert [e["stream_version"] for e in events] == list(range(1, len(events) + 1))
     decisions = [e for e in events if e["event_type"] in ("PostponementGranted", "PostponementRejected")]
