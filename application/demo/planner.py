@@ -11,7 +11,7 @@ live beside it (intake, audits and scores, postponements, heraudits, survey).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from application.demo.draft import Retry, TrajectoryDraft
 from application.demo.ids import trajectory_id_for
@@ -70,6 +70,11 @@ def plan_trajectory(
 
 def plan_register(rows: Sequence[RegisterRow], *, seed: int, scale: int = 1) -> list[Scenario]:
     """Scenarios for every row, ``scale`` copies each (copy 0 is the row itself), survey mix balanced."""
+    return list(plan_copies(rows, seed=seed, scale=scale))
+
+
+def plan_copies(rows: Sequence[RegisterRow], *, seed: int, scale: int = 1) -> Iterator[Scenario]:
+    """``plan_register`` one scenario at a time: copy 0 of every row first, then copy 1, …"""
     if scale < 1:
         raise ValueError("scale must be >= 1")
     rules = load_rules(FRAMEWORK_VERSION)
@@ -81,13 +86,11 @@ def plan_register(rows: Sequence[RegisterRow], *, seed: int, scale: int = 1) -> 
         and survey_response(seed, trajectory_id_for(row.certificate_number, index)) is not SurveyResponse.NONE
     ]
     answers = allocate_survey_answers(respondents, seed)
-    return [
-        plan_trajectory(
+    for row, index in copies:
+        yield plan_trajectory(
             row,
             seed=seed,
             scale_index=index,
             satisfaction=answers.get(trajectory_id_for(row.certificate_number, index)),
             rules=rules,
         )
-        for row, index in copies
-    ]

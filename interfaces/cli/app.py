@@ -10,6 +10,7 @@ from infrastructure.logging import configure_logging
 from infrastructure.settings import Settings
 from interfaces.cli import db, frameworks, lifecycle, ops, report, views
 from interfaces.cli.demo import register_demo
+from interfaces.cli.scenario import register_scenario
 
 app = typer.Typer(
     name="cbct",
@@ -42,6 +43,7 @@ lifecycle.register(groups)
 views.register_views(app, groups)
 report.register_report(groups)
 register_demo(app)
+register_scenario(app)
 for noun, group in groups.items():
     app.add_typer(group, name=noun)
 
