@@ -3,18 +3,10 @@ every register outcome arise from real commands and deadlines, and a simulator t
 against the pure domain exactly as the deadline dispatcher with a controlled clock would run it.
 """
 
+from application.demo.period import DEFAULT_SEED, DEMO_START, REFERENCE_DATE, REFERENCE_MOMENT
+from application.demo.planner import plan_register, plan_trajectory
 from application.demo.register import RegisterError, RegisterRow, load_register
-from application.demo.scenario import (
-    DEFAULT_SEED,
-    DEMO_START,
-    REFERENCE_DATE,
-    REFERENCE_MOMENT,
-    PlanningError,
-    Scenario,
-    Step,
-    plan_register,
-    plan_trajectory,
-)
+from application.demo.scenario import PlanningError, Scenario, Step
 from application.demo.simulate import Refusal, Simulation, SimulationError, run_simulation, simulate
 
 __all__ = [

@@ -26,8 +26,10 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from application.demo.period import DEFAULT_SEED, REFERENCE_MOMENT
+from application.demo.planner import plan_register
 from application.demo.register import RegisterRow, load_register
-from application.demo.scenario import DEFAULT_SEED, REFERENCE_MOMENT, Scenario, Step, plan_register
+from application.demo.scenario import Scenario, Step
 
 if TYPE_CHECKING:
     from bootstrap import App

@@ -9,7 +9,9 @@ from statistics import mean
 import pytest
 
 from application.demo import DEMO_START, PlanningError, RegisterRow, Scenario, plan_register, plan_trajectory
-from application.demo.scenario import LAST_STEP_DAY, allocate_survey_answers, is_working_day
+from application.demo.period import LAST_STEP_DAY
+from application.demo.survey import allocate_survey_answers
+from application.demo.workdays import is_working_day
 from domain import (
     Association,
     OpenTrajectory,

@@ -18,7 +18,7 @@ from application.demo import (
     plan_trajectory,
     simulate,
 )
-from application.demo.scenario import LOCKDOWN_AUDITS
+from application.demo.postponements import LOCKDOWN_AUDITS
 from domain import (
     CertificateStatus,
     DecideCertification,
