@@ -68,6 +68,7 @@ def rss_mb() -> float:
 
 async def replay_once(url: str, scale: int) -> dict[str, Any]:
     """`cbct demo --scale N` on `url` (a fresh database), measured."""
+    from application.demo.dbos_world import DbosWorld
     from application.demo.replay import replay
     from bootstrap import bootstrap
 
@@ -88,7 +89,7 @@ async def replay_once(url: str, scale: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="cbct-bench-outbox-") as outbox:
         settings = Settings(clock="controlled", log_level="error", outbox_dir=Path(outbox))
         async with bootstrap(settings, launch_workflows=True, url=url) as app:
-            summary = await replay(app, scale=scale, progress=progress)
+            summary = await replay(DbosWorld(app), scale=scale, progress=progress)
             e_mails = await app.pool.fetchval("SELECT count(*) FROM events WHERE event_type = 'MessageDelivered'")
     seconds = summary.seconds
     return {

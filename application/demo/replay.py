@@ -1,12 +1,13 @@
-"""The demo, for real: the planned scenarios driven through the commands, workflows and dispatcher.
+"""The demo, for real: the planned scenarios driven through a `ReplayWorld` (the real commands,
+workflows and deadlines).
 
 Time passes in windows of four weeks. Within a window the trajectories run side by side, since a
 trajectory's events depend on its own commands and deadlines only: each trajectory with a step or a
 due deadline in the window gets a lane, which fires its own deadlines due before each step (each at
-its due moment, `dispatcher.fire_due_of`) and then submits the step at its planned moment, all through
-the same once-only workflows the CLI and the worker use; after its last step it fires what falls due
-up to the window's end. Then the controlled clock is ticked to the window's end (`dispatcher.tick`:
-read models caught up, anything still due fired, pending e-mails delivered). Per trajectory the order
+its due moment, `world.fire_due`) and then submits the step at its planned moment, all through the
+same once-only workflows the CLI and the worker use; after its last step it fires what falls due up
+to the window's end. Then the world is advanced to the window's end (`world.advance`: read models
+caught up, anything still due fired, pending e-mails delivered). Per trajectory the order
 is exactly the sequential one (and the pure `simulate.py`'s); only unrelated trajectories overlap.
 After the last window the clock is ticked to the reference moment.
 
@@ -24,15 +25,13 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from application.demo.period import DEFAULT_SEED, REFERENCE_MOMENT
 from application.demo.planner import plan_register
 from application.demo.register import RegisterRow, load_register
 from application.demo.scenario import Scenario, Step
-
-if TYPE_CHECKING:
-    from bootstrap import App
+from application.demo.world import Answer, ReplayWorld
 
 Progress = Callable[[int, int], None]
 
@@ -109,39 +108,19 @@ def merged_steps(scenarios: Sequence[Scenario]) -> list[_Item]:
     return items
 
 
-def check(item: _Item, outcome: dict[str, Any]) -> bool:
+def check(item: _Item, answer: Answer) -> bool:
     """True if accepted, False if refused as planned; raises for anything else."""
     step = item.step
-    if outcome.get("accepted"):
+    if answer.accepted:
         if step.expect_refusal:
             raise ReplayError(
                 item.trajectory_id, item.index, step, f"geaccepteerd, maar weigering '{step.expected_rule}' verwacht"
             )
         return True
-    if step.expect_refusal and outcome.get("rule") == step.expected_rule:
+    if step.expect_refusal and answer.rule == step.expected_rule:
         return False
     expected = f" (verwacht: weigering '{step.expected_rule}')" if step.expect_refusal else ""
-    raise ReplayError(
-        item.trajectory_id, item.index, step, f"geweigerd: [{outcome.get('rule')}] {outcome.get('message')}{expected}"
-    )
-
-
-async def _recorded(items: Sequence[_Item]) -> dict[str, dict[str, Any]]:
-    """The recorded answers of the steps whose command workflow completed."""
-    from dbos import DBOS
-
-    if not items:
-        return {}
-    done: dict[str, dict[str, Any]] = {}
-    ids = [item.step.command.command_id for item in items]
-    for start in range(0, len(ids), 500):
-        statuses = await DBOS.list_workflows_async(
-            workflow_ids=ids[start : start + 500], status="SUCCESS", load_input=False, load_output=True
-        )
-        for status in statuses:
-            if isinstance(status.output, dict):
-                done[status.workflow_id] = status.output
-    return done
+    raise ReplayError(item.trajectory_id, item.index, step, f"geweigerd: [{answer.rule}] {answer.message}{expected}")
 
 
 WINDOW = timedelta(days=28)
@@ -169,7 +148,7 @@ class _Tally:
 
 
 async def replay(
-    app: App,
+    world: ReplayWorld,
     *,
     seed: int = DEFAULT_SEED,
     scale: int = 1,
@@ -181,14 +160,8 @@ async def replay(
 ) -> ReplaySummary:
     """Drive the planned scenarios through the real app from the demo's start to the reference moment.
 
-    Needs a process with the controlled clock (`Settings(clock="controlled")`) and launched workflows.
     Raises `ReplayError` for a step that does not end as planned (with trajectory, step and message).
     """
-    from projections.deadlines import trajectories_due
-    from workflows.dispatcher import tick
-
-    if app.settings.clock != "controlled":
-        raise ValueError("clock: de demo verzet de gecontroleerde klok; start met clock='controlled'")
     if window <= timedelta(0) or lanes < 1:
         raise ValueError("window, lanes: must be positive")
     started = time.perf_counter()
@@ -199,7 +172,7 @@ async def replay(
     tally = _Tally(total=len(items), progress=progress)
 
     # A resumed or repeated run: what completed before is checked against the plan and skipped.
-    recorded = await _recorded(items)
+    recorded = await world.recorded_answers([item.step.command.command_id for item in items])
     todo: list[_Item] = []
     for item in items:
         answer = recorded.pop(item.step.command.command_id, None)
@@ -213,7 +186,7 @@ async def replay(
     if progress is not None:
         progress(tally.done, tally.total)
 
-    clock = await app.controlled_clock.peek()
+    clock = await world.clock()
     if todo and clock is not None and todo[0].at < clock:
         first = todo[0]
         raise ReplayError(
@@ -224,7 +197,8 @@ async def replay(
             "(gebruik een lege database)",
         )
     if clock is None:
-        clock = await app.controlled_clock.move_to(todo[0].at if todo else REFERENCE_MOMENT)
+        clock = todo[0].at if todo else REFERENCE_MOMENT
+        await world.start_clock(clock)
 
     gate = asyncio.Semaphore(lanes)
     cursor = 0
@@ -234,20 +208,19 @@ async def replay(
         while cursor < len(todo) and todo[cursor].at <= end:
             steps[todo[cursor].trajectory_id].append(todo[cursor])
             cursor += 1
-        due = [t for t in await trajectories_due(app.pool, end) if t in wanted and t not in steps]
+        due = [t for t in await world.trajectories_due(end) if t in wanted and t not in steps]
         async with asyncio.TaskGroup() as group:
             for trajectory_id in sorted([*steps, *due]):
-                group.create_task(_lane(app, trajectory_id, steps.get(trajectory_id, []), end, gate, tally))
-        report = await tick(app, end)  # the safety net: normally nothing is left to fire
-        tally.fired += report.deadlines_fired
+                group.create_task(_lane(world, trajectory_id, steps.get(trajectory_id, []), end, gate, tally))
+        tally.fired += await world.advance(end)  # the safety net: normally nothing is left to fire
         clock = end
     del todo
 
-    current = await app.controlled_clock.peek()
+    current = await world.clock()
     if current is None or current <= REFERENCE_MOMENT:
-        tally.fired += (await tick(app, REFERENCE_MOMENT)).deadlines_fired
-    await app.projections.catch_up()
-    events = await app.pool.fetchval("SELECT count(*) FROM events")
+        tally.fired += await world.advance(REFERENCE_MOMENT)
+    await world.settle()
+    events = await world.event_count()
     return ReplaySummary(
         trajectories=len(wanted),
         steps=tally.total,
@@ -261,16 +234,18 @@ async def replay(
 
 
 async def _lane(
-    app: App, trajectory_id: str, steps: Sequence[_Item], until: datetime, gate: asyncio.Semaphore, tally: _Tally
+    world: ReplayWorld,
+    trajectory_id: str,
+    steps: Sequence[_Item],
+    until: datetime,
+    gate: asyncio.Semaphore,
+    tally: _Tally,
 ) -> None:
     """One trajectory through one window: its deadlines due before each step, the step, the rest."""
-    from workflows.commands import submit
-    from workflows.dispatcher import fire_due_of
-
     async with gate:
         for item in steps:
-            fired = await fire_due_of(app, trajectory_id, item.at)
-            tally.fired += sum(1 for f in fired if f.fired)  # (never `+= await ...`: lanes interleave there)
-            tally.step(check(item, await submit(app, item.step.command, at=item.at)))
-        fired = await fire_due_of(app, trajectory_id, until)
-        tally.fired += sum(1 for f in fired if f.fired)
+            fired = await world.fire_due(trajectory_id, item.at)
+            tally.fired += fired  # (never `+= await ...`: lanes interleave there)
+            tally.step(check(item, await world.submit(item.step.command, item.at)))
+        fired = await world.fire_due(trajectory_id, until)
+        tally.fired += fired

@@ -50,6 +50,7 @@ def _period_module() -> tuple[Any, Any] | None:
 
 
 async def _run(seed: int, scale: int, progress: Progress | None) -> tuple[ReplaySummary, Any, dict[str, Any]]:
+    from application.demo.dbos_world import DbosWorld
     from application.demo.replay import replay
     from bootstrap import bootstrap
     from projections.register import list_register
@@ -61,7 +62,7 @@ async def _run(seed: int, scale: int, progress: Progress | None) -> tuple[Replay
             progress.update(task, completed=done, total=total)
 
     async with bootstrap(Settings(clock="controlled"), launch_workflows=True) as app:
-        summary = await replay(app, seed=seed, scale=scale, progress=advance)
+        summary = await replay(DbosWorld(app), seed=seed, scale=scale, progress=advance)
         report = await _report(app)
         rows = await list_register(app.pool)
     outcomes = Counter((r.result or "", r.remark or "") for r in rows)

@@ -14,6 +14,7 @@ import pytest
 import pytest_asyncio
 
 from application.demo import DEFAULT_SEED, REFERENCE_MOMENT, RegisterRow, load_register
+from application.demo.dbos_world import DbosWorld
 from application.demo.replay import ReplayError, plan, replay
 from application.demo.simulate import run_simulation
 from bootstrap import App, bootstrap
@@ -79,7 +80,7 @@ async def test_a_slice_of_the_register_arises_from_the_process_and_a_rerun_chang
     only = {r.certificate_number for r in rows}
     seen: list[tuple[int, int]] = []
 
-    summary = await replay(demo_app, only=only, progress=lambda done, total: seen.append((done, total)))
+    summary = await replay(DbosWorld(demo_app), only=only, progress=lambda done, total: seen.append((done, total)))
 
     assert await register_of(demo_app) == expected(rows)
     assert summary.trajectories == len(rows)
@@ -90,7 +91,7 @@ async def test_a_slice_of_the_register_arises_from_the_process_and_a_rerun_chang
     assert seen[-1] == (summary.steps, summary.steps)
     assert await demo_app.controlled_clock.peek() == REFERENCE_MOMENT
 
-    again = await replay(demo_app, only=only)
+    again = await replay(DbosWorld(demo_app), only=only)
 
     assert again.events_in_store == summary.events_in_store
     assert (again.skipped, again.accepted, again.deadlines_fired) == (summary.steps, 0, 0)
@@ -99,7 +100,7 @@ async def test_a_slice_of_the_register_arises_from_the_process_and_a_rerun_chang
     # Other organisations' steps lie before the clock and never ran: the clock cannot go back to them.
     other = next(r.certificate_number for r in load_register() if r.certificate_number not in only)
     with pytest.raises(ReplayError, match="hervatten kan niet"):
-        await replay(demo_app, only={other})
+        await replay(DbosWorld(demo_app), only={other})
     assert await event_count(demo_app) == summary.events_in_store
 
 
@@ -109,7 +110,7 @@ async def test_the_whole_register_arises_from_the_process_as_the_pure_simulation
     pure simulation."""
     rows = load_register()
 
-    summary = await replay(demo_app)
+    summary = await replay(DbosWorld(demo_app))
 
     assert summary.trajectories == len(rows) == 251
     assert await register_of(demo_app) == expected(rows)
