@@ -54,20 +54,20 @@ class DbosWorld:
 
         return await trajectories_due(self.app.pool, until)
 
-    async def fire_due(self, trajectory_id: str, until: datetime) -> int:
+    async def fire_due(self, trajectory_id: str, until: datetime) -> list[str]:
         from workflows.dispatcher import fire_due_of
 
-        return sum(1 for fired in await fire_due_of(self.app, trajectory_id, until) if fired.fired)
+        return [fired.deadline_id for fired in await fire_due_of(self.app, trajectory_id, until) if fired.fired]
 
     async def submit(self, command: Command, at: datetime) -> Answer:
         from workflows.commands import submit
 
         return _answer(await submit(self.app, command, at=at))
 
-    async def advance(self, until: datetime) -> int:
+    async def advance(self, until: datetime) -> list[str]:
         from workflows.dispatcher import tick
 
-        return (await tick(self.app, until)).deadlines_fired
+        return list((await tick(self.app, until)).fired)
 
     async def settle(self) -> None:
         await self.app.projections.catch_up()

@@ -40,16 +40,17 @@ class ReplayWorld(Protocol):
         """The trajectories with a deadline due at or before ``until`` that has not fired."""
         ...
 
-    async def fire_due(self, trajectory_id: str, until: datetime) -> int:
-        """Fire one trajectory's deadlines due up to ``until``, each at its moment; how many fired."""
+    async def fire_due(self, trajectory_id: str, until: datetime) -> list[str]:
+        """Fire one trajectory's deadlines due up to ``until``, each at its moment; the ids of those that
+        changed it (now or before: a deadline fired twice is listed twice)."""
         ...
 
     async def submit(self, command: Command, at: datetime) -> Answer:
         """Handle ``command`` at the moment ``at`` (once, whoever sends its id again)."""
         ...
 
-    async def advance(self, until: datetime) -> int:
-        """Move the clock to ``until``: read models caught up, anything still due fired; how many fired."""
+    async def advance(self, until: datetime) -> list[str]:
+        """Move the clock to ``until``: read models caught up, anything still due fired; the ids that fired."""
         ...
 
     async def settle(self) -> None:
