@@ -55,6 +55,14 @@ class Refusal:
     message: str
 
 
+@dataclass(frozen=True)
+class Fire:
+    """A deadline that fired and changed the trajectory: due at ``due_at``, after its first ``after_steps`` steps."""
+
+    due_at: datetime
+    after_steps: int
+
+
 @dataclass
 class Simulation:
     """The outcome of a replay: states, every event per trajectory, refusals and counts."""
@@ -64,6 +72,10 @@ class Simulation:
     refusals: list[Refusal] = field(default_factory=list)
     steps_executed: int = 0
     deadlines_fired: int = 0
+    fires: dict[str, list[Fire]] = field(default_factory=dict)
+    """Per trajectory, every deadline that changed it, in order, with the steps handled before it."""
+    events_before: dict[str, list[int]] = field(default_factory=dict)
+    """Per trajectory, how many events it had when each of its steps (by index) was decided."""
 
     @property
     def event_count(self) -> int:
@@ -78,6 +90,7 @@ class _Replay:
         self.rules_of: dict[str, Rules] = {}
         self.last_change: dict[str, datetime] = {}
         self.pending: list[tuple[datetime, str, str, int]] = []  # (due_at, deadline_id, trajectory, version)
+        self.handled: dict[str, int] = {}  # steps handled per trajectory
 
     def rules_for(self, trajectory_id: str, step: Step) -> Rules:
         if trajectory_id not in self.rules_of:
@@ -113,11 +126,16 @@ class _Replay:
             events = on_deadline(state, deadline_id, now, self.rules_of[trajectory_id])
             if events:
                 self.result.deadlines_fired += 1
+                fire = Fire(due_at, self.handled.get(trajectory_id, 0))
+                self.result.fires.setdefault(trajectory_id, []).append(fire)
             self.apply(trajectory_id, events, now)
 
     def step(self, trajectory_id: str, index: int, step: Step) -> None:
         rules = self.rules_for(trajectory_id, step)
         self.fire_until(step.at)
+        counts = self.result.events_before.setdefault(trajectory_id, [])
+        counts += [counts[-1] if counts else 0] * (index - len(counts))  # steps of a scenario cut short
+        counts.append(len(self.result.events.get(trajectory_id, ())))
         state = self.result.states.get(trajectory_id)
         try:
             events = decide(state, step.command, step.at, rules)
@@ -127,6 +145,7 @@ class _Replay:
                     Refusal(trajectory_id, index, step.command.command_id, step.at, refused.rule, refused.message)
                 )
                 self.result.steps_executed += 1
+                self.handled[trajectory_id] = index + 1
                 return
             expected = f" (verwacht: weigering '{step.expected_rule}')" if step.expect_refusal else ""
             raise SimulationError(
@@ -137,6 +156,7 @@ class _Replay:
                 trajectory_id, index, step, f"geaccepteerd, maar weigering '{step.expected_rule}' verwacht"
             )
         self.result.steps_executed += 1
+        self.handled[trajectory_id] = index + 1
         self.apply(trajectory_id, events, step.at)
 
 
