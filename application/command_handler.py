@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
-from application.event_store import EventStore, NewEvent, RecordedEvent, WrongExpectedVersion
+from application.event_store import EventStore, NewEvent, RecordedEvent, WrongExpectedVersion, read_as
 
 # Event ids are derived from the command id, so a retried append is recognised by ids as well.
 EVENT_NAMESPACE = uuid.UUID("6d1c1c3e-6a0b-4f38-9a5e-1b3c2c0c7e11")
@@ -125,7 +125,7 @@ class CommandHandler(Generic[S, C, E, R]):
             return base
         state, ids, last = base.state, set(base.command_ids), base.last_event
         for event in recorded:
-            last = d.from_stored(event.event_type, event.schema_version, event.data)
+            last = read_as(event, lambda e: d.from_stored(e.event_type, e.schema_version, e.data))
             state = d.evolve(state, last)
             if event.command_id is not None:
                 ids.add(event.command_id)

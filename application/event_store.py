@@ -12,8 +12,10 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from uuid import UUID, uuid4
+
+T = TypeVar("T")
 
 STREAM_ID_MAX = 200
 _STREAM_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@\-]*$")
@@ -131,6 +133,37 @@ class IdempotencyViolation(EventStoreError):
     """A command id or event id was reused for different events: not a retry, and refused."""
 
 
+_PYDANTIC_LINK = re.compile(r"For further information visit \S+")
+
+
+class UndecodableEvent(EventStoreError):
+    """A stored event its reader cannot turn into what it expects (an older bug's payload, say).
+
+    Names the event — stream, version, global position, type, id — so an operator can find it and
+    repair it with a correction (`EventStore.correct`, docs/repairing-events.md).
+    """
+
+    def __init__(self, event: RecordedEvent, cause: BaseException) -> None:
+        self.event = event
+        self.cause = cause
+        reason = " ".join(_PYDANTIC_LINK.sub("", str(cause)).split())[:300]
+        super().__init__(
+            f"event {event.event_type} v{event.schema_version} of stream {event.stream_id!r} "
+            f"(version {event.stream_version}, global position {event.global_position}, id {event.event_id}) "
+            f"cannot be read: {type(cause).__name__}: {reason}"
+        )
+
+
+def read_as(event: RecordedEvent, decode: Callable[[RecordedEvent], T]) -> T:
+    """`decode(event)`, with any failure raised as an UndecodableEvent naming the event."""
+    try:
+        return decode(event)
+    except UndecodableEvent:
+        raise
+    except Exception as error:  # a reader's own bug or a bad payload: either way this event stops it
+        raise UndecodableEvent(event, error) from error
+
+
 # --- validation shared by every implementation --------------------------------------------------------
 
 
@@ -174,17 +207,115 @@ def validate_append(
         seen.add(event.event_id)
         if not isinstance(event.data, Mapping):
             raise InvalidAppend(f"events[{i}].data", "must be a JSON object (a mapping)")
+        check_readable(event.data, f"events[{i}].data", "")
         try:
             text = json.dumps(event.data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
         except (TypeError, ValueError) as exc:
             raise InvalidAppend(f"events[{i}].data", f"must be JSON-serialisable ({exc})") from exc
-        if "\\u0000" in text:
-            raise InvalidAppend(f"events[{i}].data", "must not contain NUL characters")
         size = len(text.encode())
         if size > max_event_bytes:
             raise InvalidAppend(f"events[{i}].data", f"is {size} bytes; the limit is {max_event_bytes} bytes")
         payloads.append(text)
     return payloads
+
+
+# --- what is written must read back equal -------------------------------------------------------------
+
+MAX_SAFE_INTEGER = 2**53 - 1
+"""Integers beyond this do not survive every JSON reader (orjson reads 2**64 as a float; JavaScript
+loses precision past 2**53): I-JSON (RFC 7493) limits interoperable integers to it."""
+
+MAX_JSON_DEPTH = 32
+_FLOAT_LIMIT = 1e16
+"""jsonb prints numbers without an exponent, so a float of 1e16 or more reads back as an integer."""
+
+
+def check_readable(value: object, field_name: str, path: str = "", depth: int = 0) -> None:
+    """Refuse data that would not read back equal — same types, same values — after a trip through JSON,
+    jsonb and the store's reader (orjson): huge integers, non-finite or huge floats, NUL characters and
+    lone surrogates in strings, keys that are not strings, types JSON does not have, deep nesting.
+
+    Raises InvalidAppend for `field_name`, its rule naming the path of the offending value inside it.
+    This is what keeps one accepted event from making a stream, a read model or a view unreadable later.
+    """
+
+    def refuse(rule: str) -> InvalidAppend:
+        return InvalidAppend(field_name, f"{path}: {rule}" if path else rule)
+
+    if depth > MAX_JSON_DEPTH:
+        raise refuse(f"is nested deeper than {MAX_JSON_DEPTH} levels")
+    if value is None or isinstance(value, bool):
+        return
+    if isinstance(value, int):
+        if abs(value) > MAX_SAFE_INTEGER:
+            raise refuse(f"integer {value} is outside ±(2**53 - 1) and would not read back exactly")
+        return
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise refuse(f"{value} is not a finite number (must be JSON-serialisable)")
+        if abs(value) >= _FLOAT_LIMIT:
+            raise refuse(f"float {value} is 1e16 or more and would read back as an integer")
+        return
+    if isinstance(value, str):
+        rule = _string_rule(value)
+        if rule:
+            raise refuse(rule)
+        return
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise refuse(f"key {key!r} is not a string and would read back as one")
+            rule = _string_rule(key)
+            if rule:
+                raise refuse(f"key {key[:40]!r} {rule}")
+            check_readable(item, field_name, f"{path}.{key[:40]}" if path else key[:40], depth + 1)
+        return
+    if isinstance(value, list | tuple):
+        for n, item in enumerate(value):
+            check_readable(item, field_name, f"{path}[{n}]", depth + 1)
+        return
+    raise refuse(f"a {type(value).__name__} is not a JSON value (must be JSON-serialisable)")
+
+
+def _string_rule(value: str) -> str:
+    """Why a string cannot be stored as is, or ''."""
+    if "\x00" in value:
+        return "must not contain NUL characters"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid Unicode (a lone surrogate)"
+    return ""
+
+
+# --- corrections ----------------------------------------------------------------------------------------
+
+CORRECTION_PREFIX = "correction-"
+CORRECTED = "EventCorrected"
+
+
+def correction_event(
+    event_id: UUID, data: Mapping[str, Any], schema_version: int, reason: str, max_event_bytes: int
+) -> tuple[str, NewEvent]:
+    """The stream and the `EventCorrected` event that record a correction of stored event `event_id`.
+
+    Checks the corrected data as strictly as an append (it must read back equal) and that a reason is
+    given; raises InvalidAppend naming the field.
+    """
+    if not isinstance(reason, str) or not reason.strip():
+        raise InvalidAppend("reason", "a correction must say why it is made")
+    if not isinstance(data, Mapping):
+        raise InvalidAppend("data", "must be a JSON object (a mapping)")
+    if isinstance(schema_version, bool) or not isinstance(schema_version, int) or schema_version < 1:
+        raise InvalidAppend("schema_version", "must be an int >= 1")
+    check_readable(data, "data")
+    event = NewEvent(
+        CORRECTED,
+        {"event_id": str(event_id), "data": dict(data), "schema_version": schema_version, "reason": reason.strip()},
+    )
+    stream = f"{CORRECTION_PREFIX}{event_id}"
+    validate_append(stream, [event], ExpectedVersion.ANY, max_event_bytes)
+    return stream, event
 
 
 # --- upcasting -----------------------------------------------------------------------------------------
@@ -268,6 +399,24 @@ class EventStore(Protocol):
     ) -> list[RecordedEvent]: ...
 
     async def head(self) -> GlobalPosition: ...
+
+    async def correct(
+        self,
+        event_id: UUID,
+        data: Mapping[str, Any],
+        *,
+        reason: str,
+        actor: str | None = None,
+        schema_version: int | None = None,
+    ) -> AppendResult:
+        """Record that stored event `event_id` is to be read with `data` from now on.
+
+        The stored event stays as written; an `EventCorrected` event in stream `correction-<id>`
+        records the correction, and every read (streams, the global order, rebuilds) returns the
+        corrected data in place of the stored data. For events no reader can decode; see
+        docs/repairing-events.md.
+        """
+        ...
 
     def follow(
         self,

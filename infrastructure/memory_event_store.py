@@ -6,9 +6,13 @@ For fast unit tests of the application layer, and as the model the Postgres stor
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import orjson
 
 from application.event_store import (
     START,
@@ -17,10 +21,12 @@ from application.event_store import (
     ExpectedVersion,
     GlobalPosition,
     IdempotencyViolation,
+    InvalidAppend,
     NewEvent,
     RecordedEvent,
     Upcasters,
     WrongExpectedVersion,
+    correction_event,
     validate_append,
 )
 
@@ -34,6 +40,7 @@ class InMemoryEventStore:
         self._upcasters = upcasters or Upcasters()
         self._max_event_bytes = max_event_bytes
         self._tx = 0
+        self._corrections: dict[UUID, tuple[dict[str, Any], int]] = {}
         self._changed = asyncio.Condition()
 
     async def append(
@@ -72,7 +79,7 @@ class InMemoryEventStore:
                     event_id=event.event_id,
                     event_type=event.event_type,
                     schema_version=event.schema_version,
-                    data=json.loads(payload),
+                    data=orjson.loads(payload),  # the reader the Postgres store uses
                     recorded_at=stamp,
                     correlation_id=correlation_id,
                     causation_id=causation_id,
@@ -111,12 +118,36 @@ class InMemoryEventStore:
             duplicate=True,
         )
 
+    async def correct(
+        self,
+        event_id: UUID,
+        data: Mapping[str, Any],
+        *,
+        reason: str,
+        actor: str | None = None,
+        schema_version: int | None = None,
+    ) -> AppendResult:
+        original = next((e for e in self._events if e.event_id == event_id), None)
+        if original is None:
+            raise InvalidAppend("event_id", f"no stored event has id {event_id}")
+        version = original.schema_version if schema_version is None else schema_version
+        stream, event = correction_event(event_id, data, version, reason, self._max_event_bytes)
+        result = await self.append(stream, [event], ExpectedVersion.ANY, actor=actor)
+        self._corrections[event_id] = (orjson.loads(orjson.dumps(dict(data))), version)
+        return result
+
+    def _read(self, event: RecordedEvent) -> RecordedEvent:
+        corrected = self._corrections.get(event.event_id)
+        if corrected is not None:
+            event = replace(event, data=corrected[0], schema_version=corrected[1])
+        return self._upcasters.upcast(event)
+
     async def stream_version(self, stream_id: str) -> int:
         return len(self._streams.get(stream_id, []))
 
     async def read_stream(self, stream_id: str, from_version: int = 1, limit: int | None = None) -> list[RecordedEvent]:
         events = [e for e in self._streams.get(stream_id, []) if e.stream_version >= from_version]
-        return [self._upcasters.upcast(e) for e in events[:limit]]
+        return [self._read(e) for e in events[:limit]]
 
     async def read_all(
         self,
@@ -134,7 +165,7 @@ class InMemoryEventStore:
                 continue
             if event_types is not None and e.event_type not in event_types:
                 continue
-            out.append(self._upcasters.upcast(e))
+            out.append(self._read(e))
             if len(out) >= limit:
                 break
         return out

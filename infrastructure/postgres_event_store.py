@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 import orjson
@@ -31,6 +32,7 @@ from application.event_store import (
     RecordedEvent,
     Upcasters,
     WrongExpectedVersion,
+    correction_event,
     validate_append,
 )
 from infrastructure.wakeup import Wakeup
@@ -68,10 +70,12 @@ FROM inserted
 """
 
 # `tx`, not `transaction_id`: an alias of that name would make ORDER BY sort the alias (a bigint) and
-# lose the index on the xid8 column.
-_COLUMNS = """position, transaction_id::text::bigint AS tx, stream_id, stream_version, event_id,
-    event_type, schema_version, data::text AS data, recorded_at, correlation_id, causation_id, command_id,
-    actor"""
+# lose the index on the xid8 column. A correction (event_corrections) replaces the stored data on read.
+_COLUMNS = """events.position, events.transaction_id::text::bigint AS tx, stream_id, stream_version,
+    events.event_id, event_type, coalesce(c.corrected_schema_version, schema_version) AS schema_version,
+    coalesce(c.corrected_data, data)::text AS data, recorded_at, correlation_id, causation_id, command_id, actor"""
+
+_FROM = "events LEFT JOIN event_corrections c ON c.event_id = events.event_id"
 
 # orjson parses event payloads about four times faster than json; catch-up spends most of its time here.
 _loads = orjson.loads
@@ -198,6 +202,56 @@ class PostgresEventStore:
             duplicate=True,
         )
 
+    async def correct(
+        self,
+        event_id: UUID,
+        data: Mapping[str, Any],
+        *,
+        reason: str,
+        actor: str | None = None,
+        schema_version: int | None = None,
+    ) -> AppendResult:
+        original = await self._pool.fetchrow("SELECT schema_version FROM events WHERE event_id = $1", event_id)
+        if original is None:
+            raise InvalidAppend("event_id", f"no stored event has id {event_id}")
+        version = original["schema_version"] if schema_version is None else schema_version
+        stream, event = correction_event(event_id, data, version, reason, self._max_event_bytes)
+        payload = validate_append(stream, [event], ExpectedVersion.ANY, self._max_event_bytes)
+        async with self._pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(
+                _APPEND,
+                stream,
+                [event.event_id],
+                [event.event_type],
+                [event.schema_version],
+                payload,
+                None,
+                None,
+                None,
+                actor,
+                None,
+                False,
+                None,
+            )
+            assert row is not None and row["last_version"] is not None
+            await conn.execute(
+                """INSERT INTO event_corrections (event_id, corrected_data, corrected_schema_version,
+                       correction_event_id, reason, corrected_by)
+                   VALUES ($1, $2::jsonb, $3, $4, $5, $6)
+                   ON CONFLICT (event_id) DO UPDATE SET corrected_data = EXCLUDED.corrected_data,
+                       corrected_schema_version = EXCLUDED.corrected_schema_version,
+                       correction_event_id = EXCLUDED.correction_event_id, reason = EXCLUDED.reason,
+                       corrected_by = EXCLUDED.corrected_by, corrected_at = now()""",
+                event_id,
+                orjson.dumps(dict(data)).decode(),
+                version,
+                event.event_id,
+                reason.strip(),
+                actor,
+            )
+        self.wakeup.poke()
+        return AppendResult(stream, row["last_version"], tuple(row["positions"]), (event.event_id,))
+
     # --- reading ------------------------------------------------------------------------------------------
 
     async def stream_version(self, stream_id: str) -> int:
@@ -208,7 +262,7 @@ class PostgresEventStore:
 
     async def read_stream(self, stream_id: str, from_version: int = 1, limit: int | None = None) -> list[RecordedEvent]:
         rows = await self._pool.fetch(
-            f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 AND stream_version >= $2 "
+            f"SELECT {_COLUMNS} FROM {_FROM} WHERE stream_id = $1 AND stream_version >= $2 "
             "ORDER BY stream_version LIMIT $3",
             stream_id,
             from_version,
@@ -235,7 +289,7 @@ class PostgresEventStore:
             args.append(list(event_types))
             filters.append(f"event_type = ANY(${len(args)}::text[])")
         rows = await self._pool.fetch(
-            f"SELECT {_COLUMNS} FROM events WHERE {' AND '.join(filters)} "
+            f"SELECT {_COLUMNS} FROM {_FROM} WHERE {' AND '.join(filters)} "
             "ORDER BY events.transaction_id, events.position LIMIT $3",
             *args,
         )

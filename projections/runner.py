@@ -3,6 +3,11 @@
 Exactly-once per event: a batch's read-model changes and the checkpoint move commit together, and the
 checkpoint moves by compare-and-set, so a second runner (or a crash and restart) can never apply a batch
 twice. One runner per projection holds a session advisory lock; others wait as hot standbys.
+
+A projection that cannot apply an event (an undecodable payload, a read model's own bug) stops at that
+event and only there: the events before it are applied, the halt is recorded with the event named
+(`cbct projections status`), the other projections go on, and views keep serving what was applied. The
+next catch-up tries again, so a correction (docs/repairing-events.md) lets it continue by itself.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from datetime import datetime
 
 import asyncpg
 
-from application.event_store import START, GlobalPosition, RecordedEvent
+from application.event_store import START, GlobalPosition, RecordedEvent, UndecodableEvent
 from infrastructure.logging import get_logger
 from infrastructure.postgres_event_store import PostgresEventStore
 from projections.projection import Projection, reset_tables
@@ -27,6 +32,19 @@ class CheckpointMoved(RuntimeError):
     """Another runner advanced this projection's checkpoint; this batch was rolled back."""
 
 
+_TRANSIENT = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError, TimeoutError)
+"""Errors of the connection, not of an event: retried, never a halt."""
+
+
+@dataclass(frozen=True)
+class Halt:
+    """Where a projection stopped and why: the event it cannot apply, named."""
+
+    projection: str
+    at: GlobalPosition
+    error: str
+
+
 @dataclass(frozen=True)
 class ProjectionStatus:
     name: str
@@ -35,6 +53,9 @@ class ProjectionStatus:
     behind: int
     events_applied: int
     updated_at: datetime | None
+    halted_at: str | None = None
+    halted_error: str | None = None
+    halted_since: datetime | None = None
 
 
 def _lock_key(name: str) -> int:
@@ -61,6 +82,8 @@ class ProjectionRunner:
         self._store = store
         self._projections = {p.name: p for p in projections}
         self._batch_size = batch_size
+        self.halts: dict[str, Halt] = {}
+        """Projections the last catch-up (or run) in this process left halted, by name."""
 
     @property
     def names(self) -> list[str]:
@@ -90,7 +113,7 @@ class ProjectionRunner:
             moved = await conn.fetchval(
                 """UPDATE projection_checkpoints
                    SET transaction_id = $2, position = $3, events_applied = events_applied + $6,
-                       updated_at = now()
+                       updated_at = now(), halted_at = NULL, halted_error = NULL, halted_since = NULL
                    WHERE name = $1 AND transaction_id = $4 AND position = $5
                    RETURNING 1""",
                 projection.name,
@@ -105,13 +128,81 @@ class ProjectionRunner:
             await projection.apply(conn, batch)
         return new
 
+    async def _apply_or_halt(
+        self, projection: Projection, expected: GlobalPosition, batch: Sequence[RecordedEvent]
+    ) -> tuple[GlobalPosition, int, Halt | None]:
+        """Apply a batch; when that fails for anything but the connection, apply it event by event up to
+        the one that fails, and record the halt there. Returns (checkpoint, events applied, halt)."""
+        try:
+            return await self._apply_batch(projection, expected, batch), len(batch), None
+        except (CheckpointMoved, *_TRANSIENT):
+            raise
+        except Exception as error:
+            if isinstance(error, asyncpg.PostgresError) and not _is_data_error(error):
+                raise
+            first_error: Exception = error
+        position, applied = expected, 0
+        failing, cause = batch[0], first_error
+        if len(batch) > 1:
+            for event in batch:
+                try:
+                    position = await self._apply_batch(projection, position, [event])
+                    applied += 1
+                except (CheckpointMoved, *_TRANSIENT):
+                    raise
+                except Exception as error:
+                    if isinstance(error, asyncpg.PostgresError) and not _is_data_error(error):
+                        raise
+                    failing, cause = event, error
+                    break
+            else:  # every event applied alone: the batch failed for a reason that has passed
+                return position, applied, None
+        message = str(cause) if isinstance(cause, UndecodableEvent) else str(UndecodableEvent(failing, cause))
+        halt = Halt(projection.name, failing.global_position, message)
+        if await self._record_halt(halt):
+            log.error(
+                "projection_halted",
+                projection=projection.name,
+                at=str(halt.at),
+                stream_id=failing.stream_id,
+                stream_version=failing.stream_version,
+                event_type=failing.event_type,
+                event_id=str(failing.event_id),
+                error=message,
+            )
+        return position, applied, halt
+
+    async def _record_halt(self, halt: Halt) -> bool:
+        """Store the halt; True when it is new (not the same event as the halt already recorded)."""
+        self.halts[halt.projection] = halt
+        async with self._pool.acquire() as conn, conn.transaction():
+            before = await conn.fetchval(
+                "SELECT halted_at FROM projection_checkpoints WHERE name = $1 FOR UPDATE", halt.projection
+            )
+            await conn.execute(
+                """INSERT INTO projection_checkpoints (name, halted_at, halted_error, halted_since)
+                   VALUES ($1, $2, $3, now())
+                   ON CONFLICT (name) DO UPDATE SET halted_at = EXCLUDED.halted_at,
+                       halted_error = EXCLUDED.halted_error,
+                       halted_since = CASE WHEN projection_checkpoints.halted_at = EXCLUDED.halted_at
+                                           THEN projection_checkpoints.halted_since ELSE now() END""",
+                halt.projection,
+                str(halt.at),
+                halt.error,
+            )
+        return before != str(halt.at)
+
     async def catch_up(self, name: str | None = None) -> int:
         """Apply everything committed before this call to one or all projections (waiting a moment for
-        older transactions elsewhere to end, see `settle`); return the number of events applied."""
+        older transactions elsewhere to end, see `settle`); return the number of events applied.
+
+        A projection that meets an event it cannot apply stops there (see `halts`); the others go on.
+        """
         if not await self._store.settle():
             log.warning("projection_catch_up_unsettled")  # applies what is visible; the rest comes next time
         total = 0
         for projection in [self._get(name)] if name else list(self._projections.values()):
+            self.halts.pop(projection.name, None)
             position = await self.checkpoint(projection.name)
             while True:
                 batch = await self._store.read_all(
@@ -123,8 +214,10 @@ class ProjectionRunner:
                 if not batch:
                     break
                 try:
-                    position = await self._apply_batch(projection, position, batch)
-                    total += len(batch)
+                    position, applied, halt = await self._apply_or_halt(projection, position, batch)
+                    total += applied
+                    if halt is not None:
+                        break
                 except CheckpointMoved:  # another runner, or a rebuild: continue from where it is now
                     position = await self.checkpoint(projection.name)
         return total
@@ -154,6 +247,7 @@ class ProjectionRunner:
             while not await lock_conn.fetchval("SELECT pg_try_advisory_lock($1)", _lock_key(name)):
                 if await _wait(stop, 1.0):
                     return
+            pause = 2.5
             try:
                 while not stop.is_set():
                     position = await self.checkpoint(name)
@@ -165,12 +259,19 @@ class ProjectionRunner:
                             event_types=projection.event_types,
                             idle_timeout=0.5,
                         ):
-                            position = await self._apply_batch(projection, position, batch)
+                            position, _applied, halt = await self._apply_or_halt(projection, position, batch)
+                            if halt is not None:
+                                pause = min(pause * 2, 60.0)
+                                if await _wait(stop, pause):  # until someone corrects the event
+                                    return
+                                break
+                            pause = 2.5
+                            self.halts.pop(name, None)
                             if stop.is_set():
                                 break
                     except CheckpointMoved:
                         log.info("projection_checkpoint_moved", projection=name)
-                    except (asyncpg.PostgresError, OSError) as error:  # the next batch retries it
+                    except (asyncpg.PostgresError, *_TRANSIENT) as error:  # the next batch retries it
                         log.warning("projection_batch_failed", projection=name, error=str(error))
                         if await _wait(stop, 1.0):
                             return
@@ -182,7 +283,8 @@ class ProjectionRunner:
         result: list[ProjectionStatus] = []
         for projection in self._projections.values():
             row = await self._pool.fetchrow(
-                "SELECT transaction_id, position, events_applied, updated_at FROM projection_checkpoints "
+                "SELECT transaction_id, position, events_applied, updated_at, halted_at, halted_error, halted_since "
+                "FROM projection_checkpoints "
                 "WHERE name = $1",
                 projection.name,
             )
@@ -204,9 +306,17 @@ class ProjectionRunner:
                     behind=int(behind),
                     events_applied=0 if row is None else int(row["events_applied"]),
                     updated_at=None if row is None else row["updated_at"],
+                    halted_at=None if row is None else row["halted_at"],
+                    halted_error=None if row is None else row["halted_error"],
+                    halted_since=None if row is None else row["halted_since"],
                 )
             )
         return result
+
+
+def _is_data_error(error: asyncpg.PostgresError) -> bool:
+    """A database error caused by what an event holds (bad value, constraint), not by the server."""
+    return isinstance(error, asyncpg.DataError | asyncpg.IntegrityConstraintViolationError)
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> bool:

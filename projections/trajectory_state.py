@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
-from application.event_store import RecordedEvent
+from application.event_store import RecordedEvent, read_as
 from application.trajectories import STREAM_PREFIX, trajectory_id_of
 from domain import EVENT_TYPES, Event, TrajectoryState, event_from_dict, evolve
 from infrastructure.logging import get_logger
@@ -46,10 +46,14 @@ class Folded:
 
 
 def decode(event: RecordedEvent) -> Event | None:
-    """The domain event of a trajectory record, or None for a type the domain does not know."""
+    """The domain event of a trajectory record, or None for a type the domain does not know.
+
+    A payload the domain cannot read raises UndecodableEvent naming the event: the projection stops
+    at it (projections/runner.py) until it is corrected (docs/repairing-events.md).
+    """
     if event.event_type not in EVENT_TYPES:
         return None
-    return event_from_dict(event.event_type, event.data)
+    return read_as(event, lambda e: event_from_dict(e.event_type, e.data))
 
 
 def trajectory_events(events: Sequence[RecordedEvent]) -> list[RecordedEvent]:

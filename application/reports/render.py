@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from application.reports.period import PeriodReport
+from application.spreadsheet import csv_row, xlsx_append
 from application.reports.tables import Cell, report_tables
 
 
@@ -49,10 +50,10 @@ def to_csv(report: PeriodReport, previous: PeriodReport | None = None) -> str:
     writer.writerow(["Hoofdlijnenrapportage", *period, "peildatum", report.peildatum.strftime("%d-%m-%Y")])
     for spec in report_tables(report, previous):
         writer.writerow([])
-        writer.writerow([spec.title])
-        writer.writerow(spec.columns)
+        writer.writerow(csv_row([spec.title]))
+        writer.writerow(csv_row(spec.columns))
         for row in spec.rows:
-            writer.writerow([dutch(v) for v in row])
+            writer.writerow([dutch(v) for v in csv_row(row)])
     return "\ufeff" + buffer.getvalue()
 
 
@@ -72,7 +73,7 @@ def to_xlsx(report: PeriodReport, path: Path | str, previous: PeriodReport | Non
         for cell in sheet[2]:
             cell.font = Font(bold=True)
         for row in spec.rows:
-            sheet.append(list(row))
+            xlsx_append(sheet, row)
         for row_cells in sheet.iter_rows(min_row=3):
             for cell in row_cells:
                 if isinstance(cell.value, float):

@@ -8,16 +8,19 @@ import typer
 
 from infrastructure.logging import configure_logging
 from infrastructure.settings import Settings
-from interfaces.cli import db, frameworks, lifecycle, ops, report, views
+from interfaces.cli import db, events, frameworks, lifecycle, ops, report, views
 from interfaces.cli.demo import register_demo
+from interfaces.cli.guard import GuardedGroup
 
 app = typer.Typer(
     name="cbct",
     help="CBCT certificeringstrajecten: trajecten, deadlines, register en rapportages.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
+    cls=GuardedGroup,
 )
 app.add_typer(db.app, name="db")
+app.add_typer(events.app, name="event")
 app.add_typer(frameworks.app, name="framework")
 app.add_typer(ops.clock_app, name="clock")
 app.add_typer(ops.projections_app, name="projections")

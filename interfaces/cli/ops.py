@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 from interfaces.cli.output import EXIT_REJECTED, EXIT_USAGE, OutputFormat, console, fail, print_json, print_table
+from interfaces.cli.safe_text import markup_safe
 from interfaces.cli.session import run
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -94,6 +95,9 @@ def projections_status(output: FormatOption = OutputFormat.table) -> None:
             "behind": s.behind,
             "events_applied": s.events_applied,
             "updated_at": None if s.updated_at is None else s.updated_at.isoformat(),
+            "halted_at": s.halted_at,
+            "halted_error": s.halted_error,
+            "halted_since": None if s.halted_since is None else s.halted_since.isoformat(),
         }
         for s in statuses
     ]
@@ -102,12 +106,25 @@ def projections_status(output: FormatOption = OutputFormat.table) -> None:
     else:
         print_table(
             "Projecties",
-            ["naam", "checkpoint", "kop", "achter", "toegepast", "bijgewerkt"],
+            ["naam", "checkpoint", "kop", "achter", "toegepast", "bijgewerkt", "gestopt bij"],
             [
-                (r["name"], r["checkpoint"], r["head"], r["behind"], r["events_applied"], _local(s.updated_at))
+                (
+                    r["name"],
+                    r["checkpoint"],
+                    r["head"],
+                    r["behind"],
+                    r["events_applied"],
+                    _local(s.updated_at),
+                    r["halted_at"] or "-",
+                )
                 for r, s in zip(rows, statuses, strict=True)
             ],
         )
+        for s in statuses:
+            if s.halted_error:
+                fail(f"{s.name} staat stil sinds {_local(s.halted_since)}: {s.halted_error}")
+    if any(s.halted_at for s in statuses):
+        raise typer.Exit(EXIT_REJECTED)
 
 
 @projections_app.command("rebuild")
@@ -116,9 +133,16 @@ def projections_rebuild(
 ) -> None:
     """Bouw een read model (of alle) opnieuw op vanaf het eerste event."""
 
+    halted: list[str] = []
+
     async def work(app: Any) -> dict[str, int]:
         names = [name] if name else app.projections.names
-        return {n: await app.projections.rebuild(n) for n in names}
+        counts = {}
+        for n in names:
+            counts[n] = await app.projections.rebuild(n)
+            if n in app.projections.halts:
+                halted.append(n)
+        return counts
 
     try:
         result = run(work)
@@ -126,7 +150,10 @@ def projections_rebuild(
         fail(str(error))
         raise typer.Exit(EXIT_REJECTED) from None
     for projection, count in result.items():
-        console.print(f"{projection}: {count} events opnieuw toegepast")
+        stopped = " (gestopt bij een event dat niet te lezen is)" if projection in halted else ""
+        console.print(markup_safe(f"{projection}: {count} events opnieuw toegepast{stopped}"))
+    if halted:
+        raise typer.Exit(EXIT_REJECTED)
 
 
 @workflows_app.command("failed")
@@ -163,4 +190,4 @@ def workflows_retry(workflow_id: Annotated[str, typer.Argument(help="Workflow id
         fail(str(error))
         raise typer.Exit(EXIT_REJECTED) from None
     retried = result.get("retried_as") if isinstance(result, dict) else None
-    console.print(f"Workflow {workflow_id} opnieuw gestart" + (f" als {retried}." if retried else "."))
+    console.print(markup_safe(f"Workflow {workflow_id} opnieuw gestart" + (f" als {retried}." if retried else ".")))

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from enum import StrEnum
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+
+from interfaces.cli.safe_text import json_text, markup_safe, plain
 
 EXIT_OK = 0
 EXIT_REJECTED = 1
@@ -25,18 +26,31 @@ class OutputFormat(StrEnum):
 
 
 def print_json(data: Any) -> None:
-    console.print_json(json.dumps(data, default=str, ensure_ascii=False))
+    console.print_json(json_text(json.dumps(data, default=str, ensure_ascii=False)))
 
 
 def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    table = Table(title=title, title_justify="left")
+    """A Rich table; every cell, header and the title are printed as text, never read as markup."""
+    table = Table(title=plain(title), title_justify="left")
     for column in columns:
-        table.add_column(column)
+        table.add_column(plain(column))
     for row in rows:
-        table.add_row(*["" if v is None else str(v) for v in row])
+        table.add_row(*[plain("" if v is None else v) for v in row])
     console.print(table)
 
 
 def fail(message: str) -> None:
     """Print a refusal or error on stderr; the text is shown as is (rule codes look like markup)."""
-    err_console.print(escape(message), style="bold red")
+    err_console.print(markup_safe(message), style="bold red")
+
+
+def warn_halts(halts: Iterable[Any]) -> None:
+    """Say on stderr which read models stopped at an event they cannot read: views show what came before."""
+    for halt in halts:
+        err_console.print(
+            markup_safe(
+                f"Let op: read model '{halt.projection}' staat stil bij {halt.at} en toont de stand van daarvoor — "
+                f"{halt.error}. Zie `cbct projections status` en docs/repairing-events.md."
+            ),
+            style="yellow",
+        )

@@ -18,6 +18,7 @@ from typing import Annotated, Any
 import typer
 
 from interfaces.cli.output import EXIT_USAGE, console, err_console, fail, print_json
+from interfaces.cli.safe_text import markup_safe
 from interfaces.cli.session import run
 
 DEFAULT_FROM = "2018-01-01"
@@ -153,10 +154,10 @@ def period_command(
         else:
             output.parent.mkdir(parents=True, exist_ok=True)
             output.write_text(text, encoding="utf-8", newline="")
-            notes.print(f"CSV geschreven: {output}")
+            notes.print(markup_safe(f"CSV geschreven: {output}"))
     elif fmt is ReportFormat.xlsx:
         assert output is not None
-        notes.print(f"XLSX geschreven: {to_xlsx(report, output, previous)}")
+        notes.print(markup_safe(f"XLSX geschreven: {to_xlsx(report, output, previous)}"))
     elif fmt in (ReportFormat.docx, ReportFormat.pdf):
         assert output is not None
         from application.reports.document import build
@@ -172,15 +173,17 @@ def period_command(
 
                 written = write_pdf(document, output)
         notes.print(
-            f"{fmt.value.upper()} geschreven: {written} ({len(document.tables)} tabellen, "
-            f"{len(document.figures)} grafieken, peildatum {report.peildatum:%d-%m-%Y})"
+            markup_safe(
+                f"{fmt.value.upper()} geschreven: {written} ({len(document.tables)} tabellen, "
+                f"{len(document.figures)} grafieken, peildatum {report.peildatum:%d-%m-%Y})"
+            )
         )
         return
     else:
         render_report(report, console, previous)
     if charts is not None:
         for chart in write_charts(report, charts):
-            notes.print(f"Grafiek geschreven: {chart.png}")
+            notes.print(markup_safe(f"Grafiek geschreven: {chart.png}"))
 
 
 def register_report(groups: dict[str, typer.Typer]) -> None:

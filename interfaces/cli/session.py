@@ -10,7 +10,7 @@ import typer
 
 from infrastructure.controlled_clock import ClockNotSet
 from infrastructure.settings import Settings
-from interfaces.cli.output import EXIT_USAGE, fail
+from interfaces.cli.output import EXIT_USAGE, fail, warn_halts
 
 if TYPE_CHECKING:
     from bootstrap import App
@@ -24,7 +24,9 @@ def run(work: Callable[[App], Awaitable[T]], *, workflows: bool = False) -> T:
 
     async def main() -> T:
         async with bootstrap(Settings(), launch_workflows=workflows) as app:
-            return await work(app)
+            result = await work(app)
+            warn_halts(app.projections.halts.values())
+            return result
 
     try:
         return asyncio.run(main())

@@ -18,7 +18,9 @@ from zoneinfo import ZoneInfo
 
 import typer
 
+from application.spreadsheet import csv_row
 from interfaces.cli.output import EXIT_REJECTED, OutputFormat, console, fail, print_json, print_table
+from interfaces.cli.safe_text import markup_safe
 from interfaces.cli.session import run
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -119,19 +121,24 @@ def show_trajectory_command(
         )
         return
     o = overview
+    s = markup_safe  # every value below may hold what a user typed
     console.print(
-        f"[bold]{o.organisation}[/] — certificaat {o.certificate_number} ({o.association}), kader {o.framework_version}"
+        f"[bold]{s(o.organisation)}[/] — certificaat {s(o.certificate_number)} ({s(o.association)}), "
+        f"kader {s(o.framework_version)}"
     )
-    console.print(f"Fase: {o.phase} sinds {d(o.phase_since)}; auditkwartaal {o.audit_quarter}")
+    console.print(f"Fase: {s(o.phase)} sinds {d(o.phase_since)}; auditkwartaal {s(o.audit_quarter)}")
     if o.audit_dates:
-        console.print(f"Audit: {', '.join(d(x) for x in o.audit_dates)} — auditoren {', '.join(o.auditors) or '-'}")
+        auditors = s(", ".join(o.auditors) or "-")
+        console.print(f"Audit: {', '.join(d(x) for x in o.audit_dates)} — auditoren {auditors}")
     if o.category:
-        console.print(f"Categorie {o.category} ({o.dagdelen} dagdelen); modules: {', '.join(o.modules) or 'basis'}")
+        console.print(
+            f"Categorie {s(o.category)} ({o.dagdelen} dagdelen); modules: {s(', '.join(o.modules) or 'basis')}"
+        )
     if o.verdict:
-        console.print(f"Oordeel: {o.verdict} op {d(o.decided_on)}")
+        console.print(f"Oordeel: {s(o.verdict)} op {d(o.decided_on)}")
     if o.result:
-        remark = f" — {o.remark}" if o.remark else ""
-        console.print(f"Register: {o.result}{remark}; {o.certificate_status} {d(o.certified_until)}")
+        remark = f" — {s(o.remark)}" if o.remark else ""
+        console.print(f"Register: {s(o.result)}{remark}; {s(o.certificate_status)} {d(o.certified_until)}")
     if deadlines:
         print_table(
             "Deadlines",
@@ -233,15 +240,17 @@ def register_command(
         )
         for r in rows:
             writer.writerow(
-                [
-                    r.certificate_number,
-                    r.organisation,
-                    r.association,
-                    r.result or "",
-                    r.remark or "",
-                    d(r.certified_until) if r.certified_until else "",
-                    r.status,
-                ]
+                csv_row(  # user text stays text in Excel (no formulas)
+                    [
+                        r.certificate_number,
+                        r.organisation,
+                        r.association,
+                        r.result or "",
+                        r.remark or "",
+                        d(r.certified_until) if r.certified_until else "",
+                        r.status,
+                    ]
+                )
             )
         sys.stdout.write("\ufeff" + buffer.getvalue())
     else:

@@ -1,0 +1,43 @@
+"""Cells for CSV and XLSX files meant for Excel: user text must stay text.
+
+Excel (and LibreOffice) evaluate a cell that starts with = + - @ (or a tab or carriage return before
+one) as a formula, so an organisation named `=HYPERLINK(...)` would become a live link in the register
+export (CSV/formula injection, OWASP). Text cells starting with one of those get a leading apostrophe
+in CSV, which Excel shows as text; in XLSX they are stored as strings with Excel's quote prefix.
+Control characters, which XLSX cannot hold and which mean nothing in a cell, are removed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _strip(text: str) -> str:
+    return _CONTROL.sub("", text)
+
+
+def csv_cell(value: Any) -> Any:
+    """A value for a CSV cell: text that Excel would run as a formula gets a leading apostrophe."""
+    if not isinstance(value, str):
+        return value
+    text = _strip(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def csv_row(values: Iterable[Any]) -> list[Any]:
+    return [csv_cell(v) for v in values]
+
+
+def xlsx_append(sheet: Any, values: Iterable[Any]) -> None:
+    """Append a row to an openpyxl sheet; text stays text (never a formula), numbers stay numbers."""
+    row = [_strip(v) if isinstance(v, str) else v for v in values]
+    sheet.append(row)
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str) and (cell.data_type == "f" or cell.value.startswith(FORMULA_PREFIXES)):
+            cell.data_type = "s"
+            cell.quotePrefix = True

@@ -1,0 +1,83 @@
+"""The last line of the CLI: whatever goes wrong ends in one line naming the cause, never a traceback.
+
+Exit codes stay the CLI's: 2 for input that cannot be used (a missing file, a directory where a file is
+expected, a value the store refuses), 1 for what the system cannot do now (no database, an unmigrated
+database, an event that cannot be read). Anything unexpected is still one line (exit 1), with the
+traceback in the log at debug level (`CBCT_LOG_LEVEL=debug`).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+try:  # typer >= 0.20 carries its own click
+    from typer._click.exceptions import ClickException
+except ImportError:  # pragma: no cover - older typer on click
+    from click import ClickException  # type: ignore[assignment]
+
+from interfaces.cli.output import EXIT_REJECTED, EXIT_USAGE, fail
+
+INTERNAL_ERROR = "Interne fout"
+
+
+def explain(error: BaseException) -> tuple[int, str]:
+    """The exit code and the one-line message for an error that reached the top of a command."""
+    import asyncpg
+    from pydantic import ValidationError
+
+    from application.event_store import InvalidAppend, UndecodableEvent
+
+    if isinstance(error, InvalidAppend):
+        return EXIT_USAGE, f"Ongeldige invoer — {error}"
+    if isinstance(error, UndecodableEvent):
+        return EXIT_REJECTED, f"Een opgeslagen event is niet te lezen: {error} (zie docs/repairing-events.md)"
+    if isinstance(error, IsADirectoryError):
+        return EXIT_USAGE, f"{error.filename}: is een map, verwacht een bestand"
+    if isinstance(error, NotADirectoryError):
+        return EXIT_USAGE, f"{error.filename}: een deel van dit pad is geen map"
+    if isinstance(error, FileNotFoundError) and error.filename:
+        return EXIT_USAGE, f"{error.filename}: bestand bestaat niet"
+    if isinstance(error, PermissionError) and error.filename:
+        return EXIT_USAGE, f"{error.filename}: geen toegang"
+    if isinstance(error, UnicodeDecodeError):
+        return EXIT_USAGE, f"invoer is geen UTF-8-tekst ({error.reason} op positie {error.start})"
+    if isinstance(error, ValidationError):
+        fields = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(invoer)'}: {e['msg']}" for e in error.errors())
+        return EXIT_USAGE, f"Ongeldige instelling of invoer — {fields}"
+    if isinstance(error, asyncpg.UndefinedTableError | asyncpg.UndefinedColumnError):
+        return EXIT_REJECTED, f"De database is niet (volledig) gemigreerd: voer `cbct db migrate` uit ({error})"
+    if isinstance(error, asyncpg.InvalidCatalogNameError):
+        return EXIT_REJECTED, f"De database bestaat niet: voer `cbct db migrate` uit ({error})"
+    if isinstance(error, asyncpg.InvalidAuthorizationSpecificationError | asyncpg.InvalidPasswordError):
+        return EXIT_REJECTED, f"Geen toegang tot de database: {error}"
+    if isinstance(
+        error,
+        asyncpg.PostgresConnectionError | asyncpg.CannotConnectNowError | ConnectionError | TimeoutError,
+    ) or (isinstance(error, OSError) and not error.filename):
+        return EXIT_REJECTED, f"De database is niet bereikbaar: {error or type(error).__name__}"
+    if isinstance(error, OSError):
+        return EXIT_REJECTED, f"{error.filename}: {error.strerror or error}"
+    return EXIT_REJECTED, f"{INTERNAL_ERROR}: {type(error).__name__}: {error}"
+
+
+class GuardedGroup(TyperGroup):
+    """The root command group: turns any error of a subcommand into one line and an exit code."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, ClickException, KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as error:
+            from infrastructure.logging import get_logger
+
+            code, message = explain(error)
+            get_logger(__name__).debug("cli_error", error=repr(error), exc_info=True)
+            fail(" ".join(message.split()))
+            if os.environ.get("CBCT_TRACEBACK"):
+                raise
+            raise typer.Exit(code) from None
