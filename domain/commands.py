@@ -57,15 +57,21 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 
 OptionalLine = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(_one_line)]
 
-Prose = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000), AfterValidator(_prose)]
+Prose = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000), AfterValidator(_prose)
+]
 """Free text in the user's own words (a reason, a finding): up to 10,000 characters, line breaks allowed."""
 
 OptionalProse = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10_000), AfterValidator(_prose)]
 
-TrajectoryId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=ID_PATTERN)]
+TrajectoryId = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=ID_PATTERN)
+]
 """Becomes part of the stream id: letters, digits and _ . : @ -, starting with a letter or digit, ≤ 100."""
 
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50), AfterValidator(_one_line)]
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50), AfterValidator(_one_line)
+]
 
 Email = Annotated[
     str,
@@ -174,7 +180,9 @@ class SubmitSelfEvaluation(Command):
 class RecordAuditScores(Command):
     """Auditors record a score per question per norm in scope, with findings and improvement points."""
 
-    scores: dict[ShortText, Annotated[dict[ShortText, Score], Field(max_length=50)]] = Field(min_length=1, max_length=50)
+    scores: dict[ShortText, Annotated[dict[ShortText, Score], Field(max_length=50)]] = Field(
+        min_length=1, max_length=50
+    )
     indicators: dict[ShortText, bool] = Field(default_factory=dict, max_length=50)
     findings: tuple[Prose, ...] = Field(default=(), max_length=200)
     improvement_points: tuple[Prose, ...] = Field(default=(), max_length=200)

@@ -10,8 +10,8 @@ from rich.console import Console
 from rich.table import Table
 
 from application.reports.period import PeriodReport
-from application.spreadsheet import csv_row, xlsx_append
 from application.reports.tables import Cell, report_tables
+from application.spreadsheet import csv_row, xlsx_append
 
 
 def dutch(value: Cell) -> str:

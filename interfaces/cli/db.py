@@ -58,9 +58,9 @@ async def _status(settings: Settings) -> dict[str, Any]:
         try:
             statuses = await migration_status(conn, load_migrations())
             server = await conn.fetchval("SHOW server_version")
-            events = await conn.fetchval(
-                "SELECT CASE WHEN to_regclass('events') IS NULL THEN NULL ELSE (SELECT count(*) FROM events) END"
-            )
+            # Two statements: Postgres plans a CASE's subquery even when the table is missing.
+            migrated = await conn.fetchval("SELECT to_regclass('events') IS NOT NULL")
+            events = await conn.fetchval("SELECT count(*) FROM events") if migrated else None
         finally:
             await conn.close()
         return {

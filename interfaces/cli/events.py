@@ -106,7 +106,9 @@ def correct(
             return None
         if found["event_type"] in EVENT_TYPES:  # the correction must itself be readable by the domain
             event_from_dict(found["event_type"], corrected)
-        await app_.store.correct(wanted, corrected, reason=reason, actor=actor or os.environ.get("CBCT_ACTOR") or f"cli:{getpass.getuser()}")
+        await app_.store.correct(
+            wanted, corrected, reason=reason, actor=actor or os.environ.get("CBCT_ACTOR") or f"cli:{getpass.getuser()}"
+        )
         await app_.projections.catch_up()
         return found
 
@@ -125,5 +127,7 @@ def correct(
         fail(f"Event {wanted} bestaat niet.")
         raise typer.Exit(EXIT_REJECTED)
     console.print(
-        markup_safe(f"Event {wanted} ({found['event_type']}, {found['stream_id']} v{found['stream_version']}) gecorrigeerd.")
+        markup_safe(
+            f"Event {wanted} ({found['event_type']}, {found['stream_id']} v{found['stream_version']}) gecorrigeerd."
+        )
     )

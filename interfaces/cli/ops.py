@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
+from domain.commands import FIRST_DAY, LAST_DAY
 from interfaces.cli.output import EXIT_REJECTED, EXIT_USAGE, OutputFormat, console, fail, print_json, print_table
 from interfaces.cli.safe_text import markup_safe
 from interfaces.cli.session import run
@@ -26,6 +27,8 @@ def parse_moment(text: str) -> datetime:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise typer.BadParameter(f"--to: '{text}' is geen datum/tijd (JJJJ-MM-DD of JJJJ-MM-DDTHH:MM)") from None
+    if not FIRST_DAY <= moment.date() <= LAST_DAY:
+        raise typer.BadParameter(f"--to: '{text}' ligt niet tussen {FIRST_DAY:%d-%m-%Y} en {LAST_DAY:%d-%m-%Y}")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=AMSTERDAM)
     return moment.astimezone(UTC)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable, Sequence
 from enum import StrEnum
 from typing import Any
@@ -26,7 +27,9 @@ class OutputFormat(StrEnum):
 
 
 def print_json(data: Any) -> None:
-    console.print_json(json_text(json.dumps(data, default=str, ensure_ascii=False)))
+    """JSON for scripts, written as is: Rich would re-encode it and undo the escapes of `json_text`."""
+    sys.stdout.write(json_text(json.dumps(data, default=str, ensure_ascii=False, indent=2)) + "\n")
+    sys.stdout.flush()
 
 
 def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
@@ -49,8 +52,8 @@ def warn_halts(halts: Iterable[Any]) -> None:
     for halt in halts:
         err_console.print(
             markup_safe(
-                f"Let op: read model '{halt.projection}' staat stil bij {halt.at} en toont de stand van daarvoor — "
-                f"{halt.error}. Zie `cbct projections status` en docs/repairing-events.md."
+                f"Let op: read model '{halt.projection}' staat stil bij een event dat niet te lezen is "
+                f"(positie {halt.at}) en toont de stand van daarvoor. Zie `cbct projections status`."
             ),
             style="yellow",
         )

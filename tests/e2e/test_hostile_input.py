@@ -62,8 +62,17 @@ HOSTILE_TEXT = [
     "Bibliotheek 's-Hertogenbosch",
 ]
 HOSTILE_INTS = [0, -1, 1, 40, 10**6, 2**53, 2**63, 18446744073709551616, -(2**70)]
-HOSTILE_DATES = ["1999-12-31", "2000-01-01", "2026-10-12", "2100-12-31", "2101-01-01", "9999-12-31", "0001-01-01",
-                 "2026-02-30", "morgen"]
+HOSTILE_DATES = [
+    "1999-12-31",
+    "2000-01-01",
+    "2026-10-12",
+    "2100-12-31",
+    "2101-01-01",
+    "9999-12-31",
+    "0001-01-01",
+    "2026-02-30",
+    "morgen",
+]
 
 text = st.one_of(st.sampled_from(HOSTILE_TEXT), st.text(max_size=30))
 number = st.one_of(st.sampled_from(HOSTILE_INTS), st.integers())
@@ -133,9 +142,7 @@ def hostile_value(name: str, good: Any) -> st.SearchStrategy[Any]:
 
 def payloads(command_type: str) -> st.SearchStrategy[dict[str, Any]]:
     fields = {
-        name: hostile_value(name, GOOD[name])
-        for name in COMMAND_TYPES[command_type].model_fields
-        if name in GOOD
+        name: hostile_value(name, GOOD[name]) for name in COMMAND_TYPES[command_type].model_fields if name in GOOD
     }
     return st.fixed_dictionaries(
         {
@@ -271,8 +278,14 @@ def every_view_renders(trajectory_ids: set[str], tmp: Path) -> None:
 
 def _open(url: str, trajectory_id: str, organisation: str) -> None:
     fields = {k: GOOD[k] for k in COMMAND_TYPES["OpenTrajectory"].model_fields if k in GOOD}
-    payload = {**fields, "organisation": organisation, "certificate_number": trajectory_id,
-               "trajectory_id": trajectory_id, "command_id": f"open-{trajectory_id}", "actor": "cli:hostile"}
+    payload = {
+        **fields,
+        "organisation": organisation,
+        "certificate_number": trajectory_id,
+        "trajectory_id": trajectory_id,
+        "command_id": f"open-{trajectory_id}",
+        "actor": "cli:hostile",
+    }
     assert asyncio.run(_handle(url, payload, "OpenTrajectory")) == "accepted"
 
 
@@ -282,15 +295,21 @@ def test_hostile_input_to_every_command_never_breaks_the_store_a_view_or_an_expo
     """Hypothesis over (command, payload): invalid input is refused naming the field; whatever is
     accepted leaves every view and export rendering, and a rebuild equal to the read models."""
     url = cli_database
-    _open(url, "t-hostile", "Bieb [/] =HYPERLINK(\"http://evil.example\")")
+    _open(url, "t-hostile", 'Bieb [/] =HYPERLINK("http://evil.example")')
     _open(url, "t-hostile-2", "[link=http://evil.example]Bieb[/link] [/] @SUM(1)")
     accepted: set[str] = {"t-hostile", "t-hostile-2"}
     seen: dict[str, dict[str, int]] = {}
 
     examples = int(os.environ.get("CBCT_HOSTILE_EXAMPLES", "8"))
+
     def family(command_type: str) -> None:
-        @settings(max_examples=examples, deadline=None, derandomize=True, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=examples,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
         @given(payload=payloads(command_type))
         def one(payload: dict[str, Any]) -> None:
             result = asyncio.run(_handle(url, payload, command_type))

@@ -28,7 +28,9 @@ async def _inject_intake(world: World, source: str, target: str, employees: Any)
         f"trajectory-{source}",
     )
     data = json.loads(row["data"])
-    text = json.dumps({**data, "trajectory_id": target, "employees": 0}).replace('"employees": 0', f'"employees": {employees}')
+    text = json.dumps({**data, "trajectory_id": target, "employees": 0}).replace(
+        '"employees": 0', f'"employees": {employees}'
+    )
     version = await world.store.stream_version(f"trajectory-{target}")
     event_id = uuid.uuid4()
     inserted = await world.pool.fetchrow(
@@ -72,9 +74,16 @@ async def test_c1_an_undecodable_event_halts_its_projections_there_and_a_correct
     await world.fire_due("2018-10-01")
     event_id, position = await _inject_intake(world, "kib-1036", "kib-1003", HUGE)
     # Something after it in the global order, on another trajectory.
-    await world.do(OpenTrajectory, "2018-10-02", "kib-1004", organisation="Bibliotheek Oss",
-                   certificate_number="1004", association="VOB", framework_version="kib-2018",
-                   previous_certificate_expiry="2019-03-31")
+    await world.do(
+        OpenTrajectory,
+        "2018-10-02",
+        "kib-1004",
+        organisation="Bibliotheek Oss",
+        certificate_number="1004",
+        association="VOB",
+        framework_version="kib-2018",
+        previous_certificate_expiry="2019-03-31",
+    )
 
     await world.catch_up()  # does not raise
     assert set(world.runner.halts) == {"trajectories", "messages"}
@@ -125,16 +134,24 @@ async def test_a_halted_projection_in_the_worker_loop_waits_and_resumes_after_a_
     import asyncio
 
     await certified(world, "kib-1036", "1036", "Bibliotheek Helmond-Peel")
-    await world.do(OpenTrajectory, "2018-06-20", "kib-1003", organisation="Bibliotheek Almelo",
-                   certificate_number="1003", association="VOB", framework_version="kib-2018",
-                   previous_certificate_expiry="2019-03-31")
+    await world.do(
+        OpenTrajectory,
+        "2018-06-20",
+        "kib-1003",
+        organisation="Bibliotheek Almelo",
+        certificate_number="1003",
+        association="VOB",
+        framework_version="kib-2018",
+        previous_certificate_expiry="2019-03-31",
+    )
     event_id, position = await _inject_intake(world, "kib-1036", "kib-1003", HUGE)
     runner = make_world(world.pool).runner
     stop = asyncio.Event()
     task = asyncio.create_task(runner.run("trajectories", stop))
     try:
+
         async def halted() -> None:
-            while "trajectories" not in runner.halts:
+            while "trajectories" not in runner.halts:  # noqa: ASYNC110 - set by the runner task
                 await asyncio.sleep(0.02)
 
         await asyncio.wait_for(halted(), 20)
@@ -143,7 +160,7 @@ async def test_a_halted_projection_in_the_worker_loop_waits_and_resumes_after_a_
         await world.store.correct(event_id, {**stored.data, "employees": 12}, reason="typo", actor="ops")
 
         async def resumed() -> None:
-            while (await runner.status())[0].behind or "trajectories" in runner.halts:
+            while (await runner.status())[0].behind or "trajectories" in runner.halts:  # noqa: ASYNC110 - in the db
                 await asyncio.sleep(0.05)
 
         await asyncio.wait_for(resumed(), 30)
