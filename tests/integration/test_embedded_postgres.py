@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -22,6 +25,15 @@ EmbeddedPostgres(Path(sys.argv[1])).start()
 print("ready", flush=True)
 time.sleep(600)
 """
+
+
+@pytest.fixture
+def tmp_path() -> Iterator[Path]:
+    """Straight under /tmp (pytest's base is 0700: as root the cluster would move to ROOT_CLUSTERS)."""
+    path = Path(tempfile.mkdtemp(prefix="cbct-ep-"))
+    path.chmod(0o711)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def _postmaster_pid(data_dir: Path) -> int | None:
