@@ -35,6 +35,7 @@ from application.event_store import (
     correction_event,
     validate_append,
 )
+from infrastructure.retry import OUTAGE_BUDGET_SECONDS, outage_retry
 from infrastructure.wakeup import Wakeup
 
 _APPEND = """
@@ -94,12 +95,34 @@ class PostgresEventStore:
         wakeup: Wakeup | None = None,
         max_event_bytes: int = 256 * 1024,
         poll_interval: float = 1.0,
+        outage_budget: float = OUTAGE_BUDGET_SECONDS,
     ) -> None:
         self._pool = pool
         self._upcasters = upcasters or Upcasters()
         self.wakeup = wakeup or Wakeup(pool)
         self._max_event_bytes = max_event_bytes
         self._poll_interval = poll_interval
+        self._outage_budget = outage_budget
+
+    # --- every statement rides out a short outage (infrastructure/retry.py) ---------------------------------
+
+    async def _fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        async for attempt in outage_retry(self._outage_budget):
+            with attempt:
+                return await self._pool.fetch(sql, *args)
+        raise AssertionError("unreachable")
+
+    async def _fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None:
+        async for attempt in outage_retry(self._outage_budget):
+            with attempt:
+                return await self._pool.fetchrow(sql, *args)
+        raise AssertionError("unreachable")
+
+    async def _fetchval(self, sql: str, *args: Any) -> Any:
+        async for attempt in outage_retry(self._outage_budget):
+            with attempt:
+                return await self._pool.fetchval(sql, *args)
+        raise AssertionError("unreachable")
 
     # --- writing ----------------------------------------------------------------------------------------
 
@@ -137,7 +160,7 @@ class PostgresEventStore:
         )
         for _attempt in range(20):  # only ExpectedVersion.ANY loops, and only while it loses races
             try:
-                row = await self._pool.fetchrow(_APPEND, *args)
+                row = await self._fetchrow(_APPEND, *args)
             except asyncpg.UniqueViolationError:
                 duplicate = await self._find_retry(stream_id, events, command_id)
                 if duplicate is not None:
@@ -166,7 +189,7 @@ class PostgresEventStore:
     async def _find_retry(self, stream_id: str, events: list[NewEvent], command_id: str | None) -> AppendResult | None:
         """A clash with stored rows: a genuine retry returns the original result; anything else raises."""
         ids = [e.event_id for e in events]
-        rows = await self._pool.fetch(
+        rows = await self._fetch(
             """SELECT position, stream_id, stream_version, event_id, event_type, command_id FROM events
                WHERE event_id = ANY($1::uuid[]) OR ($2::text IS NOT NULL AND command_id = $2)
                ORDER BY stream_version""",
@@ -211,7 +234,7 @@ class PostgresEventStore:
         actor: str | None = None,
         schema_version: int | None = None,
     ) -> AppendResult:
-        original = await self._pool.fetchrow("SELECT schema_version FROM events WHERE event_id = $1", event_id)
+        original = await self._fetchrow("SELECT schema_version FROM events WHERE event_id = $1", event_id)
         if original is None:
             raise InvalidAppend("event_id", f"no stored event has id {event_id}")
         version = original["schema_version"] if schema_version is None else schema_version
@@ -255,13 +278,13 @@ class PostgresEventStore:
     # --- reading ------------------------------------------------------------------------------------------
 
     async def stream_version(self, stream_id: str) -> int:
-        version = await self._pool.fetchval(
+        version = await self._fetchval(
             "SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1", stream_id
         )
         return int(version)
 
     async def read_stream(self, stream_id: str, from_version: int = 1, limit: int | None = None) -> list[RecordedEvent]:
-        rows = await self._pool.fetch(
+        rows = await self._fetch(
             f"SELECT {_COLUMNS} FROM {_FROM} WHERE stream_id = $1 AND stream_version >= $2 "
             "ORDER BY stream_version LIMIT $3",
             stream_id,
@@ -288,7 +311,7 @@ class PostgresEventStore:
         if event_types is not None:
             args.append(list(event_types))
             filters.append(f"event_type = ANY(${len(args)}::text[])")
-        rows = await self._pool.fetch(
+        rows = await self._fetch(
             f"SELECT {_COLUMNS} FROM {_FROM} WHERE {' AND '.join(filters)} "
             "ORDER BY events.transaction_id, events.position LIMIT $3",
             *args,
@@ -297,7 +320,7 @@ class PostgresEventStore:
 
     async def head(self) -> GlobalPosition:
         """The last position a follower can see now (START for an empty store)."""
-        row = await self._pool.fetchrow(
+        row = await self._fetchrow(
             f"SELECT transaction_id::text::bigint AS tx, position FROM events WHERE {_VISIBLE} "
             "ORDER BY transaction_id DESC, position DESC LIMIT 1"
         )
@@ -311,14 +334,14 @@ class PostgresEventStore:
         must read its own writes in a read model (a catch-up right after a command) waits here for
         those few milliseconds. True when reached `within` seconds.
         """
-        last = await self._pool.fetchval(
+        last = await self._fetchval(
             "SELECT transaction_id::text FROM events ORDER BY transaction_id DESC, position DESC LIMIT 1"
         )
         if last is None:
             return True
         loop = asyncio.get_running_loop()
         give_up = loop.time() + within
-        while not await self._pool.fetchval("SELECT $1::text::xid8 < pg_snapshot_xmin(pg_current_snapshot())", last):
+        while not await self._fetchval("SELECT $1::text::xid8 < pg_snapshot_xmin(pg_current_snapshot())", last):
             if loop.time() > give_up:
                 return False
             await asyncio.sleep(0.005)

@@ -13,6 +13,7 @@ next catch-up tries again, so a correction (docs/repairing-events.md) lets it co
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ import asyncpg
 from application.event_store import START, GlobalPosition, RecordedEvent, UndecodableEvent
 from infrastructure.logging import get_logger
 from infrastructure.postgres_event_store import PostgresEventStore
+from infrastructure.retry import outage_retry
 from projections.projection import Projection, reset_tables
 
 log = get_logger(__name__)
@@ -32,8 +34,17 @@ class CheckpointMoved(RuntimeError):
     """Another runner advanced this projection's checkpoint; this batch was rolled back."""
 
 
-_TRANSIENT = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError, TimeoutError)
-"""Errors of the connection, not of an event: retried, never a halt."""
+_TRANSIENT = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.CannotConnectNowError,
+    OSError,
+    TimeoutError,
+)
+"""Errors of the connection, not of an event (infrastructure/retry.py): retried, never a halt."""
 
 
 @dataclass(frozen=True)
@@ -96,12 +107,24 @@ class ProjectionRunner:
             raise ValueError(f"unknown projection {name!r}; known: {', '.join(self._projections)}") from None
 
     async def checkpoint(self, name: str) -> GlobalPosition:
-        row = await self._pool.fetchrow(
-            "SELECT transaction_id, position FROM projection_checkpoints WHERE name = $1", name
-        )
+        async for attempt in outage_retry():
+            with attempt:
+                row = await self._pool.fetchrow(
+                    "SELECT transaction_id, position FROM projection_checkpoints WHERE name = $1", name
+                )
         return START if row is None else GlobalPosition(row["transaction_id"], row["position"])
 
     async def _apply_batch(
+        self, projection: Projection, expected: GlobalPosition, batch: Sequence[RecordedEvent]
+    ) -> GlobalPosition:
+        """Apply and checkpoint in one transaction, again after a lost connection: a batch whose commit
+        was lost in transit finds its checkpoint moved (CheckpointMoved), never applies twice."""
+        async for attempt in outage_retry():
+            with attempt:
+                return await self._apply_batch_once(projection, expected, batch)
+        raise AssertionError("unreachable")
+
+    async def _apply_batch_once(
         self, projection: Projection, expected: GlobalPosition, batch: Sequence[RecordedEvent]
     ) -> GlobalPosition:
         new = batch[-1].global_position
@@ -175,6 +198,12 @@ class ProjectionRunner:
     async def _record_halt(self, halt: Halt) -> bool:
         """Store the halt; True when it is new (not the same event as the halt already recorded)."""
         self.halts[halt.projection] = halt
+        async for attempt in outage_retry():
+            with attempt:
+                return await self._store_halt(halt)
+        raise AssertionError("unreachable")
+
+    async def _store_halt(self, halt: Halt) -> bool:
         async with self._pool.acquire() as conn, conn.transaction():
             before = await conn.fetchval(
                 "SELECT halted_at FROM projection_checkpoints WHERE name = $1 FOR UPDATE", halt.projection
@@ -241,45 +270,72 @@ class ProjectionRunner:
         return await self.catch_up(name)
 
     async def run(self, name: str, stop: asyncio.Event) -> None:
-        """Keep one projection current until `stop` is set; stands by while another runner has it."""
+        """Keep one projection current until `stop` is set; stands by while another runner has it.
+
+        Never exits on a database outage: the advisory lock lives in a session, so when the server
+        restarts the lock is gone with it; the runner then takes a new connection and the lock again
+        (or stands by if another runner was quicker) and carries on from the checkpoint.
+        """
         projection = self._get(name)
-        async with self._pool.acquire() as lock_conn:
-            while not await lock_conn.fetchval("SELECT pg_try_advisory_lock($1)", _lock_key(name)):
-                if await _wait(stop, 1.0):
-                    return
-            pause = 2.5
+        while not stop.is_set():
             try:
-                while not stop.is_set():
-                    position = await self.checkpoint(name)
-                    try:
-                        async for batch in self._store.follow(
-                            position,
-                            batch_size=self._batch_size,
-                            categories=projection.categories,
-                            event_types=projection.event_types,
-                            idle_timeout=0.5,
-                        ):
-                            position, _applied, halt = await self._apply_or_halt(projection, position, batch)
-                            if halt is not None:
-                                pause = min(pause * 2, 60.0)
-                                if await _wait(stop, pause):  # until someone corrects the event
-                                    return
-                                break
-                            pause = 2.5
-                            self.halts.pop(name, None)
-                            if stop.is_set():
-                                break
-                    except CheckpointMoved:
-                        log.info("projection_checkpoint_moved", projection=name)
-                    except (asyncpg.PostgresError, *_TRANSIENT) as error:  # the next batch retries it
-                        log.warning("projection_batch_failed", projection=name, error=str(error))
+                async with self._pool.acquire() as lock_conn:
+                    while not await lock_conn.fetchval("SELECT pg_try_advisory_lock($1)", _lock_key(name)):
                         if await _wait(stop, 1.0):
                             return
-            finally:
-                await lock_conn.execute("SELECT pg_advisory_unlock($1)", _lock_key(name))
+                    try:
+                        await self._follow(projection, stop, lock_conn)
+                    finally:
+                        with contextlib.suppress(Exception):  # a dead session has released it already
+                            await lock_conn.execute("SELECT pg_advisory_unlock($1)", _lock_key(name))
+            except Exception as error:
+                if not isinstance(error, _TRANSIENT):
+                    raise
+                log.warning("projection_runner_reconnecting", projection=name, error=str(error))
+                if await _wait(stop, 1.0):
+                    return
+
+    async def _follow(self, projection: Projection, stop: asyncio.Event, lock_conn: asyncpg.Connection) -> None:
+        """Apply batches as they come while this runner holds the lock (returns when `stop` is set)."""
+        name = projection.name
+        pause = 2.5
+        while not stop.is_set():
+            if lock_conn.is_closed():
+                raise asyncpg.ConnectionDoesNotExistError("the advisory lock's session ended")
+            position = await self.checkpoint(name)
+            try:
+                async for batch in self._store.follow(
+                    position,
+                    batch_size=self._batch_size,
+                    categories=projection.categories,
+                    event_types=projection.event_types,
+                    idle_timeout=0.5,
+                ):
+                    position, _applied, halt = await self._apply_or_halt(projection, position, batch)
+                    if halt is not None:
+                        pause = min(pause * 2, 60.0)
+                        if await _wait(stop, pause):  # until someone corrects the event
+                            return
+                        break
+                    pause = 2.5
+                    self.halts.pop(name, None)
+                    if stop.is_set() or lock_conn.is_closed():
+                        break
+            except CheckpointMoved:
+                log.info("projection_checkpoint_moved", projection=name)
+            except (asyncpg.PostgresError, *_TRANSIENT) as error:  # the next batch retries it
+                log.warning("projection_batch_failed", projection=name, error=str(error))
+                if await _wait(stop, 1.0):
+                    return
 
     async def status(self) -> list[ProjectionStatus]:
         """Each projection's checkpoint, the head it follows, and how many events it is behind."""
+        async for attempt in outage_retry():
+            with attempt:
+                return await self._status_once()
+        raise AssertionError("unreachable")
+
+    async def _status_once(self) -> list[ProjectionStatus]:
         result: list[ProjectionStatus] = []
         for projection in self._projections.values():
             row = await self._pool.fetchrow(
