@@ -87,6 +87,13 @@ def _installed_binaries() -> Path:
     return Path(utils.POSTGRES_VERSIONS[utils.TARGET_POSTGRES_VERSION])
 
 
+def _identity() -> dict[str, Any]:
+    """How server programs run: as the service user under root — all of its identity, because with
+    root's group left in place, root-owned folders would be judged by their (closed) group bits
+    instead of their "others" bits."""
+    return {"user": SERVICE_USER, "group": SERVICE_USER, "extra_groups": []} if _is_root() else {}
+
+
 def _is_root() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0
 
@@ -246,9 +253,7 @@ class EmbeddedPostgres:
                 text=True,
                 cwd=str(cwd) if cwd is not None else "/",
                 timeout=timeout,
-                # All of the identity: with root's group left in place, root-owned folders would be
-                # judged by their (closed) group bits instead of their "others" bits.
-                **({"user": SERVICE_USER, "group": SERVICE_USER, "extra_groups": []} if _is_root() else {}),
+                **_identity(),
                 check=False,
             )
             out.seek(0)

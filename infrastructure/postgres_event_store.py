@@ -109,7 +109,8 @@ class PostgresEventStore:
     async def _fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
         async for attempt in outage_retry(self._outage_budget):
             with attempt:
-                return await self._pool.fetch(sql, *args)
+                rows: list[asyncpg.Record] = await self._pool.fetch(sql, *args)
+                return rows
         raise AssertionError("unreachable")
 
     async def _fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None:

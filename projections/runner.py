@@ -200,7 +200,8 @@ class ProjectionRunner:
         self.halts[halt.projection] = halt
         async for attempt in outage_retry():
             with attempt:
-                return await self._store_halt(halt)
+                new: bool = await self._store_halt(halt)
+                return new
         raise AssertionError("unreachable")
 
     async def _store_halt(self, halt: Halt) -> bool:
@@ -219,7 +220,7 @@ class ProjectionRunner:
                 str(halt.at),
                 halt.error,
             )
-        return before != str(halt.at)
+        return bool(before != str(halt.at))
 
     async def catch_up(self, name: str | None = None) -> int:
         """Apply everything committed before this call to one or all projections (waiting a moment for

@@ -328,3 +328,50 @@ def test_hostile_input_to_every_command_never_breaks_the_store_a_view_or_an_expo
     assert sum(s.get("accepted", 0) for s in seen.values()) > 2, seen
     every_view_renders(accepted, tmp_path)
     assert asyncio.run(_read_models(url, rebuild=False)) == asyncio.run(_read_models(url, rebuild=True))
+
+
+VIEW_COMMANDS = [
+    lambda t, n, d: ["trajectory", "show", t],
+    lambda t, n, d: ["trajectory", "list", "--organisation", t, "--phase", t, "--limit", n],
+    lambda t, n, d: ["deadlines", "--status", t, "--trajectory", t],
+    lambda t, n, d: ["register", "--association", t, "--format", "csv"],
+    lambda t, n, d: ["postponement", "list", "--format", "json"],
+    lambda t, n, d: ["report", "period", "--from", d, "--to", d, "--format", t],
+    lambda t, n, d: ["report", "period", "--from", "2000-01-01", "--to", d, "--format", "csv"],
+    lambda t, n, d: ["projections", "rebuild", t],
+    lambda t, n, d: ["projections", "status", "--format", "json"],
+    lambda t, n, d: ["event", "show", t],
+    lambda t, n, d: ["event", "correct", t, "--data", t, "--reason", t],
+    lambda t, n, d: ["framework", "assumed", t],
+    lambda t, n, d: ["clock", "tick", "--to", d if d[:1] in "019" else t],  # only refusals: no engine here
+    lambda t, n, d: ["db", "status", "--format", t],
+]
+
+
+def test_hostile_options_to_every_view_and_ops_command_never_give_a_traceback(cli_database: str) -> None:
+    """Markup, escapes, huge numbers and impossible dates as options and arguments of the views, the
+    report, projections, events, frameworks, the clock and the database commands: 0, 1 or 2, one line."""
+    _open(cli_database, "t-hostile", "Bieb [/]")
+    examples = int(os.environ.get("CBCT_HOSTILE_EXAMPLES", "8"))
+    safe_ticks = ["1999-12-31", "9999-12-31", "0001-01-01", "morgen", "2026-02-30"]
+
+    @settings(
+        max_examples=examples * 3,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(
+        build=st.sampled_from(VIEW_COMMANDS),
+        text_value=text.filter(lambda v: "\x00" not in v and not v.startswith("-")),
+        number_value=number.map(str),
+        day_value=st.one_of(st.sampled_from(HOSTILE_DATES), st.dates().map(str)),
+    )
+    def one(build: Any, text_value: str, number_value: str, day_value: str) -> None:
+        args = build(text_value, number_value, day_value)
+        if args[:2] == ["clock", "tick"] and args[-1] not in safe_ticks:
+            args[-1] = safe_ticks[len(text_value) % len(safe_ticks)]  # a valid tick would run the workflows
+        cbct(*args)
+
+    one()
