@@ -18,7 +18,8 @@ How it works:
 - A `postmaster.pid` whose server is gone (dead, a zombie, or not a postgres process) or whose contents
   cannot be read is removed before starting.
 - SIGTERM or Ctrl-C during the start: a server this process started, and that nobody else uses yet, is
-  stopped again before the process exits.
+  stopped again before the process exits. Where nobody else handles SIGTERM, it raises
+  KeyboardInterrupt while the server is in use too, so the last user leaving still stops it.
 - As root: Postgres refuses to run as root, so the server runs as the system user `pgserver` (created
   when missing). No folder outside the data directory is ever changed: `pgdata` is owned by that user
   and the data directory gets o+x. When a folder above the data directory cannot be entered by others
@@ -109,11 +110,12 @@ def _flock(path: Path, mode: int) -> Iterator[int]:
 
 
 def _exit_on_sigterm(signum: int, frame: Any) -> None:
-    raise SystemExit(128 + signum)
+    # As Ctrl-C: unwinds through every `finally` (and stops pytest rather than failing one test).
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def _take_sigterm() -> Any:
-    """Make SIGTERM raise SystemExit (as Ctrl-C raises KeyboardInterrupt), so a process told to stop —
+    """Make SIGTERM raise KeyboardInterrupt (as Ctrl-C does), so a process told to stop —
     while starting the server or while using it — still releases it, and the last one stops it. Only
     where nobody handles SIGTERM yet (a worker installs its own), and only in the main thread. Returns
     the handler to put back, or None."""
