@@ -1,4 +1,4 @@
-"""Cells for CSV and XLSX files meant for Excel: user text must stay text.
+"""User text in files and on terminals stays text: cells for CSV and XLSX meant for Excel, and terminal-safe text.
 
 Excel (and LibreOffice) evaluate a cell that starts with = + - @ (or a tab or carriage return before
 one) as a formula, so an organisation named `=HYPERLINK(...)` would become a live link in the register
@@ -41,3 +41,18 @@ def xlsx_append(sheet: Any, values: Iterable[Any]) -> None:
         if isinstance(cell.value, str) and (cell.data_type == "f" or cell.value.startswith(FORMULA_PREFIXES)):
             cell.data_type = "s"
             cell.quotePrefix = True
+
+
+# Shown on a terminal: C0 controls except tab and newline, DEL, C1 controls (CSI 0x9b among them), and the
+# bidirectional overrides and isolates that make a terminal show text in another order than it is stored.
+_TERMINAL_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+
+
+def terminal_text(value: Any) -> str:
+    """`value` as text that is safe to write to a terminal: unsafe characters shown as codes (\\x1b)."""
+    return _TERMINAL_UNSAFE.sub(_visible, "" if value is None else str(value))
+
+
+def _visible(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"

@@ -8,10 +8,11 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from application.reports.period import PeriodReport
 from application.reports.tables import Cell, report_tables
-from application.spreadsheet import csv_row, xlsx_append
+from application.spreadsheet import csv_row, terminal_text, xlsx_append
 
 
 def dutch(value: Cell) -> str:
@@ -38,7 +39,7 @@ def render_report(
         for i, column in enumerate(spec.columns):
             table.add_column(column, justify="left" if i == 0 or column in ("naam", "organisatie") else "right")
         for row in spec.rows:
-            table.add_row(*[dutch(v) if v is not None else "-" for v in row])
+            table.add_row(*[Text(terminal_text(dutch(v) if v is not None else "-")) for v in row])  # never markup
         console.print(table)
 
 

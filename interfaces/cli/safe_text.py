@@ -8,25 +8,15 @@ bidirectional overrides become visible codes (``\\x1b``), and Rich gets `Text`, 
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from rich.markup import escape
 from rich.text import Text
 
-# C0 controls except tab and newline, DEL, C1 controls (CSI 0x9b among them), and the bidirectional
-# overrides and isolates that make a terminal show text in another order than it is stored.
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+from application.spreadsheet import _TERMINAL_UNSAFE as _UNSAFE
+from application.spreadsheet import terminal_text
 
-
-def _visible(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
-
-
-def terminal_text(value: Any) -> str:
-    """`value` as a string that is safe to write to a terminal: unsafe characters shown as codes."""
-    return _UNSAFE.sub(_visible, "" if value is None else str(value))
+__all__ = ["json_text", "markup_safe", "plain", "terminal_text"]
 
 
 def plain(value: Any) -> Text:
