@@ -4,7 +4,7 @@ against the pure domain exactly as the deadline dispatcher with a controlled clo
 """
 
 from application.demo.period import DEFAULT_SEED, DEMO_START, REFERENCE_DATE, REFERENCE_MOMENT
-from application.demo.planner import plan_register, plan_trajectory
+from application.demo.planner import Marks, plan_register, plan_trajectory, register_marks
 from application.demo.register import RegisterError, RegisterRow, load_register
 from application.demo.scenario import PlanningError, Scenario, Step
 from application.demo.simulate import Refusal, Simulation, SimulationError, run_simulation, simulate
@@ -14,6 +14,7 @@ __all__ = [
     "DEMO_START",
     "REFERENCE_DATE",
     "REFERENCE_MOMENT",
+    "Marks",
     "PlanningError",
     "Refusal",
     "RegisterError",
@@ -25,6 +26,7 @@ __all__ = [
     "load_register",
     "plan_register",
     "plan_trajectory",
+    "register_marks",
     "run_simulation",
     "simulate",
 ]

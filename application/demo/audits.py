@@ -9,7 +9,7 @@ from datetime import date
 
 from application.demo.cast import DIRECTOR, EXPERT_AUDITORS, PEER_AUDITORS
 from application.demo.draft import Retry, TrajectoryDraft
-from application.demo.scores import draw_scores, findings, improvement_points, summary
+from application.demo.scores import Auditee, draw_scores, findings, improvement_points, summary
 from application.demo.workdays import is_working_day
 from domain import (
     DecideCertification,
@@ -103,7 +103,8 @@ def audit_round(
     rng, rules, auditor = draft.rng, draft.rules, f"auditor:{audit.expert}"
     judged = heraudit_scope if heraudit_scope is not None else scope
     heraudit = heraudit_scope is not None
-    sheet = draw_scores(rng, judged, verdict, heraudit=heraudit, rules=rules, label=draft.tid)
+    auditee = Auditee(draft.row.association, draft.category, draft.reading_base_in_order)
+    sheet = draw_scores(rng, judged, verdict, heraudit=heraudit, rules=rules, label=draft.tid, auditee=auditee)
     if not heraudit:
         draft.failing_norms = sheet.failing_norms
     scores = sheet.scores

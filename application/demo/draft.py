@@ -28,8 +28,19 @@ class Retry(Exception):
 class TrajectoryDraft:
     """The steps of one attempt at a timeline; ``reset`` starts a new attempt on the same stream."""
 
-    def __init__(self, row: RegisterRow, scale_index: int, seed: int, rules: Rules) -> None:
+    def __init__(
+        self,
+        row: RegisterRow,
+        scale_index: int,
+        seed: int,
+        rules: Rules,
+        *,
+        reading_base_in_order: bool = True,
+        large: bool = False,
+    ) -> None:
         self.row, self.rules, self.seed = row, rules, seed
+        self.reading_base_in_order = reading_base_in_order
+        self.large = large  # a large organisation: audit category IV
         self.tid = trajectory_id_for(row.certificate_number, scale_index)
         self.number = certificate_number_for(row.certificate_number, scale_index)
         self.rng = random.Random(f"{seed}|{self.tid}")
@@ -40,6 +51,7 @@ class TrajectoryDraft:
         self.requests = 0
         self.excluded: set[str] = set()
         self.failing_norms: tuple[str, ...] = ()
+        self.category = ""
         self.planner = f"planner:{self.rng.choice(PLANNERS)}"
 
     def day(self, lo: date, hi: date) -> date:

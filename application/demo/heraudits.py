@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from application.demo.audits import Audit, audit_round, schedule
 from application.demo.draft import Retry, TrajectoryDraft
 from application.demo.period import LAST_DECISION_DAY, LAST_STEP_DAY, MARGIN, REFERENCE_DATE
+from application.demo.postponements import LOCKDOWN_AUDITS
 from application.demo.scenario import PlanningError
 from domain import Remark, RequestHeraudit, Result
 from domain.calendar import add_days, last_working_day
@@ -54,6 +55,8 @@ def follow_up(draft: TrajectoryDraft, decided: date, scope: tuple[str, ...], aud
     planned = draft.day(add_days(asked, 2), min(add_days(asked, 20), last_plan))
     heraudit_day = draft.day(add_days(planned, lead), min(add_days(planned, lead + 31), latest))
     heraudit = Audit((heraudit_day,), audit.expert, audit.peer)
+    if LOCKDOWN_AUDITS[0] <= heraudit.first <= LOCKDOWN_AUDITS[1]:
+        raise Retry  # no audits during the spring-2020 lockdown, heraudits included
     schedule(draft, planned, heraudit, "schedule-heraudit")
     final = audit_round(draft, heraudit, scope, False, Result.CERTIFIED, "-heraudit", heraudit_scope=heraudit_scope)
     if final > LAST_DECISION_DAY:

@@ -12,6 +12,9 @@ from domain import Association, Contact, DeclareConflictOfInterest, RecordIntake
 from domain.calendar import add_days
 from domain.intake import has_ido, modules_in_scope
 
+LARGE_EMPLOYEES = 210
+"""Staff of an organisation the planner makes large (category IV: above category III's 200)."""
+
 
 def record_intake(draft: TrajectoryDraft, day: date) -> tuple[tuple[str, ...], bool, bool]:
     """The intake on ``day``; returns the norms in scope, whether the audit takes two days, and the IDO."""
@@ -30,6 +33,8 @@ def record_intake(draft: TrajectoryDraft, day: date) -> tuple[tuple[str, ...], b
     else:
         employees = max(2, int(rng.lognormvariate(3.0, 0.8)))
         locations = max(1, min(8, int(employees / rng.uniform(10, 25))))
+    if draft.large:  # more staff than category III allows: category IV (no extra draw)
+        employees = LARGE_EMPLOYEES + employees % 150
     if association is not Association.VOB:
         services += rng.sample(CULTURE_SERVICES, rng.randint(2, 6))
     contacts = tuple(
@@ -53,6 +58,7 @@ def record_intake(draft: TrajectoryDraft, day: date) -> tuple[tuple[str, ...], b
     )
     modules = modules_in_scope(association, services, rules)
     category = rules.category_for(employees, locations, len(services))
+    draft.category = category.id
     return (*rules.base_norm_ids, *modules), category.dagdelen >= 4, has_ido(association, services, rules)
 
 

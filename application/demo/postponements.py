@@ -12,7 +12,7 @@ from typing import Any
 from application.demo.audits import Audit, audit_dates, schedule
 from application.demo.draft import TrajectoryDraft
 from application.demo.seeded import unit
-from domain import DecidePostponement, ExtendValidity, PostponementGround, Quarter, RequestPostponement
+from domain import Association, DecidePostponement, ExtendValidity, PostponementGround, Quarter, RequestPostponement
 from domain.calendar import add_days, add_months
 
 LOCKDOWN_FIRST_REQUEST = date(2020, 3, 16)
@@ -44,11 +44,17 @@ VARIANT_SHARES: tuple[tuple[PostponementVariant, float], ...] = (
 )
 
 
-def postponement_variant(seed: int, trajectory_id: str) -> PostponementVariant:
-    """The regular uitstel story of this trajectory (most have none)."""
+ASSOCIATION_FACTOR = {Association.VOB: 1.0, Association.BOTH: 1.0, Association.CULTUURCONNECTIE: 2.5}
+"""CBCT: regular postponements were asked mostly in the Cultuurconnectie group."""
+
+
+def postponement_variant(
+    seed: int, trajectory_id: str, association: Association = Association.VOB
+) -> PostponementVariant:
+    """The regular uitstel story of this trajectory (most have none; Cultuurconnectie members more often)."""
     u, edge = unit(seed, trajectory_id, "postponement"), 0.0
     for variant, share in VARIANT_SHARES:
-        edge += share
+        edge += share * ASSOCIATION_FACTOR[association]
         if u < edge:
             return variant
     return PostponementVariant.NONE

@@ -30,7 +30,9 @@ from application.demo.postponements import (
 )
 from application.demo.survey import SurveyResponse, answer_survey
 from domain import (
+    Association,
     OpenTrajectory,
+    OrganisationType,
     Quarter,
     Result,
     Satisfaction,
@@ -48,6 +50,14 @@ WITHDRAWAL_REASONS = (
 )
 
 
+ORGANISATION_TYPES = {
+    Association.VOB: OrganisationType.PUBLIC_LIBRARY,
+    Association.BOTH: OrganisationType.MULTIFUNCTIONAL,
+    Association.CULTUURCONNECTIE: OrganisationType.ARTS_CENTRE,
+}
+"""The register has no organisation types: libraries, multifunctional organisations, arts centres."""
+
+
 @dataclass(frozen=True)
 class Story:
     """What a trajectory's seeded hashes decided before its timeline is drawn."""
@@ -55,6 +65,7 @@ class Story:
     postponement: PostponementVariant
     survey: SurveyResponse
     satisfaction: Satisfaction
+    postponed_then_withdrawn: bool = False  # uitstel werd afstel: a granted postponement, then Geen deelname
 
 
 def draw_timeline(draft: TrajectoryDraft, story: Story, quarter: Quarter) -> None:
@@ -78,6 +89,7 @@ def draw_timeline(draft: TrajectoryDraft, story: Story, quarter: Quarter) -> Non
         previous_certificate_expiry=expiry,
         previous_auditors=previous,
         contact_email=f"kwaliteit@{slug(row.organisation)}.example",
+        organisation_type=ORGANISATION_TYPES[row.association],
     )
     announcement_due = max(opened, nominal)
     if rng.random() < 0.3 and add_days(opened, 1) < announcement_due:
@@ -86,6 +98,8 @@ def draw_timeline(draft: TrajectoryDraft, story: Story, quarter: Quarter) -> Non
     else:
         announced = announcement_due  # the announcement deadline fires (09:00 Amsterdam)
     withdraw_at = rng.choice(("before_intake", "after_intake", "after_planning")) if row.withdrawn else None
+    if story.postponed_then_withdrawn:
+        withdraw_at = "after_intake"  # after the granted postponement
     if withdraw_at == "before_intake":
         withdraw(draft, draft.day(add_days(announced, 2), add_days(announced, 13)))
         return
