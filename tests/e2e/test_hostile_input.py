@@ -247,7 +247,7 @@ async def _render_everything(url: str, trajectory_ids: set[str], tmp: Path) -> N
         for trajectory_id in trajectory_ids:
             await get_trajectory(pool, trajectory_id)
             await get_timeline(pool, trajectory_id)
-        report = await period_report(pool, datetime(2000, 1, 1).date(), datetime(2100, 12, 31).date())
+        report = await period_report(store, datetime(2000, 1, 1).date(), datetime(2100, 12, 31).date(), NOW.date())
         render_report(report, Console(file=io.StringIO(), width=200))
         to_csv(report)
         to_xlsx(report, tmp / "rapport.xlsx")
