@@ -1,17 +1,23 @@
-"""Wiring: settings → database → pool → store → services → (optionally) DBOS.
+"""Wiring: settings → database → pool → store → services → (optionally) Temporal, or DBOS.
 
 The CLI and the worker are each their own composition root; both assemble the process through
-`bootstrap()` so they run the same objects the same way.
+`bootstrap()` so they run the same objects the same way. With `temporal=True` the app carries a
+Temporal client (`CBCT_TEMPORAL_ADDRESS`, else the embedded dev server) and, for the CLI, a worker of
+its own while it runs, so a command is answered even when no `python -m worker` is running (the
+workflow's later timers then wait, durably, for a worker).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import asyncpg
 
+from activities.sender import FileSender, MessageSender
 from application.clock import Clock, SystemClock
 from application.trajectories import TrajectoryService
 from infrastructure.controlled_clock import DatabaseClock
@@ -21,6 +27,20 @@ from infrastructure.postgres_event_store import PostgresEventStore
 from infrastructure.settings import Settings
 from projections.registry import all_projections
 from projections.runner import ProjectionRunner
+
+if TYPE_CHECKING:
+    from temporalio.client import Client
+
+    from workflows.client import TrajectoryClient
+
+
+@dataclass
+class TemporalAccess:
+    """This process's way to the trajectories' workflows."""
+
+    client: Client
+    trajectories: TrajectoryClient
+    ui_address: str | None
 
 
 @dataclass
@@ -35,13 +55,25 @@ class App:
     clock: Clock
     controlled_clock: DatabaseClock
     projections: ProjectionRunner
+    temporal_access: TemporalAccess | None = field(default=None)
+
+    @property
+    def temporal(self) -> TemporalAccess:
+        if self.temporal_access is None:
+            raise RuntimeError("Temporal is not connected in this process: bootstrap(temporal=True)")
+        return self.temporal_access
 
 
 @asynccontextmanager
 async def bootstrap(
-    settings: Settings | None = None, *, launch_workflows: bool = False, url: str | None = None
+    settings: Settings | None = None,
+    *,
+    launch_workflows: bool = False,
+    temporal: bool = False,
+    url: str | None = None,
 ) -> AsyncIterator[App]:
-    """Open the database (embedded or configured), migrate it, and build the app; DBOS when asked."""
+    """Open the database (embedded or configured), migrate it, and build the app; Temporal (with a
+    worker of this process's own) or DBOS when asked."""
     settings = settings or Settings()
     database = Database(url=url) if url else Database.from_settings(settings)
     try:
@@ -59,7 +91,10 @@ async def bootstrap(
                 controlled_clock=controlled,
                 projections=ProjectionRunner(pool, store, all_projections()),
             )
-            if launch_workflows:
+            if temporal:
+                async with _temporal(app):
+                    yield app
+            elif launch_workflows:
                 from workflows.engine import launch, shutdown
 
                 launch(app)
@@ -72,3 +107,30 @@ async def bootstrap(
             await store.wakeup.close()
     finally:
         database.close()
+
+
+def sender_for(settings: Settings) -> MessageSender:
+    """The configured sender (the file sender until SMTP lands)."""
+    return FileSender(settings.outbox_dir, settings.mail_from)
+
+
+@asynccontextmanager
+async def _temporal(app: App) -> AsyncIterator[None]:
+    from infrastructure.temporal_client import temporal_connection
+    from workflows.client import TrajectoryClient
+    from workflows.worker_factory import trajectory_worker
+
+    async with temporal_connection(app.settings) as (client, ui_address):
+        app.temporal_access = TemporalAccess(client, TrajectoryClient(client), ui_address)
+        worker = trajectory_worker(
+            client,
+            store=app.store,
+            service=app.service,
+            sender=sender_for(app.settings),
+            graceful_shutdown_timeout=timedelta(seconds=5),
+        )
+        try:
+            async with worker:
+                yield
+        finally:
+            app.temporal_access = None

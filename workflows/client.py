@@ -21,12 +21,12 @@ from datetime import datetime, timedelta
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
-    WorkflowExecutionStatus,
     WorkflowHandle,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.exceptions import ActivityError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain import Command
@@ -48,6 +48,11 @@ RETRIES = 20
 
 class CommandInputRejected(ValueError):
     """The workflow's validator refused the submission (malformed, or for another trajectory)."""
+
+
+class CommandFailed(RuntimeError):
+    """The command could not be decided: its activity kept failing (e.g. the database is away) until
+    its retries ran out. Nothing was appended that a retry with the same command id would repeat."""
 
 
 class TrajectoryClient:
@@ -88,13 +93,15 @@ class TrajectoryClient:
         for attempt in range(RETRIES):
             try:
                 return await self.client.execute_update_with_start_workflow(
-                    TrajectoryWorkflow.submit,
+                    TrajectoryWorkflow.submit,  # type: ignore[arg-type]  # (the SDK's stub wants a sync handler)
                     submission,
                     start_workflow_operation=self._start(command.trajectory_id),
                     id=update_id,
                 )
             except WorkflowUpdateFailedError as error:
                 text = rejection_text(error)
+                if isinstance(error.cause, ActivityError):
+                    raise CommandFailed(text) from None
                 if "completed" in text.lower() and attempt + 1 < RETRIES:
                     continue  # the run ended just as we arrived: the next attempt starts a new run
                 raise CommandInputRejected(text) from None
@@ -104,15 +111,8 @@ class TrajectoryClient:
                 await asyncio.sleep(min(0.05 * 2**attempt, 2.0))
         raise AssertionError("unreachable")
 
-    async def ensure_running(self, trajectory_id: str) -> bool:
-        """Start the trajectory's workflow unless one runs; True when this call started it (idempotent)."""
-        try:
-            description = await self.handle(trajectory_id).describe()
-            if description.status == WorkflowExecutionStatus.RUNNING:
-                return False
-        except RPCError as error:
-            if error.status != RPCStatusCode.NOT_FOUND:
-                raise
+    async def start(self, trajectory_id: str) -> None:
+        """Start the trajectory's workflow unless one runs (idempotent: a running one is left as it is)."""
         await self.client.start_workflow(
             TrajectoryWorkflow.run,
             self.start_input(trajectory_id),
@@ -120,7 +120,6 @@ class TrajectoryClient:
             task_queue=self.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         )
-        return True
 
     def handle(self, trajectory_id: str) -> WorkflowHandle[TrajectoryWorkflow, object]:
         return self.client.get_workflow_handle_for(TrajectoryWorkflow.run, trajectory_workflow_id(trajectory_id))

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey, SearchAttributeUpdate
@@ -64,14 +65,14 @@ ORGANISATION = SearchAttributeKey.for_keyword(ORGANISATION_ATTRIBUTE)
 NEXT_DEADLINE = SearchAttributeKey.for_datetime(NEXT_DEADLINE_ATTRIBUTE)
 
 # A person waits for a command's answer: retry a lost connection or a busy stream for about a minute.
-COMMAND_TIMEOUT = timedelta(seconds=30)
+COMMAND_TIMEOUT = timedelta(seconds=10)  # a decide takes milliseconds; a dead worker is noticed by this
 COMMAND_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10), maximum_attempts=10
 )
 # Nobody waits on a deadline or an e-mail: retry until it succeeds (ops see the failing attempts).
 PATIENT_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=10))
 EMAIL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(hours=1))
-EMAIL_TIMEOUT = timedelta(seconds=60)
+EMAIL_TIMEOUT = timedelta(seconds=20)
 
 
 @workflow.defn(name=WORKFLOW_TYPE)
@@ -212,7 +213,7 @@ class TrajectoryWorkflow:
                 workflow.logger.warning("deadline %s refused: %s", deadline.deadline_id, decision.verdict.rule)
 
     async def _decide(self, submission: CommandSubmission, now: datetime, retry: RetryPolicy) -> Decision:
-        decision = await workflow.execute_activity(
+        decision: Decision = await workflow.execute_activity(
             "trajectory.decide",
             DecideRequest(submission=submission, now=now),
             result_type=Decision,
@@ -238,14 +239,14 @@ class TrajectoryWorkflow:
         if schedule is None or not schedule.exists:
             return
         upcoming = self._next_deadline()
-        values = {
+        values: dict[str, object] = {
             PHASE_ATTRIBUTE: schedule.phase,
             ORGANISATION_ATTRIBUTE: schedule.organisation,
             NEXT_DEADLINE_ATTRIBUTE: None if upcoming is None else upcoming.due_at - self._input.world_offset,
         }
         if values == self._published:
             return
-        updates: list[SearchAttributeUpdate] = []
+        updates: list[SearchAttributeUpdate[Any]] = []
         for key, name in ((PHASE, PHASE_ATTRIBUTE), (ORGANISATION, ORGANISATION_ATTRIBUTE)):
             value = values[name]
             updates.append(key.value_unset() if value is None else key.value_set(value))  # type: ignore[arg-type]

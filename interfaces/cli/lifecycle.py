@@ -1,9 +1,9 @@
 """Every step of a trajectory as `cbct <noun> <verb> TRAJECTORY_ID [options]`, built from the commands.
 
 The options come from the domain command's own fields, so the CLI can never drift from what the domain
-accepts: pydantic validates the input and names the field on bad input (exit 2). Each command runs as a
-durable workflow (its id is the command id: `--command-id` makes a retry safe). A refused command prints
-the rule and CBCT's explanation (exit 1).
+accepts: pydantic validates the input and names the field on bad input (exit 2). Each command goes to
+its trajectory's workflow as an update (update-with-start), decided and appended once per command id
+(`--command-id` makes a retry safe). A refused command prints the rule and CBCT's explanation (exit 1).
 """
 
 from __future__ import annotations
@@ -229,17 +229,20 @@ def _make(command: type[c.Command], help_text: str) -> Any:
             raise typer.Exit(EXIT_USAGE) from None
 
         async def work(app: Any) -> dict[str, Any]:
-            from workflows.commands import submit
+            verdict = await app.temporal.trajectories.submit(parsed)
+            result: dict[str, Any] = verdict.as_dict()
+            return result
 
-            return await submit(app, parsed)
-
-        from workflows.commands import CommandIdReused
+        from workflows.client import CommandFailed, CommandInputRejected
 
         try:
-            outcome = run(work, workflows=True)
-        except CommandIdReused as error:
+            outcome = run(work, temporal=True)
+        except CommandInputRejected as error:
             fail(f"Ongeldige invoer — {error}")
             raise typer.Exit(EXIT_USAGE) from None
+        except CommandFailed as error:
+            fail(f"Niet verwerkt (probeer het opnieuw met hetzelfde --command-id) — {error}")
+            raise typer.Exit(EXIT_REJECTED) from None
         _print_outcome(outcome, output)
         if not outcome.get("accepted"):
             raise typer.Exit(EXIT_REJECTED)

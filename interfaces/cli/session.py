@@ -18,12 +18,13 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-def run(work: Callable[[App], Awaitable[T]], *, workflows: bool = False) -> T:
-    """Run `work(app)` against the configured database (embedded by default)."""
+def run(work: Callable[[App], Awaitable[T]], *, workflows: bool = False, temporal: bool = False) -> T:
+    """Run `work(app)` against the configured database (embedded by default); with `temporal`, connected
+    to Temporal (configured, else the embedded dev server) with a worker of its own while it runs."""
     from bootstrap import bootstrap  # the whole app is wired only for commands that need it
 
     async def main() -> T:
-        async with bootstrap(Settings(), launch_workflows=workflows) as app:
+        async with bootstrap(Settings(), launch_workflows=workflows, temporal=temporal) as app:
             result = await work(app)
             warn_halts(app.projections.halts.values())
             return result

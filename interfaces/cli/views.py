@@ -278,19 +278,21 @@ def stuck_command(
     ] = None,
     output: FormatOption = OutputFormat.table,
 ) -> None:
-    """Vastgelopen trajecten (deadline verlopen zonder voortgang) en mislukte workflows."""
+    """Vastgelopen trajecten (deadline verlopen zonder voortgang) en workflows waarvan activiteiten blijven falen."""
     from projections.stuck import stuck_trajectories
 
     async def work(app: Any) -> tuple[list[Any], list[dict[str, Any]]]:
-        from workflows.engine import failed_workflows
+        from workflows.ops import failed_workflows, failing_activities
 
         await _fresh(app)
         grace = app.settings.stuck_grace_days if grace_days is None else grace_days
         stuck: list[Any] = await stuck_trajectories(app.pool, await app.clock.now(), grace)
-        failed: list[dict[str, Any]] = await failed_workflows(100)
+        client = app.temporal.client
+        failed = [a.as_dict() for a in await failing_activities(client)]
+        failed += [r.as_dict() | {"activity": None} for r in await failed_workflows(client)]
         return stuck, failed
 
-    stuck, failed = run(work, workflows=True)
+    stuck, failed = run(work, temporal=True)
     if output is OutputFormat.json:
         print_json({"stuck": [_plain(s) for s in stuck], "failed_workflows": failed})
         return
@@ -312,9 +314,21 @@ def stuck_command(
         ],
     )
     if failed:
-        print_table("Mislukte workflows", list(failed[0].keys()), [list(f.values()) for f in failed])
+        print_table(
+            f"Workflows met falende activiteiten of gestopt ({len(failed)})",
+            ["traject", "activiteit", "poging / status", "laatste fout"],
+            [
+                (
+                    f.get("trajectory_id") or f.get("workflow_id"),
+                    f.get("activity") or "-",
+                    f.get("attempt") or f.get("status"),
+                    f.get("last_failure") or "-",
+                )
+                for f in failed
+            ],
+        )
     else:
-        console.print("Geen mislukte workflows.")
+        console.print("Geen workflows met falende activiteiten; geen gestopte workflows.")
 
 
 def postponements_command(

@@ -24,7 +24,7 @@ OPEN = [
     "--framework-version",
     "kib-ii-2023",
     "--previous-certificate-expiry",
-    "2026-12-31",
+    "2028-12-31",
     "--contact-email",
     "an@bibliotheekhengelo.example",
 ]
@@ -36,6 +36,7 @@ def cli_env(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         "CBCT_DATABASE_URL": database_url,
         "CBCT_CLOCK": "controlled",
         "CBCT_OUTBOX_DIR": str(tmp_path / "outbox"),
+        "CBCT_DATA_DIR": str(tmp_path / "data"),  # the embedded Temporal server keeps its file here
         "CBCT_LOG_LEVEL": "error",
     }
     for key, value in env.items():

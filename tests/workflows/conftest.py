@@ -24,8 +24,8 @@ from infrastructure.database import open_pool
 from infrastructure.postgres_event_store import PostgresEventStore
 from tests.workflows.rig import Rig
 from tests.workflows.support import REPO, Env
-from worker import trajectory_worker
 from workflows.client import ensure_search_attributes
+from workflows.worker_factory import trajectory_worker
 
 
 def settings_url(url: str) -> str:

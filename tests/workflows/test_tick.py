@@ -9,7 +9,7 @@ import pytest
 
 from application.trajectories import TrajectoryService
 from infrastructure.controlled_clock import DatabaseClock
-from tests.workflows.support import AFTER_ANNOUNCEMENT, Env, deliveries, eml_files, given, open_payload, wait_until
+from tests.workflows.support import AFTER_ANNOUNCEMENT, Env, deliveries, eml_files, given, open_payload
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -42,35 +42,3 @@ async def test_tick_skips_a_deadline_that_stays_unfired_and_still_ends_at_to(
         "SELECT data->>'occurred_at' AS at FROM events WHERE command_id LIKE 't1:%' ORDER BY position"
     )
     assert {r["at"] for r in occurred} == {"2026-06-30T07:00:00Z"}  # fired at their due moment, not at `to`
-
-
-async def test_a_sender_that_is_down_delays_messages_and_never_drops_or_doubles_them(
-    env: Env, pool: asyncpg.Pool, service: TrajectoryService
-) -> None:
-    """Outbox unwritable: deliveries keep retrying (not failed) past the tick; once it is back each goes out once."""
-    await given(service, pool, ("OpenTrajectory", open_payload("cmd-open")))
-    blocked = env.root / "blocked"
-    blocked.write_text("a file where the outbox directory should be")
-    down = {"CBCT_OUTBOX_DIR": str(blocked / "outbox"), "CBCT_WORKFLOW_WAIT_SECONDS": "1"}
-    report = await (await env.agent("tick-down", "tick", AFTER_ANNOUNCEMENT.isoformat(), **down)).result()
-    assert report["messages_delivered"] == 0 and len(report["fired"]) == 2
-    assert await (await env.agent("failed", "failed")).result() == []  # delayed is not failed
-    pending = await pool.fetch("SELECT workflow_uuid FROM dbos.workflow_status WHERE name = 'cbct.deliver'")
-    assert len(pending) == 2 and await deliveries(pool) == {} and eml_files(env.outbox) == []
-
-    worker = await env.worker()  # the outbox is back; it adopts the deliveries the tick process left
-    done = await wait_until(lambda: _delivered(pool, 2), "both messages delivered after the outage")
-    assert set(done.values()) == {1} and len(eml_files(env.outbox)) == 2
-    await wait_until(lambda: _finished(pool), "both delivery workflows to finish")
-    worker.terminate()
-    assert await worker.exit_code() == 0
-
-
-async def _finished(pool: asyncpg.Pool) -> bool:
-    statuses = await pool.fetch("SELECT status FROM dbos.workflow_status WHERE name = 'cbct.deliver'")
-    return [r["status"] for r in statuses] == ["SUCCESS", "SUCCESS"]
-
-
-async def _delivered(pool: asyncpg.Pool, expected: int) -> dict[str, int] | None:
-    done = await deliveries(pool)
-    return done if len(done) >= expected else None

@@ -20,10 +20,10 @@ from domain import (
     WithdrawParticipation,
 )
 from tests.workflows.rig import Rig
-from worker import workflow_runner
 from workflows.client import rejection_text
 from workflows.contracts import SUBMIT, CommandSubmission
 from workflows.trajectory import TrajectoryWorkflow
+from workflows.worker_factory import workflow_runner
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -121,23 +121,25 @@ async def test_bad_input_is_rejected_by_the_validator_and_nothing_is_written(rig
     assert await rig.events("t-1") == stored
 
 
-async def test_a_recorded_history_replays_on_the_current_code(rig: Rig) -> None:
-    """The committed history (open → announcement, reminders and intake by timer → e-mails → withdrawal)
-    replays without nondeterminism. CBCT_RECORD_HISTORY=1 records it afresh from this run."""
-    path = HISTORIES / "trajectory-withdrawn.json"
-    if os.environ.get("CBCT_RECORD_HISTORY") == "1" or not path.exists():
-        await open_one(rig, "t-h")
-        await rig.until("2026-07-20")
-        await rig.send(WithdrawParticipation, "2026-07-21", "t-h", reason="fusie")
-        handle = (await rig.client()).handle("t-h")
-        await handle.result()
-        HISTORIES.mkdir(exist_ok=True)
-        path.write_text((await handle.fetch_history()).to_json(), encoding="utf-8")
-    history = WorkflowHistory.from_json("trajectory:t-h", path.read_text(encoding="utf-8"))
+@pytest.mark.skipif(os.environ.get("CBCT_RECORD_HISTORY") != "1", reason="records a history: CBCT_RECORD_HISTORY=1")
+async def test_record_a_history(rig: Rig) -> None:
+    """Record open → announcement, reminders and intake by timer → e-mails → withdrawal as a new file."""
+    await open_one(rig, "t-h")
+    await rig.until("2026-07-20")
+    await rig.send(WithdrawParticipation, "2026-07-21", "t-h", reason="fusie")
+    handle = (await rig.client()).handle("t-h")
+    await handle.result()
+    path = HISTORIES / f"trajectory-withdrawn-{date.today().isoformat()}.json"
+    path.write_text((await handle.fetch_history()).to_json(), encoding="utf-8")
+
+
+@pytest.mark.parametrize("path", sorted(HISTORIES.glob("*.json")), ids=lambda p: p.stem)
+async def test_every_recorded_history_replays_on_the_current_code(path: Path) -> None:
+    """Histories recorded by earlier revisions replay on this code without nondeterminism."""
+    history = WorkflowHistory.from_json("trajectory:t-h", path.read_text(encoding="utf-8"))  # noqa: ASYNC240
     types = {e.event_type for e in history.events}
-    assert (
-        EventType.EVENT_TYPE_TIMER_FIRED in types and EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED in types
-    )
+    assert EventType.EVENT_TYPE_TIMER_FIRED in types
+    assert EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED in types
     replayer = Replayer(
         workflows=[TrajectoryWorkflow], data_converter=pydantic_data_converter, workflow_runner=workflow_runner()
     )

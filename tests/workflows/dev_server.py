@@ -1,0 +1,83 @@
+"""A real Temporal dev server (`temporal server start-dev` from the wheel) for the tests that need one:
+a worker process killed mid-activity, reconcile after Temporal's data is wiped, the CLI.
+
+Each use gets free loopback ports and its own SQLite file; the process is stopped (by its pid) afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import subprocess
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from infrastructure import temporal_binaries
+from workflows.contracts import NEXT_DEADLINE_ATTRIBUTE, ORGANISATION_ATTRIBUTE, PHASE_ATTRIBUTE
+
+NAMESPACE = "cbct"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class DevServer:
+    address: str
+    db_file: Path
+    process: subprocess.Popen[bytes]
+
+    async def client(self) -> Client:
+        return await Client.connect(self.address, namespace=NAMESPACE, data_converter=pydantic_data_converter)
+
+
+@contextlib.asynccontextmanager
+async def dev_server(directory: Path) -> AsyncIterator[DevServer]:
+    """Start a dev server on `directory/dev.db`; yield once it answers; stop it afterwards."""
+    directory.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240
+    port = free_port()
+    db_file = directory / "dev.db"
+    argv = [
+        str(temporal_binaries.temporal_cli_path()), "server", "start-dev", "--headless",
+        "--ip", "127.0.0.1", "--port", str(port), "--namespace", NAMESPACE, "--log-level", "error",
+        "--db-filename", str(db_file),
+        "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
+        "--dynamic-config-value", "history.transferProcessorMaxPollRPS=1000",
+        "--dynamic-config-value", "history.timerProcessorMaxPollRPS=1000",
+        "--dynamic-config-value", "history.visibilityProcessorMaxPollRPS=1000",
+        "--search-attribute", f"{PHASE_ATTRIBUTE}=Keyword",
+        "--search-attribute", f"{ORGANISATION_ATTRIBUTE}=Keyword",
+        "--search-attribute", f"{NEXT_DEADLINE_ATTRIBUTE}=Datetime",
+    ]  # fmt: skip
+    log = (directory / "server.log").open("wb")
+    process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)  # noqa: ASYNC220
+    server = DevServer(f"127.0.0.1:{port}", db_file, process)
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 60
+        while True:
+            try:
+                client = await server.client()
+                await client.count_workflows()
+                break
+            except Exception:
+                if process.poll() is not None or loop.time() > deadline:
+                    raise RuntimeError(f"dev server did not start: {(directory / 'server.log').read_text()}") from None
+                await asyncio.sleep(0.2)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
