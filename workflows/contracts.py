@@ -67,6 +67,8 @@ class Snapshot(_Message):
     """What a run hands the next one at continue-as-new: only what scheduling needs (the store has the rest)."""
 
     emails: tuple[PendingEmail, ...] = ()
+    schedule: Schedule | None = None
+    commands_handled: int = 0
 
 
 class TrajectoryInput(_Message):
@@ -221,6 +223,10 @@ class Delivery(_Message):
     message_id_header: str
     already_sent: bool
     recorded_before: bool
+
+
+Snapshot.model_rebuild()
+TrajectoryInput.model_rebuild()
 
 
 def fingerprint(submission: CommandSubmission) -> str:

@@ -81,13 +81,13 @@ class TrajectoryWorkflow:
     def __init__(self, start: TrajectoryInput) -> None:
         self._input = start
         self._lock = asyncio.Lock()
-        self._schedule: Schedule | None = None
+        self._schedule: Schedule | None = start.snapshot.schedule if start.snapshot is not None else None
         carried = start.snapshot.emails if start.snapshot is not None else ()
         self._emails: dict[str, PendingEmail] = {e.message_id: e for e in carried}
         self._sending: set[str] = set()
         self._attempted: set[str] = set()  # deadlines fired in this run that are still listed unfired
         self._changed = False
-        self._handled = 0
+        self._handled = start.snapshot.commands_handled if start.snapshot is not None else 0
         self._published: dict[str, object] = {}
 
     # --- time ----------------------------------------------------------------------------------------
@@ -156,7 +156,13 @@ class TrajectoryWorkflow:
                         trajectory_id=start.trajectory_id,
                         world_offset=start.world_offset,
                         simulated=start.simulated,
-                        snapshot=Snapshot(emails=tuple(self._emails.values())),
+                        snapshot=Snapshot(
+                            emails=tuple(self._emails.values()),
+                            schedule=None
+                            if self._schedule is None
+                            else self._schedule.model_copy(update={"emails": ()}),
+                            commands_handled=self._handled,
+                        ),
                     )
                 )
             deadline = self._next_deadline()

@@ -1,0 +1,58 @@
+"""A long-lived workflow stays small: it continues as new when Temporal suggests it, every command
+answered across the roll-over, its deadlines still timed in the next run."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+
+import pytest
+
+from domain import DeclareConflictOfInterest, OpenTrajectory
+from tests.workflows.rig import Rig
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+async def test_the_workflow_continues_as_new_and_answers_every_command(
+    rig: Rig, request: pytest.FixtureRequest
+) -> None:
+    """450 commands, 8 at a time (about 4,000 history events, where Temporal suggests a roll-over)."""
+    if request.node.callspec.params.get("server_url") != "embedded":
+        pytest.skip("about the workflow, not the Postgres server: once is enough")
+    await rig.send(
+        OpenTrajectory,
+        "2025-11-03",
+        "t-r",
+        organisation="Bibliotheek Hengelo",
+        certificate_number="1002",
+        association="VOB",
+        framework_version="kib-ii-2023",
+        previous_certificate_expiry=date(2026, 12, 31),
+        contact_email="an@bibliotheekhengelo.example",
+    )
+    client = await rig.client()
+    gate = asyncio.Semaphore(8)
+
+    async def declare(i: int) -> bool:
+        async with gate:
+            verdict = await client.submit(
+                DeclareConflictOfInterest(
+                    command_id=f"t-r/rel-{i}",
+                    trajectory_id="t-r",
+                    actor="test",
+                    auditor=f"Auditor {i}",
+                    relation="oud-collega",
+                )
+            )
+            return verdict.accepted
+
+    answers = await asyncio.gather(*(declare(i) for i in range(450)))
+    assert all(answers)
+    assert [v for v, _, _ in await rig.events("t-r")] == list(range(1, 452))
+    history = await client.handle("t-r").fetch_history()  # the latest run's
+    started = history.events[0].workflow_execution_started_event_attributes
+    assert started.continued_execution_run_id, "the workflow did not continue as new"
+    status = await client.status("t-r")
+    assert status.commands_handled == 451
+    assert status.next_deadline is not None and status.next_deadline.kind == "announcement"
