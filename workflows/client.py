@@ -36,6 +36,7 @@ from workflows.contracts import (
     PHASE_ATTRIBUTE,
     TASK_QUEUE,
     CommandSubmission,
+    TrajectoryEnded,
     TrajectoryInput,
     TrajectoryStatus,
     Verdict,
@@ -121,7 +122,7 @@ class TrajectoryClient:
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         )
 
-    def handle(self, trajectory_id: str) -> WorkflowHandle[TrajectoryWorkflow, object]:
+    def handle(self, trajectory_id: str) -> WorkflowHandle[TrajectoryWorkflow, TrajectoryEnded]:
         return self.client.get_workflow_handle_for(TrajectoryWorkflow.run, trajectory_workflow_id(trajectory_id))
 
     async def status(self, trajectory_id: str) -> TrajectoryStatus:

@@ -12,6 +12,7 @@ import contextlib
 import itertools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +84,7 @@ class Rig:
         for trajectory_id in self.touched:
             with contextlib.suppress(RPCError, WorkflowQueryFailedError):
                 # The test server keeps skipped time locked for an activity a termination cut off.
-                await wait_until(lambda tid=trajectory_id: self._quiet(tid), f"{trajectory_id} to send its e-mails", 20)
+                await wait_until(partial(self._quiet, trajectory_id), f"{trajectory_id} to send its e-mails", 20)
             with contextlib.suppress(RPCError):
                 await client.handle(trajectory_id).terminate("test over")
 

@@ -10,8 +10,9 @@ and a second worker started.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 import asyncpg
@@ -26,6 +27,7 @@ from tests.workflows.conftest import settings_url
 from tests.workflows.dev_server import DevServer, dev_server
 from tests.workflows.support import Env, eml_files, wait_until
 from workflows.client import TrajectoryClient
+from workflows.contracts import TrajectoryStatus
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -174,8 +176,8 @@ async def test_a_worker_killed_mid_email_leaves_one_file_and_one_delivery(
     assert len(eml_files(env.outbox)) == 2
 
 
-async def _at_least(count: object, n: int) -> bool:
-    return await count() >= n  # type: ignore[operator]
+async def _at_least(count: Callable[[], Awaitable[int]], n: int) -> bool:
+    return await count() >= n
 
 
 async def test_sigterm_stops_the_worker_gracefully(cluster: tuple[DevServer, Env]) -> None:
@@ -217,11 +219,11 @@ async def test_reconcile_after_temporal_lost_its_data_restarts_every_open_trajec
                     assert sorted(await reconcile(pool, service, trajectories)) == ["t-a", "t-b"]
                     assert await reconcile(pool, service, trajectories) == []
                     for tid in ("t-a", "t-b"):
-                        status = await wait_until(lambda t=tid, c=trajectories: _scheduled(c, t), f"{tid} to plan")
-                        assert status.next_deadline.deadline_id.startswith(f"{tid}:announcement:")  # type: ignore[attr-defined]
+                        status = await wait_until(partial(_scheduled, trajectories, tid), f"{tid} to plan")
+                        assert status.next_deadline.deadline_id.startswith(f"{tid}:announcement:")
 
 
-async def _scheduled(trajectories: TrajectoryClient, tid: str) -> object:
+async def _scheduled(trajectories: TrajectoryClient, tid: str) -> TrajectoryStatus | None:
     status = await trajectories.status(tid)
     return status if status.next_deadline is not None else None
 
