@@ -117,7 +117,6 @@ def sender_for(settings: Settings) -> MessageSender:
 @asynccontextmanager
 async def _temporal(app: App) -> AsyncIterator[None]:
     from infrastructure.temporal_client import temporal_connection
-
     from workflows.client import TrajectoryClient
     from workflows.worker_factory import trajectory_worker
 
