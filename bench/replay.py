@@ -1,32 +1,35 @@
 """Replay benchmark: `cbct demo` at --scale 1 and --scale 100, beside the event store's raw append rate.
 
 Run:
-    python -m bench.replay [--scales 1,100] [--writers 16]
+    python -m bench.replay [--scales 1,100] [--writers 16] [--batch 1004]
 
 Server: CBCT_DATABASE_URL when set, otherwise the embedded Postgres in CBCT_DATA_DIR (.cbct); every
 database is fresh (`cbct_bench_replay_<random>_...`) and dropped at the end, even on failure.
 
-Each scale runs in its own process, exactly as `cbct demo --scale N` replays (controlled clock, every
-step a command workflow, every deadline a deadline workflow, every e-mail a delivery workflow written
-to a temporary outbox), so its peak memory is its own. Measured per scale: wall time of the replay
-(planning included), trajectories/s, steps/s, events/s, and the process's memory (RSS) when 10, 25,
-50, 75 and 100 % of the steps are done — if memory grew with the finished trajectories, the later
-samples would climb.
+Each scale runs in its own process, exactly as `cbct demo --scale N` replays: the real trajectory
+workflows and activities on Temporal's time-skipping test server (a fresh one per batch of
+trajectories), every e-mail written to a temporary outbox. Measured per scale: wall time of the
+replay (planning and the built-in check against the pure simulation included), trajectories/s,
+steps/s, events/s, this process's memory (RSS) when 10, 25, 50, 75 and 100 % of the trajectories are
+done — if memory grew with the finished trajectories, the later samples would climb — and the test
+server's peak RSS (its own process).
 
-Baseline, in the same run and on the same server: the very events the scale-1 replay stored, read back
-in global order and appended again to a fresh event store — one append per (stream, command) as the
-replay did, `--writers` concurrent writers each owning its streams. `append_ratio` = the replay's
-events/s at the largest scale ÷ that raw append rate: the share of the store's bare speed that
-survives the domain, the workflows, the read models and the e-mails.
+Baseline, in the same run and on the same server: the very events the smallest scale's replay stored,
+read back in global order and appended again to a fresh event store — one append per (stream,
+command) as the replay did, `--writers` concurrent writers each owning its streams. `append_ratio` =
+the replay's events/s at the largest scale ÷ that raw append rate: the share of the store's bare speed
+that survives the domain, the workflows, Temporal, the read models and the e-mails.
 
 Progress goes to stderr; the report to stdout, whose last line is one JSON object:
-    {"scale1_seconds", "scale100_trajectories_per_s", "events_per_s", "append_ratio", "peak_rss_mb", ...}
+    {"scale1_seconds", "scale100_trajectories_per_s", "events_per_s", "peak_rss_mb", ...}
+(`scale100_trajectories_per_s` is null when scale 100 was not run; `largest_scale` says what was.)
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import resource
@@ -41,6 +44,7 @@ from typing import Any
 
 import asyncpg
 
+from application.demo.replay import BATCH
 from application.event_store import ExpectedVersion, NewEvent
 from infrastructure.database import drop_database, open_pool, with_database
 from infrastructure.embedded_postgres import EmbeddedPostgres
@@ -66,16 +70,18 @@ def rss_mb() -> float:
 # --- one scale, in its own process ---------------------------------------------------------------------
 
 
-async def replay_once(url: str, scale: int) -> dict[str, Any]:
+async def replay_once(url: str, scale: int, batch: int) -> dict[str, Any]:
     """`cbct demo --scale N` on `url` (a fresh database), measured."""
-    from application.demo.dbos_world import DbosWorld
+    import psutil
+
     from application.demo.replay import replay
-    from bootstrap import bootstrap
+    from interfaces.skipped_time import open_world
 
     samples: dict[str, float] = {}
     next_mark = iter(MARKS)
     mark = next(next_mark)
     last_report = time.perf_counter()
+    server_peak = 0.0
 
     def progress(done: int, total: int) -> None:
         nonlocal mark, last_report
@@ -84,13 +90,26 @@ async def replay_once(url: str, scale: int) -> dict[str, Any]:
             mark = next(next_mark, 2.0)
         if time.perf_counter() - last_report > 30:
             last_report = time.perf_counter()
-            log(f"    scale {scale}: {done:,}/{total:,} steps, RSS {rss_mb():,.0f} MB")
+            log(f"    scale {scale}: {done:,}/{total:,} trajectories, RSS {rss_mb():,.0f} MB")
+
+    async def watch_server(world: Any) -> None:
+        nonlocal server_peak
+        while True:
+            pid = world.server_pid
+            if pid is not None:
+                with contextlib.suppress(psutil.Error):
+                    server_peak = max(server_peak, psutil.Process(pid).memory_info().rss / 2**20)
+            await asyncio.sleep(0.5)
 
     with tempfile.TemporaryDirectory(prefix="cbct-bench-outbox-") as outbox:
-        settings = Settings(clock="controlled", log_level="error", outbox_dir=Path(outbox))
-        async with bootstrap(settings, launch_workflows=True, url=url) as app:
-            summary = await replay(DbosWorld(app), scale=scale, progress=progress)
-            e_mails = await app.pool.fetchval("SELECT count(*) FROM events WHERE event_type = 'MessageDelivered'")
+        settings = Settings(log_level="error", pool_max_size=12)
+        async with open_world(url, Path(outbox), settings=settings) as world:
+            watcher = asyncio.create_task(watch_server(world))
+            try:
+                summary = await replay(world, scale=scale, progress=progress, batch=batch)
+            finally:
+                watcher.cancel()
+            e_mails = await world.pool.fetchval("SELECT count(*) FROM events WHERE event_type = 'MessageDelivered'")
     seconds = summary.seconds
     return {
         "scale": scale,
@@ -105,13 +124,14 @@ async def replay_once(url: str, scale: int) -> dict[str, Any]:
         "events_per_s": summary.events_in_store / seconds,
         "rss_mb_at": samples,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "test_server_peak_rss_mb": round(server_peak, 1),
     }
 
 
-def run_scale(url: str, scale: int) -> dict[str, Any]:
+def run_scale(url: str, scale: int, batch: int) -> dict[str, Any]:
     """One scale in a child process (its own memory), returning its measurements."""
     child = subprocess.run(
-        [sys.executable, "-m", "bench.replay", "--child-scale", str(scale), "--child-url", url],
+        [sys.executable, "-m", "bench.replay", "--child-scale", str(scale), "--child-url", url, "--batch", str(batch)],
         stdout=subprocess.PIPE,
         check=True,
         text=True,
@@ -186,7 +206,7 @@ async def server() -> tuple[str, str, EmbeddedPostgres | None]:
     return base, f"{where}, PostgreSQL {version}", embedded
 
 
-def run(scales: Sequence[int], writers: int) -> tuple[str, list[dict[str, Any]], float]:
+def run(scales: Sequence[int], writers: int, batch: int) -> tuple[str, list[dict[str, Any]], float]:
     base, where, embedded = asyncio.run(server())
     log(f"server: {where}")
     tag = secrets.token_hex(4)
@@ -196,7 +216,7 @@ def run(scales: Sequence[int], writers: int) -> tuple[str, list[dict[str, Any]],
         results = []
         for scale in scales:
             log(f"  replaying scale {scale} ...")
-            result = run_scale(urls[scale], scale)
+            result = run_scale(urls[scale], scale, batch)
             log(
                 f"  scale {scale}: {result['seconds']:.1f} s, {result['trajectories_per_s']:.1f} trajectories/s, "
                 f"{result['events_per_s']:,.0f} events/s, peak RSS {result['peak_rss_mb']:.0f} MB"
@@ -218,16 +238,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scales", default="1,100", help="comma-separated scales, smallest first (default 1,100)")
     parser.add_argument("--writers", type=int, default=16, help="concurrent writers of the raw baseline")
+    parser.add_argument("--batch", type=int, default=BATCH, help="trajectories per world (test server)")
     parser.add_argument("--child-scale", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--child-url", help=argparse.SUPPRESS)
     args = parser.parse_args()
     configure_logging("json", "error")
     if args.child_scale is not None:
-        print(json.dumps(asyncio.run(replay_once(args.child_url, args.child_scale))))
+        print(json.dumps(asyncio.run(replay_once(args.child_url, args.child_scale, args.batch))))
         return
 
     scales = sorted({int(s) for s in args.scales.split(",")})
-    where, results, raw = run(scales, args.writers)
+    where, results, raw = run(scales, args.writers, args.batch)
     print(f"server: {where}   (2 cores; raw = the scale-{scales[0]} events appended again, {args.writers} writers)")
     heads = ("scale", "trajectories", "steps", "events", "seconds", "traj/s", "steps/s", "events/s", "vs raw")
     print("  ".join(f"{h:>12}" for h in heads))
@@ -241,7 +262,10 @@ def main() -> None:
     print("memory (RSS, MB) when this share of the steps was done:")
     for r in results:
         marks = "  ".join(f"{k} {v:,.0f}" for k, v in r["rss_mb_at"].items())
-        print(f"  scale {r['scale']}: {marks}   peak {r['peak_rss_mb']:,.0f}")
+        print(
+            f"  scale {r['scale']}: {marks}   peak {r['peak_rss_mb']:,.0f}"
+            f"   (test server peak {r['test_server_peak_rss_mb']:,.0f})"
+        )
     largest = results[-1]
     by_scale = {r["scale"]: r for r in results}
     print(
@@ -254,6 +278,9 @@ def main() -> None:
                 "events_per_s": round(largest["events_per_s"], 1),
                 "append_ratio": round(largest["events_per_s"] / raw, 3),
                 "peak_rss_mb": round(largest["peak_rss_mb"], 1),
+                "test_server_peak_rss_mb": largest["test_server_peak_rss_mb"],
+                "largest_scale": largest["scale"],
+                "largest_scale_trajectories_per_s": round(largest["trajectories_per_s"], 2),
                 "raw_append_events_per_s": round(raw, 1),
                 "per_scale": {
                     str(r["scale"]): {
@@ -262,6 +289,7 @@ def main() -> None:
                         "events_per_s": round(r["events_per_s"], 1),
                         "rss_mb_at": r["rss_mb_at"],
                         "peak_rss_mb": round(r["peak_rss_mb"], 1),
+                        "test_server_peak_rss_mb": r["test_server_peak_rss_mb"],
                     }
                     for r in results
                 },

@@ -12,7 +12,7 @@ live beside it (intake, audits and scores, postponements, heraudits, survey).
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from application.demo.draft import Retry, TrajectoryDraft
@@ -150,6 +150,11 @@ def plan_register(rows: Sequence[RegisterRow], *, seed: int, scale: int = 1) -> 
             mark = replace(marks.get((row.certificate_number, index), Marks()), reading_base_in_order=False)
             scenarios[at] = plan(row, index, mark)
     return scenarios
+
+
+def plan_copies(rows: Sequence[RegisterRow], *, seed: int, scale: int = 1) -> Iterator[Scenario]:
+    """``plan_register`` one scenario at a time: copy 0 of every row first, then copy 1, …"""
+    yield from plan_register(rows, seed=seed, scale=scale)
 
 
 def _sample(seed: int, purpose: str, items: list[tuple[RegisterRow, int]], count: int) -> list[tuple[RegisterRow, int]]:

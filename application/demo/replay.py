@@ -1,47 +1,67 @@
-"""The demo, for real: the planned scenarios driven through a `ReplayWorld` (the real commands,
-workflows and deadlines).
+"""The demo, for real: the planned scenarios sent through the real trajectory workflows in a world whose
+clock runs from mid-2018 to the reference moment (2023-02-21 noon), deadlines firing by themselves.
 
-Time passes in windows of four weeks. Within a window the trajectories run side by side, since a
-trajectory's events depend on its own commands and deadlines only: each trajectory with a step or a
-due deadline in the window gets a lane, which fires its own deadlines due before each step (each at
-its due moment, `world.fire_due`) and then submits the step at its planned moment, all through the
-same once-only workflows the CLI and the worker use; after its last step it fires what falls due up
-to the window's end. Then the world is advanced to the window's end (`world.advance`: read models
-caught up, anything still due fired, pending e-mails delivered). Per trajectory the order
-is exactly the sequential one (and the pure `simulate.py`'s); only unrelated trajectories overlap.
-After the last window the clock is ticked to the reference moment.
+The trajectories are replayed in batches (a world each: its clock starts at the demo's start and stops
+at the reference moment, so memory does not grow with the trajectories already done). Within a batch
+each trajectory is a lane that sends its steps in order, each decided at its planned moment, as soon
+as the world stands inside the step's gate (`causality.py`: past every deadline the pure simulation
+fired before the step, before the first it fired after). The lanes run side by side; when every lane
+waits, the world's clock moves to the earliest moment a waiting step is planned for, firing every
+deadline on the way. So each trajectory's history is, event for event, the pure simulation's.
 
-Resumable and idempotent: command ids and deadline ids are workflow ids, so nothing runs twice. A
-resumed run skips the steps whose workflow already completed (checking their recorded answer), and
-refuses to go on if a step that was never handled lies before the clock, since the dispatcher may have
-fired that trajectory's later deadlines already. A run on a complete database changes nothing.
+Idempotent and resumable: the store is the truth. Before a batch its trajectories' stored events are
+compared with the simulation: a complete batch (every event there, every e-mail delivered) is skipped;
+a partial one (an interrupted run) resumes — steps already handled are skipped, the workflows of the
+existing trajectories are revived, and the world runs again from the start, where every deadline
+already fired is simply no longer due. A store that holds another history (another seed) is refused.
+After each batch the replay checks that every trajectory's events equal the simulation's.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections import defaultdict
-from collections.abc import Callable, Collection, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Collection, Iterator, Sequence
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from datetime import time as clock_time
+from itertools import islice
 from typing import Any
 
-from application.demo.period import DEFAULT_SEED, REFERENCE_MOMENT
-from application.demo.planner import plan_register
+from application.demo.causality import Gate, gates
+from application.demo.period import DEFAULT_SEED, DEMO_START, REFERENCE_MOMENT
+from application.demo.planner import plan_copies
 from application.demo.register import RegisterRow, load_register
 from application.demo.scenario import Scenario, Step
-from application.demo.world import Answer, ReplayWorld
+from application.demo.simulate import run_simulation
+from application.world import Answer, SimulatedWorld, StoredEvent
+from domain import event_type
+from domain.calendar import local_moment
 
 Progress = Callable[[int, int], None]
+"""Called with (trajectories done, trajectories in the replay)."""
+
+WORLD_START = local_moment(DEMO_START, clock_time(0, 0))
+"""Where each batch's world clock starts: the demo's first day, midnight in Amsterdam."""
+BATCH = 1004
+"""Trajectories per world (four copies of the register): enough lanes to keep two cores busy."""
+LANES = 16
+"""Steps in flight at once."""
+FIRE_TIMEOUT = timedelta(seconds=120)
+"""How long a step waits for the deadlines before it to be stored (a fire retried by Temporal included)."""
+NUDGE = timedelta(milliseconds=1)
+"""How far past a waiting step's moment the clock moves, so deadlines due at that very moment fire."""
 
 
 class ReplayError(RuntimeError):
-    """A step did not end as planned, or the database's clock is past a step that never ran."""
+    """A step did not end as planned, or the store holds a history the plan does not lead to."""
 
-    def __init__(self, trajectory_id: str, step_index: int, step: Step, message: str) -> None:
-        command = f"{type(step.command).__name__} {step.command.command_id}"
-        super().__init__(f"{trajectory_id} stap {step_index} ({command} op {step.at.isoformat()}): {message}")
+    def __init__(self, trajectory_id: str, step_index: int | None, step: Step | None, message: str) -> None:
+        where = trajectory_id
+        if step is not None:
+            command = f"{type(step.command).__name__} {step.command.command_id}"
+            where = f"{trajectory_id} stap {step_index} ({command} op {step.at.isoformat()})"
+        super().__init__(f"{where}: {message}")
         self.trajectory_id = trajectory_id
         self.step_index = step_index
         self.step = step
@@ -70,14 +90,6 @@ class ReplaySummary:
         return {**asdict(self), "steps_per_second": round(self.steps_per_second, 1)}
 
 
-@dataclass(frozen=True)
-class _Item:
-    at: datetime
-    trajectory_id: str
-    index: int
-    step: Step
-
-
 def plan(
     *,
     seed: int = DEFAULT_SEED,
@@ -85,165 +97,246 @@ def plan(
     rows: Sequence[RegisterRow] | None = None,
     only: Collection[str] | None = None,
 ) -> list[Scenario]:
-    """The scenarios to replay; `only` (certificate numbers of the register) keeps a slice of them.
-
-    The plan is always made for all `rows` (the whole register by default), so a slice replays the
-    very same steps as the full demo would (the survey mix is balanced over all rows).
-    """
-    scenarios = plan_register(list(rows) if rows is not None else load_register(), seed=seed, scale=scale)
-    if only is not None:
-        wanted = set(only)
-        scenarios = [s for s in scenarios if s.row.certificate_number in wanted]
-    return scenarios
+    """The scenarios to replay; `only` (certificate numbers of the register) keeps a slice of them."""
+    return list(_scenarios(seed, scale, rows, only))
 
 
-def merged_steps(scenarios: Sequence[Scenario]) -> list[_Item]:
-    """Every step of every scenario in time order (ties: trajectory id, then step index)."""
-    items = [
-        _Item(step.at, scenario.trajectory_id, index, step)
-        for scenario in scenarios
-        for index, step in enumerate(scenario.steps)
-    ]
-    items.sort(key=lambda item: (item.at, item.trajectory_id, item.index))
-    return items
+def _scenarios(
+    seed: int, scale: int, rows: Sequence[RegisterRow] | None, only: Collection[str] | None
+) -> Iterator[Scenario]:
+    """The plan is always made for all `rows` (the whole register by default), so a slice replays the
+    very same steps as the full demo would (the survey mix is balanced over all rows)."""
+    wanted = set(only) if only is not None else None
+    for scenario in plan_copies(list(rows) if rows is not None else load_register(), seed=seed, scale=scale):
+        if wanted is None or scenario.row.certificate_number in wanted:
+            yield scenario
 
 
-def check(item: _Item, answer: Answer) -> bool:
+def check(trajectory_id: str, index: int, step: Step, answer: Answer) -> bool:
     """True if accepted, False if refused as planned; raises for anything else."""
-    step = item.step
     if answer.accepted:
         if step.expect_refusal:
             raise ReplayError(
-                item.trajectory_id, item.index, step, f"geaccepteerd, maar weigering '{step.expected_rule}' verwacht"
+                trajectory_id, index, step, f"geaccepteerd, maar weigering '{step.expected_rule}' verwacht"
             )
         return True
     if step.expect_refusal and answer.rule == step.expected_rule:
         return False
     expected = f" (verwacht: weigering '{step.expected_rule}')" if step.expect_refusal else ""
-    raise ReplayError(item.trajectory_id, item.index, step, f"geweigerd: [{answer.rule}] {answer.message}{expected}")
-
-
-WINDOW = timedelta(days=28)
-LANES = 16  # trajectories in flight at once: enough to overlap round trips on two cores
+    raise ReplayError(trajectory_id, index, step, f"geweigerd: [{answer.rule}] {answer.message}{expected}")
 
 
 @dataclass
 class _Tally:
     total: int
+    progress: Progress | None
+    trajectories: int = 0
+    steps: int = 0
     done: int = 0
     accepted: int = 0
     refused: int = 0
     skipped: int = 0
-    fired: set[str] = field(default_factory=set)  # a deadline a lane and the tick both report counts once
-    progress: Progress | None = None
+    fired: int = 0
 
-    def step(self, accepted: bool) -> None:
-        if accepted:
-            self.accepted += 1
-        else:
-            self.refused += 1
-        self.done += 1
+    def finished(self, count: int = 1) -> None:
+        self.done += count
         if self.progress is not None:
             self.progress(self.done, self.total)
 
 
+@dataclass
+class _Lane:
+    """One trajectory's steps still to send, each with its gate."""
+
+    trajectory_id: str
+    steps: list[tuple[int, Step, Gate, int]]  # (index, step, gate, events the stream holds before it)
+    known: int = 0  # events known to be in the stream
+    position: int = 0
+
+    @property
+    def next(self) -> tuple[int, Step, Gate, int] | None:
+        return self.steps[self.position] if self.position < len(self.steps) else None
+
+
 async def replay(
-    world: ReplayWorld,
+    world: SimulatedWorld,
     *,
     seed: int = DEFAULT_SEED,
     scale: int = 1,
     rows: Sequence[RegisterRow] | None = None,
     only: Collection[str] | None = None,
     progress: Progress | None = None,
-    window: timedelta = WINDOW,
+    batch: int = BATCH,
     lanes: int = LANES,
 ) -> ReplaySummary:
-    """Drive the planned scenarios through the real app from the demo's start to the reference moment.
+    """Replay the planned scenarios in `world` from the demo's start to the reference moment.
 
-    Raises `ReplayError` for a step that does not end as planned (with trajectory, step and message).
+    Raises `ReplayError` for a step that does not end as planned, or a store that holds another history.
     """
-    if window <= timedelta(0) or lanes < 1:
-        raise ValueError("window, lanes: must be positive")
+    if scale < 1 or batch < 1 or lanes < 1:
+        raise ValueError("scale, batch, lanes: must be positive")
     started = time.perf_counter()
-    scenarios = plan(seed=seed, scale=scale, rows=rows, only=only)
-    items = [item for item in merged_steps(scenarios) if item.at <= REFERENCE_MOMENT]
-    wanted = {scenario.trajectory_id for scenario in scenarios}
-    del scenarios
-    tally = _Tally(total=len(items), progress=progress)
-
-    # A resumed or repeated run: what completed before is checked against the plan and skipped.
-    recorded = await world.recorded_answers([item.step.command.command_id for item in items])
-    todo: list[_Item] = []
-    for item in items:
-        answer = recorded.pop(item.step.command.command_id, None)
-        if answer is None:
-            todo.append(item)
-        else:
-            check(item, answer)
-            tally.skipped += 1
-            tally.done += 1
-    del items, recorded
+    rows = list(rows) if rows is not None else load_register()
+    total = len(rows) * scale if only is None else len({r.certificate_number for r in rows} & set(only)) * scale
+    tally = _Tally(total=total, progress=progress)
     if progress is not None:
-        progress(tally.done, tally.total)
-
-    clock = await world.clock()
-    if todo and clock is not None and todo[0].at < clock:
-        first = todo[0]
-        raise ReplayError(
-            first.trajectory_id,
-            first.index,
-            first.step,
-            f"nooit uitgevoerd, en de klok staat al op {clock.isoformat()}: hervatten kan niet "
-            "(gebruik een lege database)",
-        )
-    if clock is None:
-        clock = todo[0].at if todo else REFERENCE_MOMENT
-        await world.start_clock(clock)
-
-    gate = asyncio.Semaphore(lanes)
-    cursor = 0
-    while cursor < len(todo):
-        end = min(clock + window, REFERENCE_MOMENT)
-        steps: dict[str, list[_Item]] = defaultdict(list)
-        while cursor < len(todo) and todo[cursor].at <= end:
-            steps[todo[cursor].trajectory_id].append(todo[cursor])
-            cursor += 1
-        due = [t for t in await world.trajectories_due(end) if t in wanted and t not in steps]
-        async with asyncio.TaskGroup() as group:
-            for trajectory_id in sorted([*steps, *due]):
-                group.create_task(_lane(world, trajectory_id, steps.get(trajectory_id, []), end, gate, tally))
-        tally.fired.update(await world.advance(end))  # the safety net: normally nothing is left to fire
-        clock = end
-    del todo
-
-    current = await world.clock()
-    if current is None or current <= REFERENCE_MOMENT:
-        tally.fired.update(await world.advance(REFERENCE_MOMENT))
+        progress(0, total)
+    scenarios = _scenarios(seed, scale, rows, only)
+    while chunk := list(islice(scenarios, batch)):
+        await _replay_batch(world, chunk, tally, lanes)
     await world.settle()
-    events = await world.event_count()
     return ReplaySummary(
-        trajectories=len(wanted),
-        steps=tally.total,
+        trajectories=tally.trajectories,
+        steps=tally.steps,
         accepted=tally.accepted,
         refused_as_expected=tally.refused,
         skipped=tally.skipped,
-        deadlines_fired=len(tally.fired),
-        events_in_store=int(events),
+        deadlines_fired=tally.fired,
+        events_in_store=await world.event_count(),
         seconds=round(time.perf_counter() - started, 2),
     )
 
 
-async def _lane(
-    world: ReplayWorld,
-    trajectory_id: str,
-    steps: Sequence[_Item],
-    until: datetime,
-    gate: asyncio.Semaphore,
-    tally: _Tally,
-) -> None:
-    """One trajectory through one window: its deadlines due before each step, the step, the rest."""
+def _expected_events(simulated: Sequence[Any]) -> list[tuple[str, datetime]]:
+    return [(event_type(e), e.occurred_at) for e in simulated]
+
+
+def _as_pairs(stored: Sequence[StoredEvent]) -> list[tuple[str, datetime]]:
+    return [(e.event_type, e.occurred_at) for e in stored]
+
+
+async def _replay_batch(world: SimulatedWorld, scenarios: list[Scenario], tally: _Tally, width: int) -> None:
+    simulation = run_simulation(scenarios, REFERENCE_MOMENT)
+    ids = [s.trajectory_id for s in scenarios]
+    expected = {tid: _expected_events(simulation.events.get(tid, [])) for tid in ids}
+    tally.trajectories += len(scenarios)
+    tally.steps += sum(len(s.steps) for s in scenarios)
+
+    stored = await world.stored(ids)
+    for tid in ids:
+        found = _as_pairs(stored.get(tid, []))
+        if found != expected[tid][: len(found)]:
+            raise ReplayError(tid, None, None, "de opslag bevat een andere geschiedenis dan dit plan (ander zaadje?)")
+    complete = all(len(stored.get(tid, [])) == len(expected[tid]) for tid in ids)
+    if complete and await world.undelivered(ids) == 0:
+        tally.skipped += sum(len(s.steps) for s in scenarios)
+        tally.finished(len(scenarios))
+        return
+
+    fired_before = _fired(stored, scenarios)
+    lanes: list[_Lane] = []
+    for scenario in scenarios:
+        history = stored.get(scenario.trajectory_id, [])
+        handled = {e.command_id for e in history}
+        last = history[-1].occurred_at if history else None
+        todo = []
+        tid = scenario.trajectory_id
+        windows = gates(scenario, simulation.fires.get(tid, []))
+        counts = simulation.events_before.get(tid, [])
+        for index, (step, gate) in enumerate(zip(scenario.steps, windows, strict=True)):
+            if index >= len(counts):
+                break  # planned after the reference moment
+            if (last is not None and step.at < last) or step.command.command_id in handled:
+                tally.skipped += 1
+            else:
+                todo.append((index, step, gate, counts[index]))
+        lanes.append(_Lane(tid, todo, known=len(history)))
+    del simulation, stored
+
+    await world.begin(WORLD_START)
+    try:
+        await world.revive([tid for tid in ids if tid in fired_before])
+        await _drive(world, lanes, tally, width)
+        await world.advance_to(REFERENCE_MOMENT)
+        await world.drain(ids)
+    finally:
+        await world.end()
+
+    stored = await world.stored(ids)
+    for tid in ids:
+        found = _as_pairs(stored.get(tid, []))
+        if found != expected[tid]:
+            difference = next(
+                (
+                    f"gebeurtenis {i}: {a} in plaats van {b}"
+                    for i, (a, b) in enumerate(zip(expected[tid], found))
+                    if a != b
+                ),
+                f"{len(found)} gebeurtenissen in plaats van {len(expected[tid])}",
+            )
+            raise ReplayError(tid, None, None, f"wijkt af van de simulatie: {difference}")
+    after = _fired(stored, scenarios)
+    tally.fired += sum(after.get(tid, 0) - fired_before.get(tid, 0) for tid in ids)
+
+
+def _fired(stored: dict[str, list[StoredEvent]], scenarios: Sequence[Scenario]) -> dict[str, int]:
+    """Per trajectory in the store: how many deadlines changed it (commands that are no planned step)."""
+    counts: dict[str, int] = {}
+    for scenario in scenarios:
+        history = stored.get(scenario.trajectory_id)
+        if history is None:
+            continue
+        steps = {step.command.command_id for step in scenario.steps}
+        counts[scenario.trajectory_id] = len({e.command_id for e in history if e.command_id not in steps})
+    return counts
+
+
+async def _drive(world: SimulatedWorld, lanes: list[_Lane], tally: _Tally, width: int) -> None:
+    """Send every lane's steps through their gates, moving the clock when every lane waits."""
+    gate = asyncio.Semaphore(width)
+    for lane in lanes:
+        if lane.next is None:
+            tally.finished()
+    waiting = [lane for lane in lanes if lane.next is not None]
+    while waiting:
+        now = await world.now()
+        ready = [lane for lane in waiting if lane.next is not None and lane.next[2].open_at(now)]
+        if ready:
+            async with asyncio.TaskGroup() as group:
+                for lane in ready:
+                    group.create_task(_run_lane(world, lane, now, gate, tally))
+            waiting = [lane for lane in waiting if lane.next is not None]
+            continue
+        # Every lane waits for a deadline to fire: move to the earliest moment a waiting step is planned for.
+        target = min(lane.next[1].at for lane in waiting if lane.next is not None) + NUDGE
+        for lane in waiting:
+            nxt = lane.next
+            assert nxt is not None
+            if nxt[2].before is not None and target >= nxt[2].before:
+                raise ReplayError(lane.trajectory_id, nxt[0], nxt[1], "de klok zou een latere termijn passeren")
+        if target <= now:
+            raise ReplayError(waiting[0].trajectory_id, None, None, "de klok staat al voorbij een wachtende stap")
+        await world.advance_to(target)
+
+
+async def _stored_up_to(world: SimulatedWorld, trajectory_id: str, count: int) -> int:
+    """Wait (bounded) until the trajectory's stream holds `count` events: its timers fired and were decided."""
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + FIRE_TIMEOUT.total_seconds()
+    pause = 0.005
+    while (version := await world.version(trajectory_id)) < count:
+        if loop.time() > give_up:
+            raise ReplayError(
+                trajectory_id, None, None, f"{count - version} termijn(en) niet verstreken binnen de wachttijd"
+            )
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 0.2)
+    return version
+
+
+async def _run_lane(world: SimulatedWorld, lane: _Lane, now: datetime, gate: asyncio.Semaphore, tally: _Tally) -> None:
+    """Send this lane's steps while their gates stay open at `now`."""
     async with gate:
-        for item in steps:
-            tally.fired.update(await world.fire_due(trajectory_id, item.at))
-            tally.step(check(item, await world.submit(item.step.command, item.at)))
-        tally.fired.update(await world.fire_due(trajectory_id, until))
+        while (nxt := lane.next) is not None and nxt[2].open_at(now):
+            index, step, _, before = nxt
+            if lane.known < before:  # deadlines fired since the last step: wait until they are stored
+                lane.known = await _stored_up_to(world, lane.trajectory_id, before)
+            answer = await world.submit(step.command, step.at)
+            if check(lane.trajectory_id, index, step, answer):
+                tally.accepted += 1
+                lane.known += len(answer.events)
+            else:
+                tally.refused += 1
+            lane.position += 1
+        if lane.next is None:
+            tally.finished()

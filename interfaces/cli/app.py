@@ -11,6 +11,7 @@ from infrastructure.settings import Settings
 from interfaces.cli import db, events, frameworks, lifecycle, ops, report, views
 from interfaces.cli.demo import register_demo
 from interfaces.cli.guard import GuardedGroup
+from interfaces.cli.scenario import register_scenario
 
 app = typer.Typer(
     name="cbct",
@@ -45,6 +46,7 @@ lifecycle.register(groups)
 views.register_views(app, groups)
 report.register_report(groups)
 register_demo(app)
+register_scenario(app)
 for noun, group in groups.items():
     app.add_typer(group, name=noun)
 

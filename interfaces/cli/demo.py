@@ -1,8 +1,10 @@
 """`cbct demo`: replay CBCT's 2018-2022 register through the real process, then show the period report.
 
-Runs on the configured database (embedded by default) with the controlled clock, whatever CBCT_CLOCK
-says: the demo moves the clock itself, from the demo's start to the reference moment. A second run on
-the same database changes nothing; an interrupted run resumes.
+The real trajectory workflows run on Temporal's time-skipping test server (from the installed wheel),
+their world offset moving the world's clock from mid-2018 to 2023-02-21, against the demo's own
+database on the configured Postgres server (embedded by default): `cbct_demo` unless `--database`
+says otherwise. Workers never reconcile that database, so the replayed world stays as it stood on
+2023-02-21. A second run changes nothing; an interrupted run resumes.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import importlib
 from collections import Counter
-from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -21,8 +22,9 @@ from infrastructure.settings import Settings
 from interfaces.cli.output import EXIT_REJECTED, console, err_console, fail, print_json, print_table
 
 if TYPE_CHECKING:
+    import asyncpg
+
     from application.demo.replay import ReplaySummary
-    from bootstrap import App
 
 SUMMARY_LABELS = {
     "trajectories": "Trajecten",
@@ -49,24 +51,38 @@ def _period_module() -> tuple[Any, Any] | None:
     return period.period_report, render.render_report
 
 
-async def _run(seed: int, scale: int, progress: Progress | None) -> tuple[ReplaySummary, Any, dict[str, Any]]:
-    from application.demo.dbos_world import DbosWorld
+DEMO_DATABASE = "cbct_demo"
+"""The demo's own database: its world stays as it stood on 2023-02-21, out of reach of the workers,
+which reconcile the configured database only."""
+
+
+async def _run(
+    seed: int, scale: int, database: str, progress: Progress | None
+) -> tuple[ReplaySummary, Any, dict[str, Any]]:
     from application.demo.replay import replay
-    from bootstrap import bootstrap
+    from infrastructure.database import Database, with_database
+    from interfaces.skipped_time import open_world
     from projections.register import list_register
 
-    task = progress.add_task("Demo afspelen", total=None) if progress is not None else None
+    task = progress.add_task("Demo afspelen (trajecten)", total=None) if progress is not None else None
 
     def advance(done: int, total: int) -> None:
         if progress is not None and task is not None:
             progress.update(task, completed=done, total=total)
 
-    async with bootstrap(Settings(clock="controlled"), launch_workflows=True) as app:
-        summary = await replay(DbosWorld(app), seed=seed, scale=scale, progress=advance)
-        report = await _report(app)
-        rows = await list_register(app.pool)
+    settings = Settings()
+    server = Database.from_settings(settings)
+    try:
+        url = with_database(server.url, database)
+        async with open_world(url, settings.data_dir / "demo-outbox", settings=settings) as world:
+            summary = await replay(world, seed=seed, scale=scale, progress=advance)
+            report = await _report(world.pool)
+            rows = await list_register(world.pool)
+    finally:
+        server.close()
     outcomes = Counter((r.result or "", r.remark or "") for r in rows)
     register = {
+        "database": database,
         "organisations": len(rows),
         "outcomes": [
             {"result": result, "remark": remark or None, "count": count}
@@ -76,16 +92,12 @@ async def _run(seed: int, scale: int, progress: Progress | None) -> tuple[Replay
     return summary, report, register
 
 
-async def _report(app: App) -> Any:
+async def _report(pool: asyncpg.Pool) -> Any:
     found = _period_module()
     if found is None:
         return None
     period_report, _ = found
-    from application.reports.period import Membership
-
-    # CBCT's member counts on 31-12-2022 (an input of the report, as in CBCT's own footnote).
-    members = Membership(date(2022, 12, 31), {"VOB": 138, "Cultuurconnectie": 134})
-    return await period_report(app.store, DEMO_START, date(2022, 12, 31), REFERENCE_DATE, members)
+    return await period_report(pool, DEMO_START, REFERENCE_DATE)
 
 
 def demo(
@@ -93,14 +105,21 @@ def demo(
         int, typer.Option(help="Zaadje van de planner: dezelfde waarde geeft dezelfde demo.")
     ] = DEFAULT_SEED,
     scale: Annotated[int, typer.Option(min=1, help="Aantal kopieën van het register (1 = het register zelf).")] = 1,
+    database: Annotated[
+        str, typer.Option(help="Eigen database van de demo op dezelfde server (niet die van de workers).")
+    ] = DEMO_DATABASE,
     json_output: Annotated[bool, typer.Option("--json", help="JSON in plaats van tabellen.")] = False,
 ) -> None:
-    """Speel het register 2018-2022 af via de echte commando's, termijnen en workflows, en toon het rapport."""
+    """Speel het register 2018-2022 af via de echte trajectworkflows in versnelde tijd, en toon het rapport.
+
+    De demo schrijft in een eigen database (standaard cbct_demo); die blijft staan zoals de wereld
+    op 21-02-2023 was. Een tweede run verandert niets; een afgebroken run gaat verder waar hij was.
+    """
     from application.demo.replay import ReplayError
 
     try:
         if json_output:
-            summary, report, register = asyncio.run(_run(seed, scale, None))
+            summary, report, register = asyncio.run(_run(seed, scale, database, None))
         else:
             with Progress(
                 TextColumn("{task.description}"),
@@ -110,7 +129,7 @@ def demo(
                 console=err_console,
                 transient=False,
             ) as progress:
-                summary, report, register = asyncio.run(_run(seed, scale, progress))
+                summary, report, register = asyncio.run(_run(seed, scale, database, progress))
     except ReplayError as error:
         fail(f"Demo afgebroken: {error}")
         raise typer.Exit(EXIT_REJECTED) from None

@@ -1,11 +1,14 @@
-"""The demo replay: planned scenarios through the real commands, workflows and dispatcher.
-
-The shared `app` fixture starts its clock in 2025, after the demo period; these tests use their own
-app on a fresh database whose controlled clock is still unset, as the demo finds it.
+"""The demo replay: planned scenarios through the real trajectory workflows on Temporal's time-skipping
+test server, against a real store, the world's clock running from mid-2018 to 2023-02-21.
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
@@ -14,27 +17,24 @@ import pytest
 import pytest_asyncio
 
 from application.demo import DEFAULT_SEED, REFERENCE_MOMENT, RegisterRow, load_register
-from application.demo.dbos_world import DbosWorld
 from application.demo.replay import ReplayError, plan, replay
 from application.demo.simulate import run_simulation
-from bootstrap import App, bootstrap
 from domain import event_type
 from infrastructure.settings import Settings
+from interfaces.skipped_time import SkippedTimeWorld, open_world
 from projections.register import list_register
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 PER_OUTCOME = 2
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def demo_app(database_url: str, tmp_path: Path) -> AsyncIterator[App]:
-    """The whole application on a fresh database, DBOS launched, controlled clock not yet set."""
-    settings = Settings(
-        database_url=database_url, clock="controlled", outbox_dir=tmp_path / "outbox", log_level="warning"
-    )
-    async with bootstrap(settings, launch_workflows=True, url=database_url) as the_app:
-        yield the_app
+async def world(database_url: str, tmp_path: Path) -> AsyncIterator[SkippedTimeWorld]:
+    """A simulated world on a fresh database: no trajectory, no workflow, no clock yet."""
+    async with open_world(database_url, tmp_path / "outbox", settings=Settings(log_level="warning")) as the_world:
+        yield the_world
 
 
 def register_slice() -> list[RegisterRow]:
@@ -53,9 +53,10 @@ def register_slice() -> list[RegisterRow]:
     return chosen
 
 
-async def register_of(app: App) -> dict[str, tuple[str, str, str | None, str | None]]:
+async def register_of(world: SkippedTimeWorld) -> dict[str, tuple[str, str, str | None, str | None]]:
     return {
-        r.certificate_number: (r.organisation, r.association, r.result, r.remark) for r in await list_register(app.pool)
+        r.certificate_number: (r.organisation, r.association, r.result, r.remark)
+        for r in await list_register(world.pool)
     }
 
 
@@ -71,60 +72,9 @@ def expected(rows: list[RegisterRow]) -> dict[str, tuple[str, str, str | None, s
     }
 
 
-async def event_count(app: App) -> int:
-    return int(await app.pool.fetchval("SELECT count(*) FROM events"))
-
-
-async def test_a_slice_of_the_register_arises_from_the_process_and_a_rerun_changes_nothing(demo_app: App) -> None:
-    rows = register_slice()
-    only = {r.certificate_number for r in rows}
-    seen: list[tuple[int, int]] = []
-
-    summary = await replay(DbosWorld(demo_app), only=only, progress=lambda done, total: seen.append((done, total)))
-
-    assert await register_of(demo_app) == expected(rows)
-    assert summary.trajectories == len(rows)
-    assert summary.refused_as_expected >= 1
-    assert summary.accepted + summary.refused_as_expected == summary.steps
-    assert summary.deadlines_fired > 0
-    assert summary.events_in_store == await event_count(demo_app)
-    assert seen[-1] == (summary.steps, summary.steps)
-    assert await demo_app.controlled_clock.peek() == REFERENCE_MOMENT
-
-    again = await replay(DbosWorld(demo_app), only=only)
-
-    assert again.events_in_store == summary.events_in_store
-    assert (again.skipped, again.accepted, again.deadlines_fired) == (summary.steps, 0, 0)
-    assert await register_of(demo_app) == expected(rows)
-
-    # Other organisations' steps lie before the clock and never ran: the clock cannot go back to them.
-    other = next(r.certificate_number for r in load_register() if r.certificate_number not in only)
-    with pytest.raises(ReplayError, match="hervatten kan niet"):
-        await replay(DbosWorld(demo_app), only={other})
-    assert await event_count(demo_app) == summary.events_in_store
-
-
-async def test_the_whole_register_arises_from_the_process_as_the_pure_simulation_says(demo_app: App) -> None:
-    """All 251 organisations side by side through the real workflows: the register equals the CSV, and
-    every trajectory has exactly the events, in the order and at the moments, of the one-at-a-time
-    pure simulation."""
-    rows = load_register()
-
-    summary = await replay(DbosWorld(demo_app))
-
-    assert summary.trajectories == len(rows) == 251
-    assert await register_of(demo_app) == expected(rows)
-    simulated = run_simulation(plan(seed=DEFAULT_SEED), REFERENCE_MOMENT)
-    assert summary.deadlines_fired == simulated.deadlines_fired
-    assert await trajectory_events(demo_app) == {
-        trajectory_id: [(event_type(e), e.occurred_at) for e in events]
-        for trajectory_id, events in simulated.events.items()
-    }
-
-
-async def trajectory_events(app: App) -> dict[str, list[tuple[str, datetime]]]:
+async def trajectory_events(world: SkippedTimeWorld) -> dict[str, list[tuple[str, datetime]]]:
     """Every trajectory's events in stream order: (type, occurred_at)."""
-    rows = await app.pool.fetch(
+    rows = await world.pool.fetch(
         "SELECT stream_id, event_type, data->>'occurred_at' AS occurred_at FROM events "
         "WHERE stream_id LIKE 'trajectory-%' ORDER BY stream_id, stream_version"
     )
@@ -133,3 +83,101 @@ async def trajectory_events(app: App) -> dict[str, list[tuple[str, datetime]]]:
         moment = datetime.fromisoformat(row["occurred_at"])
         found.setdefault(row["stream_id"].removeprefix("trajectory-"), []).append((row["event_type"], moment))
     return found
+
+
+def simulated_events(only: set[str] | None = None) -> dict[str, list[tuple[str, datetime]]]:
+    scenarios = plan(seed=DEFAULT_SEED, only=only)
+    simulation = run_simulation(scenarios, REFERENCE_MOMENT)
+    return {tid: [(event_type(e), e.occurred_at) for e in events] for tid, events in simulation.events.items()}
+
+
+async def test_a_slice_of_the_register_arises_from_the_process_and_a_rerun_changes_nothing(
+    world: SkippedTimeWorld,
+) -> None:
+    """Every outcome of the register, through the real workflows: the register equals the CSV's rows, the
+    deadlines fired by the workflows' own timers; a second run sends nothing and appends nothing."""
+    rows = register_slice()
+    only = {r.certificate_number for r in rows}
+    seen: list[tuple[int, int]] = []
+
+    summary = await replay(world, only=only, progress=lambda done, total: seen.append((done, total)))
+
+    assert await register_of(world) == expected(rows)
+    assert summary.trajectories == len(rows)
+    assert summary.refused_as_expected >= 1
+    assert summary.accepted + summary.refused_as_expected == summary.steps
+    assert summary.deadlines_fired > 0
+    assert summary.events_in_store == await world.event_count()
+    assert seen[-1] == (len(rows), len(rows))
+
+    again = await replay(world, only=only)
+
+    assert again.events_in_store == summary.events_in_store
+    assert (again.skipped, again.accepted, again.refused_as_expected, again.deadlines_fired) == (summary.steps, 0, 0, 0)
+    assert await register_of(world) == expected(rows)
+
+
+async def test_a_store_holding_another_history_is_refused(world: SkippedTimeWorld) -> None:
+    """The replay compares the store with the plan first: another seed's plan is refused, nothing sent."""
+    only = {load_register()[0].certificate_number}
+    await replay(world, only=only)
+    count = await world.event_count()
+
+    with pytest.raises(ReplayError, match="andere geschiedenis"):
+        await replay(world, only=only, seed=7)
+    assert await world.event_count() == count
+
+
+async def test_a_run_killed_with_sigkill_resumes_where_it_stood(world: SkippedTimeWorld, database_url: str) -> None:
+    """kill -9 mid-replay, then run again: the register equals the CSV and every trajectory's events
+    equal the pure simulation, nothing lost and nothing twice."""
+    rows = register_slice()[:8]
+    only = sorted(r.certificate_number for r in rows)
+    code = (
+        "import asyncio, sys, tempfile; from pathlib import Path\n"
+        "from application.demo.replay import replay\n"
+        "from infrastructure.settings import Settings\n"
+        "from interfaces.skipped_time import open_world\n"
+        "async def main():\n"
+        "    async with open_world(sys.argv[1], Path(tempfile.mkdtemp()), settings=Settings(log_level='error')) as w:\n"
+        "        await replay(w, only=set(sys.argv[2].split(',')))\n"
+        "asyncio.run(main())\n"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", code, database_url, ",".join(only)],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its test server lives in its process group and dies with it
+    )
+    try:
+        async with asyncio.timeout(120):
+            while await world.event_count() < 40:  # mid-run: some trajectories under way
+                assert child.poll() is None, "the replay ended before it could be killed"
+                await asyncio.sleep(0.05)
+    finally:
+        os.killpg(child.pid, signal.SIGKILL)  # kill -9 of the replay and its test server
+        child.wait()
+    assert await world.event_count() < sum(len(v) for v in simulated_events(set(only)).values())
+
+    summary = await replay(world, only=set(only))
+
+    assert summary.skipped > 0
+    assert await register_of(world) == expected(rows)
+    assert await trajectory_events(world) == simulated_events(set(only))
+
+
+async def test_the_whole_register_arises_from_the_process_as_the_pure_simulation_says(world: SkippedTimeWorld) -> None:
+    """All 251 organisations side by side through the real workflows: the register equals the CSV, and
+    every trajectory has exactly the events, in the order and at the moments, of the one-at-a-time
+    pure simulation."""
+    rows = load_register()
+
+    summary = await replay(world)
+
+    assert summary.trajectories == len(rows) == 251
+    assert await register_of(world) == expected(rows)
+    simulated = simulated_events()
+    assert await trajectory_events(world) == simulated
+    assert summary.deadlines_fired == run_simulation(plan(seed=DEFAULT_SEED), REFERENCE_MOMENT).deadlines_fired
