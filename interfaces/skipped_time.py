@@ -41,7 +41,7 @@ from projections.messages import message_stream
 from projections.registry import all_projections
 from projections.runner import ProjectionRunner
 from projections.trajectory_state import decode
-from workflows.client import TrajectoryClient
+from workflows.client import TrajectoryClient, ensure_search_attributes
 from workflows.contracts import Verdict
 
 READS_AT_ONCE = 8
@@ -113,6 +113,9 @@ class SkippedTimeWorld:
             runtime=_quiet_runtime(),
             test_server_existing_path=str(temporal_binaries.test_server_path()),
         )
+        # The test server knows no custom search attributes: without them the workflow's first upsert
+        # fails its task, which the server retries for ever, and the first command is never answered.
+        await ensure_search_attributes(env.client)
         task_queue = f"world-{uuid.uuid4().hex[:8]}"
         worker = trajectory_worker(
             env.client,

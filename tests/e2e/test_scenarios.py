@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ SCENARIOS = sorted((Path(__file__).resolve().parents[2] / "scenarios").glob("*.y
 SHORT = """
 name: Te vroeg besloten
 trajectory: oefen-kort
-until: 2025-12-01
+until: 2026-01-10
 steps:
   - at: 2025-11-03 10:00
     command: OpenTrajectory
@@ -55,13 +56,14 @@ async def test_every_shipped_scenario_runs_as_its_author_expects(path: Path, dat
 
 
 async def test_a_deadline_fires_by_itself_between_steps(database_url: str, tmp_path: Path) -> None:
-    """Nothing sent the announcement: its deadline fired when the world's clock passed it, at its due moment."""
-    scenario = parse_scenario(SHORT.replace("2025-11-04 10:00", "2025-11-20 10:00"))
+    """Nothing sent the announcement: its deadline (30-12-2025, six months before the audit quarter)
+    fired when the world's clock passed it, at its due moment."""
+    scenario = parse_scenario(SHORT.replace("2025-11-04 10:00", "2026-01-05 10:00"))
     async with open_world(database_url, tmp_path / "outbox", settings=Settings(log_level="warning")) as world:
         outcome = await run_scenario(world, scenario)
     by_deadline = [e for e in outcome.final.timeline if e.by_deadline]
     assert [e.event_type for e in by_deadline][:1] == ["AnnouncementSent"]
-    assert by_deadline[0].occurred_at < scenario.steps[1].at
+    assert by_deadline[0].occurred_at == datetime(2025, 12, 30, 8, 0, tzinfo=UTC) < scenario.steps[1].at
 
 
 async def cbct(env: dict[str, str], *args: str) -> tuple[int, str, str]:
