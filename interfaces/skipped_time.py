@@ -188,7 +188,7 @@ class SkippedTimeWorld:
 
         async def one(trajectory_id: str) -> None:
             async with gate:
-                await client.ensure_running(trajectory_id)
+                await client.start(trajectory_id)
 
         await asyncio.gather(*(one(t) for t in trajectory_ids))
 
