@@ -17,8 +17,8 @@ import secrets
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from pathlib import Path
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import asyncpg
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -29,8 +29,8 @@ from temporalio.worker import Worker
 
 from activities.outbox import emails_of
 from activities.sender import FileSender, MessageSender
-from application.world import Answer, StoredEvent
 from application.trajectories import STREAM_PREFIX, TrajectoryService, stream_id
+from application.world import Answer, StoredEvent
 from domain import Command, Event
 from infrastructure import temporal_binaries
 from infrastructure.database import Database, drop_database, open_pool, with_database
@@ -44,6 +44,7 @@ from projections.trajectory_state import decode
 from workflows.client import TrajectoryClient, ensure_search_attributes
 from workflows.contracts import Verdict
 
+SIMULATED_WORLD = "skipped-time"
 READS_AT_ONCE = 8
 DRAIN_TIMEOUT = timedelta(seconds=120)
 DEADLINE_TIMEOUT = timedelta(seconds=120)
@@ -88,6 +89,12 @@ class SkippedTimeWorld:
         self._worker: Worker | None = None
         self._client: TrajectoryClient | None = None
         self._offset = timedelta(0)
+        self._marked: set[str] = set()
+
+    @property
+    def store(self) -> PostgresEventStore:
+        """The event store (for reports computed from the events)."""
+        return self._store
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -179,8 +186,21 @@ class SkippedTimeWorld:
 
     async def submit(self, command: Command, at: datetime) -> Answer:
         _, client = self._running()
+        await self._mark_simulated(command.trajectory_id)
         verdict: Verdict = await client.submit(command, at=at)
         return Answer(verdict.accepted, verdict.rule, verdict.message, tuple(e.type for e in verdict.events))
+
+    async def _mark_simulated(self, trajectory_id: str) -> None:
+        """Record, before its first command, that the trajectory lives in this simulated world: a worker's
+        reconcile then leaves it alone instead of replaying its deadlines on the real clock."""
+        if trajectory_id in self._marked:
+            return
+        await self._pool.execute(
+            "INSERT INTO simulated_trajectories (trajectory_id, world) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            trajectory_id,
+            SIMULATED_WORLD,
+        )
+        self._marked.add(trajectory_id)
 
     async def revive(self, trajectory_ids: Sequence[str]) -> None:
         _, client = self._running()

@@ -249,9 +249,14 @@ async def failed_workflows(client: Client, *, limit: int = 100) -> list[Workflow
 
 
 async def open_trajectories(pool: asyncpg.Pool, service: TrajectoryService) -> list[str]:
-    """Every trajectory the event store holds as open (folded from its stream: the store is the truth)."""
+    """Every trajectory the event store holds as open (folded from its stream: the store is the truth),
+    except those of a simulated world (`cbct demo`), whose clock stands still where the world stopped."""
     streams = await pool.fetch(
-        "SELECT DISTINCT stream_id FROM events WHERE stream_id LIKE $1 ORDER BY stream_id", f"{STREAM_PREFIX}%"
+        "SELECT DISTINCT stream_id FROM events WHERE stream_id LIKE $1"
+        " AND substr(stream_id, length($2) + 1) NOT IN (SELECT trajectory_id FROM simulated_trajectories)"
+        " ORDER BY stream_id",
+        f"{STREAM_PREFIX}%",
+        STREAM_PREFIX,
     )
     ids = [r["stream_id"].removeprefix(STREAM_PREFIX) for r in streams]
     open_ids: list[str] = []

@@ -259,7 +259,7 @@ async def _replay_batch(world: SimulatedWorld, scenarios: list[Scenario], tally:
             difference = next(
                 (
                     f"gebeurtenis {i}: {a} in plaats van {b}"
-                    for i, (a, b) in enumerate(zip(expected[tid], found))
+                    for i, (a, b) in enumerate(zip(expected[tid], found, strict=False))
                     if a != b
                 ),
                 f"{len(found)} gebeurtenissen in plaats van {len(expected[tid])}",

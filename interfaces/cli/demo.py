@@ -2,9 +2,11 @@
 
 The real trajectory workflows run on Temporal's time-skipping test server (from the installed wheel),
 their world offset moving the world's clock from mid-2018 to 2023-02-21, against the demo's own
-database on the configured Postgres server (embedded by default): `cbct_demo` unless `--database`
-says otherwise. Workers never reconcile that database, so the replayed world stays as it stood on
-2023-02-21. A second run changes nothing; an interrupted run resumes.
+the configured database (embedded by default), so `cbct register`, `cbct report period` and the other
+views show it afterwards; `--database NAME` puts it in a database of its own on the same server. The
+demo's trajectories are recorded as simulated, so a worker never starts workflows for them on the
+real clock: the world stays as it stood on 2023-02-21. A second run changes nothing; an interrupted
+run resumes.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 from collections import Counter
+from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -22,8 +25,6 @@ from infrastructure.settings import Settings
 from interfaces.cli.output import EXIT_REJECTED, console, err_console, fail, print_json, print_table
 
 if TYPE_CHECKING:
-    import asyncpg
-
     from application.demo.replay import ReplaySummary
 
 SUMMARY_LABELS = {
@@ -51,13 +52,8 @@ def _period_module() -> tuple[Any, Any] | None:
     return period.period_report, render.render_report
 
 
-DEMO_DATABASE = "cbct_demo"
-"""The demo's own database: its world stays as it stood on 2023-02-21, out of reach of the workers,
-which reconcile the configured database only."""
-
-
 async def _run(
-    seed: int, scale: int, database: str, progress: Progress | None
+    seed: int, scale: int, database: str | None, progress: Progress | None
 ) -> tuple[ReplaySummary, Any, dict[str, Any]]:
     from application.demo.replay import replay
     from infrastructure.database import Database, with_database
@@ -73,16 +69,16 @@ async def _run(
     settings = Settings()
     server = Database.from_settings(settings)
     try:
-        url = with_database(server.url, database)
+        url = server.url if database is None else with_database(server.url, database)
         async with open_world(url, settings.data_dir / "demo-outbox", settings=settings) as world:
             summary = await replay(world, seed=seed, scale=scale, progress=advance)
-            report = await _report(world.pool)
+            report = await _report(world.store)
             rows = await list_register(world.pool)
     finally:
         server.close()
     outcomes = Counter((r.result or "", r.remark or "") for r in rows)
     register = {
-        "database": database,
+        "database": database or "(geconfigureerd)",
         "organisations": len(rows),
         "outcomes": [
             {"result": result, "remark": remark or None, "count": count}
@@ -92,12 +88,16 @@ async def _run(
     return summary, report, register
 
 
-async def _report(pool: asyncpg.Pool) -> Any:
+async def _report(store: Any) -> Any:
     found = _period_module()
     if found is None:
         return None
     period_report, _ = found
-    return await period_report(pool, DEMO_START, REFERENCE_DATE)
+    from application.reports.period import Membership
+
+    # CBCT's member counts on 31-12-2022 (an input of the report, as in CBCT's own footnote).
+    members = Membership(date(2022, 12, 31), {"VOB": 138, "Cultuurconnectie": 134})
+    return await period_report(store, DEMO_START, date(2022, 12, 31), REFERENCE_DATE, members)
 
 
 def demo(
@@ -106,14 +106,16 @@ def demo(
     ] = DEFAULT_SEED,
     scale: Annotated[int, typer.Option(min=1, help="Aantal kopieën van het register (1 = het register zelf).")] = 1,
     database: Annotated[
-        str, typer.Option(help="Eigen database van de demo op dezelfde server (niet die van de workers).")
-    ] = DEMO_DATABASE,
+        str | None,
+        typer.Option(help="Eigen database voor de demo op dezelfde server (standaard: de geconfigureerde)."),
+    ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="JSON in plaats van tabellen.")] = False,
 ) -> None:
     """Speel het register 2018-2022 af via de echte trajectworkflows in versnelde tijd, en toon het rapport.
 
-    De demo schrijft in een eigen database (standaard cbct_demo); die blijft staan zoals de wereld
-    op 21-02-2023 was. Een tweede run verandert niets; een afgebroken run gaat verder waar hij was.
+    De demo schrijft in de geconfigureerde database (of met --database in een eigen database); zijn
+    trajecten blijven staan zoals de wereld op 21-02-2023 was. Een tweede run verandert niets; een
+    afgebroken run gaat verder waar hij was.
     """
     from application.demo.replay import ReplayError
 

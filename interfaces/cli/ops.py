@@ -240,7 +240,9 @@ def workflows_show(
     if output is OutputFormat.json:
         print_json(shown | {"web_ui": ui})
         return
-    console.print(markup_safe(f"Workflow {shown['workflow_id']} — {shown['status']} ({shown['history_length']} events)"))
+    console.print(
+        markup_safe(f"Workflow {shown['workflow_id']} — {shown['status']} ({shown['history_length']} events)")
+    )
     trajectory = shown.get("trajectory")
     if trajectory:
         nxt = trajectory.get("next_deadline")

@@ -143,7 +143,7 @@ async def test_a_run_killed_with_sigkill_resumes_where_it_stood(world: SkippedTi
         "        await replay(w, only=set(sys.argv[2].split(',')))\n"
         "asyncio.run(main())\n"
     )
-    child = subprocess.Popen(
+    child = subprocess.Popen(  # noqa: ASYNC220  (killed with SIGKILL below; no output awaited)
         [sys.executable, "-c", code, database_url, ",".join(only)],
         cwd=REPO,
         env={**os.environ, "PYTHONPATH": str(REPO)},

@@ -24,9 +24,7 @@ async def test_report_and_register_at_a_peildatum(cli_env: dict[str, str], tmp_p
     span = ("--from", str(today - timedelta(days=2)), "--to", after)
     code, out = await cbct("report", "period", *span, "--peildatum", before, "--format", "json")
     assert code == 0 and json.loads(out)["groups"]["alle"]["outcomes"]["register_rows"] == 0
-    code, out = await cbct(
-        "report", "period", *span, "--peildatum", after, "--format", "json", "--leden", "VOB=138"
-    )
+    code, out = await cbct("report", "period", *span, "--peildatum", after, "--format", "json", "--leden", "VOB=138")
     data = json.loads(out)
     assert code == 0 and data["peildatum"] == after
     assert data["groups"]["vob"]["outcomes"]["register_rows"] == 1 and data["groups"]["vob"]["members"] == 138
@@ -35,7 +33,5 @@ async def test_report_and_register_at_a_peildatum(cli_env: dict[str, str], tmp_p
     code, out = await cbct("register", "--peildatum", after, "--format", "json")
     assert code == 0 and [r["certificate_number"] for r in json.loads(out)] == ["1002"]
     target = tmp_path / "rapport.docx"
-    code, out = await cbct(
-        "report", "period", *span, "--peildatum", after, "--format", "docx", "-o", str(target)
-    )
+    code, out = await cbct("report", "period", *span, "--peildatum", after, "--format", "docx", "-o", str(target))
     assert code == 0 and "DOCX geschreven" in out and target.stat().st_size > 10_000
