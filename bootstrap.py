@@ -1,4 +1,4 @@
-"""Wiring: settings → database → pool → store → services → (optionally) Temporal, or DBOS.
+"""Wiring: settings → database → pool → store → services → (optionally) Temporal.
 
 The CLI and the worker are each their own composition root; both assemble the process through
 `bootstrap()` so they run the same objects the same way. With `temporal=True` the app carries a
@@ -20,7 +20,6 @@ import asyncpg
 from activities.sender import FileSender, MessageSender
 from application.clock import Clock, SystemClock
 from application.trajectories import TrajectoryService
-from infrastructure.controlled_clock import DatabaseClock
 from infrastructure.database import Database, open_pool
 from infrastructure.migrations import migrate_database
 from infrastructure.postgres_event_store import PostgresEventStore
@@ -53,7 +52,6 @@ class App:
     store: PostgresEventStore
     service: TrajectoryService
     clock: Clock
-    controlled_clock: DatabaseClock
     projections: ProjectionRunner
     temporal_access: TemporalAccess | None = field(default=None)
 
@@ -68,40 +66,29 @@ class App:
 async def bootstrap(
     settings: Settings | None = None,
     *,
-    launch_workflows: bool = False,
     temporal: bool = False,
     url: str | None = None,
 ) -> AsyncIterator[App]:
     """Open the database (embedded or configured), migrate it, and build the app; Temporal (with a
-    worker of this process's own) or DBOS when asked."""
+    worker of this process's own) when asked."""
     settings = settings or Settings()
     database = Database(url=url) if url else Database.from_settings(settings)
     try:
         await migrate_database(database.url)
         async with open_pool(database.url, settings) as pool:
             store = PostgresEventStore(pool, max_event_bytes=settings.max_event_bytes)
-            controlled = DatabaseClock(pool)
             app = App(
                 settings=settings,
                 database=database,
                 pool=pool,
                 store=store,
                 service=TrajectoryService(store),
-                clock=controlled if settings.clock == "controlled" else SystemClock(),
-                controlled_clock=controlled,
+                clock=SystemClock(),
                 projections=ProjectionRunner(pool, store, all_projections()),
             )
             if temporal:
                 async with _temporal(app):
                     yield app
-            elif launch_workflows:
-                from workflows.engine import launch, shutdown
-
-                launch(app)
-                try:
-                    yield app
-                finally:
-                    shutdown()
             else:
                 yield app
             await store.wakeup.close()

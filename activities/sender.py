@@ -88,8 +88,8 @@ def render(message: OutgoingMessage, sender: str) -> EmailMessage:
     return email
 
 
-# Writing and fsyncing e-mails gets threads of its own: in the loop's default executor it would hold
-# up the threads DBOS runs its system-table writes in, and every workflow with them.
+# Writing and fsyncing e-mails gets threads of its own, so a slow disk never holds up the loop's
+# default executor (and whatever else runs there).
 _FILE_IO = ThreadPoolExecutor(max_workers=8, thread_name_prefix="cbct-outbox")
 
 

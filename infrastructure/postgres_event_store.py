@@ -331,7 +331,7 @@ class PostgresEventStore:
         """Wait until every event committed before this call is visible to followers.
 
         A transaction anywhere in the database that began before an append and is still running —
-        any writer's, DBOS's own included — holds the watermark back until it ends. A caller that
+        any writer's — holds the watermark back until it ends. A caller that
         must read its own writes in a read model (a catch-up right after a command) waits here for
         those few milliseconds. True when reached `within` seconds.
         """

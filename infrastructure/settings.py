@@ -39,32 +39,11 @@ class Settings(BaseSettings):
     )
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
-    application_version: str = Field(
-        default="1",
-        description="DBOS application version; bump only when in-flight workflows may not finish on new code.",
-    )
-    clock: Literal["system", "controlled"] = Field(
-        default="system",
-        description="system: the wall clock. controlled: the moment set by `cbct clock tick` (tests, demo, ops).",
-    )
     outbox_dir: Path = Field(default=Path(".cbct/outbox"), description="Where the file sender writes e-mails.")
     stuck_grace_days: int = Field(default=7, ge=0, description="Overdue this long with no progress: stuck.")
-    dispatch_interval_cron: str = Field(default="0 * * * * *", description="When the worker dispatches deadlines.")
     mail_from: str = Field(default="CBCT planning <planning@cbct.nl>", description="From header of every e-mail.")
     shutdown_grace_seconds: float = Field(
         default=30.0, ge=0, description="On SIGTERM the worker lets running workflows finish this long."
-    )
-    workflow_wait_seconds: float = Field(
-        default=120.0, gt=0, description="How long a dispatcher or sender waits for one workflow's result."
-    )
-    executor_id: str = Field(
-        default="",
-        description="DBOS executor id. Empty: `worker` for the worker, a fresh `proc-...` id for other processes.",
-    )
-    orphan_grace_seconds: float = Field(
-        default=300.0,
-        ge=0,
-        description="The worker adopts workflows a short-lived process left PENDING for this long (it died).",
     )
     max_event_bytes: int = Field(default=256 * 1024, gt=0, description="Largest accepted event payload.")
     pool_min_size: int = Field(default=1, ge=1)

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import asyncpg
+from temporalio.api.testservice.v1 import SleepRequest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import LogForwardingConfig, LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.service import RPCError, RPCStatusCode
@@ -61,6 +62,18 @@ def _quiet_runtime() -> Runtime:
             )
         )
     )
+
+
+SKIP_TIMEOUT = timedelta(minutes=10)
+
+
+async def skip_time(env: WorkflowEnvironment, delta: timedelta) -> None:
+    """Let `delta` of skipped time pass. The server holds the skip while activities run, so the call
+    lasts as long as the work on the way: a whole season of deadlines takes longer than the SDK's
+    default RPC timeout (`env.sleep` then fails with 'Timeout expired'); hence our own, long one."""
+    request = SleepRequest()
+    request.duration.FromTimedelta(delta)
+    await env.client.test_service.unlock_time_skipping_with_sleep(request, timeout=SKIP_TIMEOUT)
 
 
 class WorldNotStarted(RuntimeError):
@@ -161,7 +174,7 @@ class SkippedTimeWorld:
         delta = moment - await self.now()
         if delta > timedelta(0):
             with env.auto_time_skipping_disabled():
-                await env.sleep(delta)
+                await skip_time(env, delta)
 
     async def wait_for_deadlines(self, trajectory_ids: Sequence[str]) -> None:
         _, client = self._running()

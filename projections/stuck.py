@@ -5,7 +5,8 @@ A query over the deadlines and overview read models (no table of its own): a tra
 a hard deadline stays listed until its step is done — and its last *progress* event (see
 `projections.overview.NOT_PROGRESS`: the dispatcher's DeadlineMissed and reminders do not count)
 happened before that deadline fell due. One row per trajectory: its longest-overdue deadline.
-Failed workflows are ops' other source of stuck work and come from DBOS, not from here.
+Workflows that stopped, and activities that keep failing, are ops' other source of stuck work and
+come from Temporal (`cbct workflows failed`), not from here.
 """
 
 from __future__ import annotations

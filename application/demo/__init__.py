@@ -1,6 +1,6 @@
 """The demo's pure core: CBCT's published 2018-2022 register, a deterministic scenario planner that makes
 every register outcome arise from real commands and deadlines, and a simulator that validates a plan
-against the pure domain exactly as the deadline dispatcher with a controlled clock would run it.
+against the pure domain exactly as the workflows, firing each deadline at its due moment, run it.
 """
 
 from application.demo.period import DEFAULT_SEED, DEMO_START, REFERENCE_DATE, REFERENCE_MOMENT

@@ -23,7 +23,6 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(events.app, name="event")
 app.add_typer(frameworks.app, name="framework")
-app.add_typer(ops.clock_app, name="clock")
 app.add_typer(ops.projections_app, name="projections")
 app.add_typer(ops.workflows_app, name="workflows")
 

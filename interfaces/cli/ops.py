@@ -1,86 +1,28 @@
-"""Ops commands: the controlled clock, projections, and the trajectories' workflows on Temporal."""
+"""Ops commands: projections, and the trajectories' workflows on Temporal."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
 
-from domain.commands import FIRST_DAY, LAST_DAY
-from interfaces.cli.output import EXIT_REJECTED, EXIT_USAGE, OutputFormat, console, fail, print_json, print_table
+from interfaces.cli.output import EXIT_REJECTED, OutputFormat, console, fail, print_json, print_table
 from interfaces.cli.safe_text import markup_safe
 from interfaces.cli.session import run
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="table of json")]
 
-clock_app = typer.Typer(help="De gecontroleerde klok (tests, demo, beheer).", no_args_is_help=True)
 projections_app = typer.Typer(help="Read models: status, achterstand en opnieuw opbouwen.", no_args_is_help=True)
 workflows_app = typer.Typer(
     help="Workflows van de trajecten (Temporal): tonen, mislukte, opnieuw starten, reconcile.", no_args_is_help=True
 )
 
 
-def parse_moment(text: str) -> datetime:
-    """'2026-05-01T09:00' (Amsterdam time when no offset is given) or '2026-05-01' (midnight there)."""
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(f"--to: '{text}' is geen datum/tijd (JJJJ-MM-DD of JJJJ-MM-DDTHH:MM)") from None
-    if not FIRST_DAY <= moment.date() <= LAST_DAY:
-        raise typer.BadParameter(f"--to: '{text}' ligt niet tussen {FIRST_DAY:%d-%m-%Y} en {LAST_DAY:%d-%m-%Y}")
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=AMSTERDAM)
-    return moment.astimezone(UTC)
-
-
 def _local(moment: datetime | None) -> str:
     return "-" if moment is None else moment.astimezone(AMSTERDAM).strftime("%d-%m-%Y %H:%M")
-
-
-@clock_app.command("tick")
-def tick(
-    to: Annotated[str, typer.Option("--to", help="Tot wanneer: JJJJ-MM-DD of JJJJ-MM-DDTHH:MM (Amsterdam).")],
-    output: FormatOption = OutputFormat.table,
-) -> None:
-    """Zet de klok vooruit en voer alles uit wat tot dan afloopt (deadlines, herinneringen)."""
-    moment = parse_moment(to)
-
-    async def work(app: Any) -> Any:
-        from workflows.dispatcher import tick as run_tick
-
-        return await run_tick(app, moment)
-
-    try:
-        report = run(work, workflows=True)
-    except ValueError as error:
-        fail(str(error))
-        raise typer.Exit(EXIT_USAGE) from None
-    data = report.as_dict() if hasattr(report, "as_dict") else report.__dict__
-    if output is OutputFormat.json:
-        print_json(data)
-        return
-    console.print(f"Klok staat op {_local(moment)}.")
-    for key, value in data.items():
-        if key != "moved_to" and not isinstance(value, list | tuple):
-            console.print(f"  {key}: {value}")
-
-
-@clock_app.command("show")
-def show(output: FormatOption = OutputFormat.table) -> None:
-    """Toon de stand van de gecontroleerde klok."""
-
-    async def work(app: Any) -> datetime | None:
-        peeked: datetime | None = await app.controlled_clock.peek()
-        return peeked
-
-    moment = run(work)
-    if output is OutputFormat.json:
-        print_json({"now": None if moment is None else moment.isoformat()})
-    else:
-        console.print("De klok is nog niet gezet." if moment is None else f"Klok: {_local(moment)}")
 
 
 @projections_app.command("status")

@@ -34,7 +34,6 @@ OPEN = [
 def cli_env(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     env = {
         "CBCT_DATABASE_URL": database_url,
-        "CBCT_CLOCK": "controlled",
         "CBCT_OUTBOX_DIR": str(tmp_path / "outbox"),
         "CBCT_DATA_DIR": str(tmp_path / "data"),  # the embedded Temporal server keeps its file here
         "CBCT_LOG_LEVEL": "error",
@@ -62,17 +61,10 @@ async def cbct(*args: str) -> tuple[int, str]:
 
 async def test_a_trajectory_opened_from_the_cli_shows_up_with_its_deadlines_and_timeline(cli_env):
     """open → exit 0 and 'Geaccepteerd'; show lists the announcement deadline and the opening."""
-    assert (await cbct("clock", "tick", "--to", "2026-01-05T09:00"))[0] == 0
     code, out = await cbct(*OPEN)
     assert code == 0 and "Geaccepteerd" in out
     code, out = await cbct("trajectory", "show", "t-cli")
     assert code == 0 and "Bibliotheek Hengelo" in out and "aankondiging" in out and "Traject geopend" in out
-
-
-async def test_views_explain_an_unset_controlled_clock(cli_env):
-    """Before the controlled clock is set, a view says how to set it instead of failing with a traceback."""
-    code, out = await cbct("deadlines")
-    assert code == 2 and "cbct clock tick" in out and "Traceback" not in out
 
 
 async def test_missing_field_is_a_usage_error_naming_the_field_and_writes_nothing(cli_env):
@@ -85,7 +77,6 @@ async def test_missing_field_is_a_usage_error_naming_the_field_and_writes_nothin
 
 async def test_a_refused_command_exits_1_with_the_rule_in_dutch(cli_env):
     """Opening the same trajectory twice: the second is refused with the rule and a Dutch reason."""
-    await cbct("clock", "tick", "--to", "2026-01-05T09:00")
     assert (await cbct(*OPEN))[0] == 0
     code, out = await cbct(*OPEN)
     assert code == 1 and "Geweigerd" in out and "[state" in out
@@ -93,7 +84,6 @@ async def test_a_refused_command_exits_1_with_the_rule_in_dutch(cli_env):
 
 async def test_the_same_command_id_twice_is_answered_once(cli_env):
     """--command-id makes a retry safe: the second call reports the earlier answer, nothing new is written."""
-    await cbct("clock", "tick", "--to", "2026-01-05T09:00")
     assert (await cbct(*OPEN, "--command-id", "open-1"))[0] == 0
     code, out = await cbct(*OPEN, "--command-id", "open-1")
     assert code == 0 and "eerder al verwerkt" in out
@@ -103,13 +93,5 @@ async def test_the_same_command_id_twice_is_answered_once(cli_env):
 
 async def test_register_csv_is_for_dutch_excel(cli_env):
     """The register as CSV: a BOM, semicolons, Dutch headings."""
-    await cbct("clock", "tick", "--to", "2026-01-05T09:00")
     code, out = await cbct("register", "--format", "csv")
     assert code == 0 and out.startswith("\ufeffcertificaatnummer;organisatie;vereniging;resultaat")
-
-
-async def test_the_clock_does_not_go_back(cli_env):
-    """Moving the controlled clock backwards is refused (exit 2) and says why."""
-    assert (await cbct("clock", "tick", "--to", "2026-03-01"))[0] == 0
-    code, out = await cbct("clock", "tick", "--to", "2026-02-01")
-    assert code == 2 and "does not go back" in out

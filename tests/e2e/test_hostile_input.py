@@ -30,7 +30,6 @@ from typer.testing import CliRunner
 from application.command_handler import Accepted
 from application.trajectories import InvalidCommandInput, TrajectoryService, parse_command
 from domain import COMMAND_TYPES
-from infrastructure.controlled_clock import DatabaseClock
 from infrastructure.database import open_pool
 from infrastructure.postgres_event_store import PostgresEventStore
 from interfaces.cli.app import app
@@ -172,21 +171,14 @@ def cbct(*args: str) -> tuple[int, str]:
 
 @pytest.fixture
 def cli_database(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """Environment for in-process CLI runs against a fresh database, the controlled clock set."""
+    """Environment for in-process CLI runs against a fresh database."""
     for key, value in {
         "CBCT_DATABASE_URL": database_url,
-        "CBCT_CLOCK": "controlled",
         "CBCT_OUTBOX_DIR": str(tmp_path / "outbox"),
         "CBCT_LOG_LEVEL": "error",
     }.items():
         monkeypatch.setenv(key, value)
     monkeypatch.chdir(tmp_path)
-
-    async def set_clock() -> None:
-        async with open_pool(database_url) as pool:
-            await DatabaseClock(pool).move_to(NOW)
-
-    asyncio.run(set_clock())
     yield database_url
 
 
@@ -343,17 +335,15 @@ VIEW_COMMANDS = [
     lambda t, n, d: ["event", "show", t],
     lambda t, n, d: ["event", "correct", t, "--data", t, "--reason", t],
     lambda t, n, d: ["framework", "assumed", t],
-    lambda t, n, d: ["clock", "tick", "--to", d if d[:1] in "019" else t],  # only refusals: no engine here
     lambda t, n, d: ["db", "status", "--format", t],
 ]
 
 
 def test_hostile_options_to_every_view_and_ops_command_never_give_a_traceback(cli_database: str) -> None:
     """Markup, escapes, huge numbers and impossible dates as options and arguments of the views, the
-    report, projections, events, frameworks, the clock and the database commands: 0, 1 or 2, one line."""
+    report, projections, events, frameworks and the database commands: 0, 1 or 2, one line."""
     _open(cli_database, "t-hostile", "Bieb [/]")
     examples = int(os.environ.get("CBCT_HOSTILE_EXAMPLES", "8"))
-    safe_ticks = ["1999-12-31", "9999-12-31", "0001-01-01", "morgen", "2026-02-30"]
 
     @settings(
         max_examples=examples * 3,
@@ -370,8 +360,6 @@ def test_hostile_options_to_every_view_and_ops_command_never_give_a_traceback(cl
     )
     def one(build: Any, text_value: str, number_value: str, day_value: str) -> None:
         args = build(text_value, number_value, day_value)
-        if args[:2] == ["clock", "tick"] and args[-1] not in safe_ticks:
-            args[-1] = safe_ticks[len(text_value) % len(safe_ticks)]  # a valid tick would run the workflows
         cbct(*args)
 
     one()

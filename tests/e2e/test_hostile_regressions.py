@@ -20,7 +20,6 @@ from typer.testing import CliRunner
 from application.spreadsheet import csv_cell, xlsx_append
 from application.trajectories import InvalidCommandInput, TrajectoryService, parse_command
 from domain import OpenTrajectory
-from infrastructure.controlled_clock import DatabaseClock
 from infrastructure.database import open_pool
 from infrastructure.postgres_event_store import PostgresEventStore
 from interfaces.cli.app import app
@@ -59,17 +58,10 @@ def replace(args: list[str], option: str, value: str) -> list[str]:
 def db(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     for key, value in {
         "CBCT_DATABASE_URL": database_url,
-        "CBCT_CLOCK": "controlled",
         "CBCT_OUTBOX_DIR": str(tmp_path / "outbox"),
         "CBCT_LOG_LEVEL": "error",
     }.items():
         monkeypatch.setenv(key, value)
-
-    async def set_clock() -> None:
-        async with open_pool(database_url) as pool:
-            await DatabaseClock(pool).move_to(NOW)
-
-    asyncio.run(set_clock())
     yield database_url
 
 
@@ -166,8 +158,6 @@ def test_m_dates_outside_2000_to_2100_are_refused_naming_the_field(db: str, day:
     code, out = cbct("audit", "schedule", "t-probe", "--audit-dates", day, "--expert-auditor", "E",
                      "--peer-auditor", "P")  # fmt: skip
     assert code == 2 and "audit_dates" in out
-    code, out = cbct("clock", "tick", "--to", day)
-    assert code == 2 and "--to" in out
     assert events_stored(db) == 0
 
 

@@ -8,7 +8,6 @@ from pathlib import Path
 DOMAIN = Path(__file__).resolve().parents[2] / "domain"
 FORBIDDEN_MODULES = {
     "asyncpg",
-    "dbos",
     "fastapi",
     "structlog",
     "httpx",

@@ -32,9 +32,8 @@ def settings_url(url: str) -> str:
     """The embedded server's socket URL (`postgresql://postgres:@/db?host=/dir`) in a form `Settings` accepts.
 
     `Settings.database_url` requires a host, so the socket directory becomes a percent-encoded host
-    (`postgresql://postgres@%2Fdir/db`), which asyncpg reads as a socket (and `workflows.engine` hands
-    DBOS as `?host=`). Not `localhost` plus `?host=`: asyncpg would then connect over TCP to whatever
-    listens on localhost.
+    (`postgresql://postgres@%2Fdir/db`), which asyncpg reads as a socket. Not `localhost` plus
+    `?host=`: asyncpg would then connect over TCP to whatever listens on localhost.
     """
     parts = urlsplit(url)
     socket_dir = parse_qs(parts.query).get("host", [""])[0]
@@ -46,20 +45,14 @@ def settings_url(url: str) -> str:
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def env(database_url: str, tmp_path: Path) -> AsyncIterator[Env]:
-    """A test's processes: controlled clock, file outbox, JSON logs, a dispatch schedule that stays quiet."""
+    """A test's processes: their database, a file outbox and JSON logs."""
     base = {k: v for k, v in os.environ.items() if not k.startswith("CBCT_")}
     base.update(
         CBCT_DATABASE_URL=settings_url(database_url),
-        CBCT_CLOCK="controlled",
         CBCT_OUTBOX_DIR=str(tmp_path / "outbox"),
-        CBCT_TEST_MARKER_DIR=str(tmp_path / "markers"),
         CBCT_LOG_FORMAT="json",
-        CBCT_DISPATCH_INTERVAL_CRON="0 0 0 1 1 *",  # tests that want the schedule ask for every second
-        CBCT_WORKFLOW_WAIT_SECONDS="20",
-        CBCT_ORPHAN_GRACE_SECONDS="0",  # the worker adopts what a killed process left at once
         PYTHONPATH=str(REPO),
     )
-    (tmp_path / "markers").mkdir()
     the_env = Env(database_url, tmp_path, base)
     try:
         yield the_env

@@ -24,6 +24,7 @@ from temporalio.testing import WorkflowEnvironment
 from application.trajectories import TrajectoryService
 from domain import Command
 from infrastructure.postgres_event_store import PostgresEventStore
+from interfaces.skipped_time import skip_time
 from projections.registry import all_projections
 from projections.runner import ProjectionRunner
 from tests.unit.driver import at
@@ -61,15 +62,22 @@ class Rig:
         delta = at(day, hour) - await self.now()
         if delta > timedelta(0):
             with self.env.auto_time_skipping_disabled():
-                await self.env.sleep(delta)
+                await skip_time(self.env, delta)
 
     async def send(
-        self, cls: type[Command], day: str, trajectory_id: str, *, expect: bool | None = True, **fields: Any
+        self,
+        cls: type[Command],
+        day: str,
+        trajectory_id: str,
+        *,
+        expect: bool | None = True,
+        actor: str = "test",
+        **fields: Any,
     ) -> Verdict:
         """Move to `day` and submit the command through the trajectory's workflow; check its answer."""
         await self.until(day)
         command = cls(
-            command_id=f"{trajectory_id}/c{next(self.ids)}", trajectory_id=trajectory_id, actor="test", **fields
+            command_id=f"{trajectory_id}/c{next(self.ids)}", trajectory_id=trajectory_id, actor=actor, **fields
         )
         self.touched.add(trajectory_id)
         verdict = await (await self.client()).submit(command)

@@ -18,9 +18,6 @@ from typing import Any
 
 import asyncpg
 
-from application.trajectories import TrajectoryService, parse_command
-from infrastructure.controlled_clock import DatabaseClock
-
 REPO = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 AFTER_ANNOUNCEMENT = datetime(2026, 7, 1, 0, 0, tzinfo=UTC)  # the announcement and a reminder are due
@@ -129,30 +126,8 @@ class Env:
         self.procs.append(proc)
         return proc
 
-    async def agent(self, name: str, *args: str, **env: str) -> Proc:
-        return await self.start(name, "-m", "tests.workflows.agent", *args, **env)
-
     async def worker(self, name: str = "worker", **env: str) -> Proc:
         return await self.start(name, "-m", "worker", **env)
-
-    async def marker(self, point: str, proc: Proc) -> str:
-        """Wait until `proc` paused at `point`; return the workflow id it wrote. Fails fast if it exits."""
-        path = self.markers / point
-
-        def paused() -> bool:
-            if proc.process.returncode is not None:
-                raise AssertionError(f"{proc.name} exited {proc.process.returncode}:\n{proc.stderr()[-3000:]}")
-            return path.exists()
-
-        await wait_until(paused, f"{proc.name} to pause at {point}")
-        return path.read_text(encoding="utf-8")
-
-    async def barrier(self, go: Path, parties: int) -> None:
-        """Release `parties` processes waiting at `go` at once, when all of them are there."""
-        await wait_until(
-            lambda: len(list(go.parent.glob(f"{go.name}.ready.*"))) >= parties, f"{parties} processes at the barrier"
-        )
-        _touch(go)
 
     def kill_all(self) -> None:
         for proc in self.procs:
@@ -160,33 +135,7 @@ class Env:
                 proc.process.send_signal(signal.SIGKILL)
 
 
-def _touch(path: Path) -> None:
-    path.touch()
-
-
-async def given(service: TrajectoryService, pool: asyncpg.Pool, *commands: tuple[str, dict[str, Any]]) -> None:
-    """Set the controlled clock to T0 and apply commands directly (no workflow): the test's starting state."""
-    await DatabaseClock(pool).move_to(T0)
-    for type_name, payload in commands:
-        outcome = await service.handle(parse_command(type_name, payload), T0)
-        assert outcome.accepted, outcome
-
-
 # --- reading what happened -----------------------------------------------------------------------------
-
-
-async def workflow_status(pool: asyncpg.Pool, workflow_id: str) -> str | None:
-    status: str | None = await pool.fetchval(
-        "SELECT status FROM dbos.workflow_status WHERE workflow_uuid = $1", workflow_id
-    )
-    return status
-
-
-async def workflow_steps(pool: asyncpg.Pool, workflow_id: str) -> list[str]:
-    rows = await pool.fetch(
-        "SELECT function_name FROM dbos.operation_outputs WHERE workflow_uuid = $1 ORDER BY function_id", workflow_id
-    )
-    return [r["function_name"] for r in rows]
 
 
 async def events_of(pool: asyncpg.Pool, stream_id: str) -> list[asyncpg.Record]:

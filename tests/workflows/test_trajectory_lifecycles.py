@@ -3,6 +3,7 @@ as durable timers, e-mails sent by the activity — against real Postgres and th
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from typing import Any
 
@@ -22,12 +23,15 @@ from domain import (
     Score,
     SendAnnouncement,
     SubmitSelfEvaluation,
+    WithdrawParticipation,
 )
 from frameworks.loader import load_rules
+from projections.deadlines import list_deadlines
 from projections.messages import list_messages
 from projections.overview import get_trajectory
 from projections.register import list_register
-from tests.unit.driver import CONTACT, scores
+from projections.stuck import stuck_trajectories
+from tests.unit.driver import CONTACT, at, scores
 from tests.workflows.rig import Rig
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -171,3 +175,71 @@ async def test_certificate_expiry_reminders_then_hercertificering_loopt(rig: Rig
     assert kinds.count("certificate_expiry_reminder") == 2, kinds
     row = await register_row(rig)
     assert row.status == "hercertificering loopt"
+
+
+async def test_an_overdue_step_shows_up_as_stuck(rig: Rig) -> None:
+    """An intake that never comes: past the grace period the trajectory is listed as stuck."""
+    await rig.send(
+        OpenTrajectory,
+        "2025-11-03",
+        "t-s",
+        organisation="Bibliotheek Stil",
+        certificate_number="3001",
+        association="VOB",
+        framework_version="kib-ii-2023",
+        previous_certificate_expiry=date(2026, 6, 30),
+    )
+    await rig.until("2026-01-20")  # announced by its timer; intake due 2026-01-14: overdue, within the grace
+    await rig.projections().catch_up()
+    assert await stuck_trajectories(rig.pool, at("2026-01-20", 10), grace_days=7) == []
+    await rig.until("2026-02-01")
+    await rig.projections().catch_up()
+    stuck = await stuck_trajectories(rig.pool, at("2026-02-01", 10), grace_days=7)
+    assert [s.trajectory_id for s in stuck] == ["t-s"]
+    assert await list_deadlines(rig.pool, at("2026-02-01", 10), status="overdue", trajectory_id="t-s")
+
+
+async def test_withdrawal_ends_the_trajectory_as_geen_deelname_and_its_workflow(rig: Rig) -> None:
+    """Withdrawing participation: 'Niet gecertificeerd — Geen deelname', no deadlines left, the workflow ends."""
+    await opened(rig)
+    await rig.send(WithdrawParticipation, "2025-12-01", "t-1", reason="fusie, geen audit")
+    row = await register_row(rig)
+    assert (row.result, row.remark) == ("Niet gecertificeerd", "Geen deelname")
+    ended = await (await rig.client()).handle("t-1").result()
+    assert ended.phase is not None and ended.existed
+
+
+async def test_two_planners_deciding_one_postponement_at_once_one_wins_and_the_other_is_told_who(rig: Rig) -> None:
+    """Grant and refusal of one request sent at once: the workflow takes them in turn; the second is
+    refused naming the decision and who made it, and one decision is stored."""
+    await opened(rig, "t-p", expiry="2026-12-31", announce=False)
+    await rig.send(
+        RequestPostponement,
+        "2025-11-10",
+        "t-p",
+        ground="fusie",
+        reason="Fusie met de bibliotheek van de buurgemeente",
+        ground_effective_on=date(2026, 7, 1),
+    )
+    client = await rig.client()
+
+    def decide(number: int, planner: str, grant: bool) -> DecidePostponement:
+        return DecidePostponement(
+            command_id=f"t-p/decide-{number}",
+            trajectory_id="t-p",
+            actor=planner,
+            grant=grant,
+            reason="Fusie gaat in tijdens het auditkwartaal" if grant else "Fusie raakt de audit niet",
+            new_quarter="2027-K1" if grant else None,
+        )
+
+    answers = await asyncio.gather(
+        client.submit(decide(1, "planner:anna", True)), client.submit(decide(2, "planner:bert", False))
+    )
+    [won] = [a for a in answers if a.accepted]
+    [lost] = [a for a in answers if not a.accepted]
+    assert lost.rule == "postponement.already_decided"
+    winner = "planner:anna" if won.command_id.endswith("decide-1") else "planner:bert"
+    assert f"door {winner}" in (lost.message or "")
+    decided = [t for _, t, _ in await rig.events("t-p") if t in ("PostponementGranted", "PostponementRejected")]
+    assert decided == [won.events[0].type]
