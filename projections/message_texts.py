@@ -13,11 +13,11 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from application.dutch import dag, datum, datums, kader, normen
 from domain import CostClass, DeadlineKind, Event, Party, Result, RoundKind
 from domain import events as ev
 from domain.calendar import add_days
 from frameworks.loader import load_rules
-from projections.dutch import dag, datum, datums, kader, normen
 
 CONTACT = "CBCT planning <planning@cbct.nl>"
 

@@ -12,12 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from application.event_summaries import summarize
 from application.scenarios.file import Expectation, Scenario, ScenarioStep, expected_register_value
 from application.trajectories import rules_for_version
 from application.world import Answer, SimulatedWorld
 from domain import TrajectoryState, certificate_status, certified_until, deadlines, event_type, evolve
 from domain import register_entry as domain_register_entry
-from projections.timeline import summarize
 
 
 @dataclass(frozen=True)
