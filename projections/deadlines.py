@@ -130,12 +130,3 @@ async def list_deadlines(
         status,
     )
     return [ListedDeadline(**dict(row)) for row in rows]
-
-
-async def trajectories_due(pool: asyncpg.Pool, now: datetime) -> list[str]:
-    """The trajectories with an unfired deadline due at `now`."""
-    rows = await pool.fetch(
-        f"SELECT DISTINCT trajectory_id FROM {TABLE} WHERE NOT fired AND due_at <= $1 ORDER BY trajectory_id",
-        require_aware(now),
-    )
-    return [row["trajectory_id"] for row in rows]

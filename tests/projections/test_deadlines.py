@@ -70,7 +70,7 @@ async def test_a_missed_hard_deadline_stays_listed_as_fired_until_the_step_is_do
     assert await list_deadlines(world.pool, at("2025-11-21"), status="overdue") == []
 
 
-async def test_dispatcher_queries_return_due_unfired_deadlines_in_order(world: World) -> None:
+async def test_due_queries_return_unfired_deadlines_in_order(world: World) -> None:
     """due_deadlines lists unfired deadlines due at now, earliest first; next_due_at gives the next moment."""
     await _open(world)
     assert await due_deadlines(world.pool, at("2025-11-04")) == []
