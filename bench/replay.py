@@ -92,19 +92,21 @@ async def replay_once(url: str, scale: int, batch: int) -> dict[str, Any]:
             last_report = time.perf_counter()
             log(f"    scale {scale}: {done:,}/{total:,} trajectories, RSS {rss_mb():,.0f} MB")
 
-    async def watch_server(world: Any) -> None:
+    async def watch_server() -> None:
+        """The test server is a child process the SDK spawns (one per batch): sample its RSS."""
         nonlocal server_peak
+        me = psutil.Process()
         while True:
-            pid = world.server_pid
-            if pid is not None:
+            for child in me.children(recursive=True):
                 with contextlib.suppress(psutil.Error):
-                    server_peak = max(server_peak, psutil.Process(pid).memory_info().rss / 2**20)
+                    if "test-server" in child.name() or "test-server" in " ".join(child.cmdline()[:1]):
+                        server_peak = max(server_peak, child.memory_info().rss / 2**20)
             await asyncio.sleep(0.5)
 
     with tempfile.TemporaryDirectory(prefix="cbct-bench-outbox-") as outbox:
         settings = Settings(log_level="error", pool_max_size=12)
         async with open_world(url, Path(outbox), settings=settings) as world:
-            watcher = asyncio.create_task(watch_server(world))
+            watcher = asyncio.create_task(watch_server())
             try:
                 summary = await replay(world, scale=scale, progress=progress, batch=batch)
             finally:

@@ -10,7 +10,7 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Literal
+from typing import Any, Literal, TextIO
 
 import structlog
 
@@ -18,10 +18,10 @@ _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARN
 
 
 def configure_logging(
-    fmt: Literal["auto", "json", "console"] = "auto", level: str = "info", stream: Any = None
+    fmt: Literal["auto", "json", "console"] = "auto", level: str = "info", stream: TextIO | None = None
 ) -> None:
     """Configure structlog once per process (the composition root calls this)."""
-    out = stream if stream is not None else _CurrentStderr()
+    out: TextIO | _CurrentStderr = stream if stream is not None else _CurrentStderr()
     use_console = fmt == "console" or (fmt == "auto" and hasattr(out, "isatty") and out.isatty())
     renderer: structlog.types.Processor = (
         structlog.dev.ConsoleRenderer() if use_console else structlog.processors.JSONRenderer()
@@ -36,7 +36,8 @@ def configure_logging(
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(_LEVELS.get(level, logging.INFO)),
-        logger_factory=structlog.PrintLoggerFactory(file=out),
+        # structlog annotates `file` as TextIO, but PrintLogger only print()s to it (write and flush).
+        logger_factory=structlog.PrintLoggerFactory(file=out),  # type: ignore[arg-type]
         cache_logger_on_first_use=False,
     )
 

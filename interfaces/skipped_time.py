@@ -114,17 +114,8 @@ class SkippedTimeWorld:
         """The store's connection pool (for the read models)."""
         return self._pool
 
-    @property
-    def server_pid(self) -> int | None:
-        """The test server's process id while a world runs (for memory measurements)."""
-        env = self._env
-        runtime = getattr(env, "_server", None) if env is not None else None
-        process = getattr(runtime, "_process", None) if runtime is not None else None
-        pid = getattr(process, "pid", None)
-        return pid if isinstance(pid, int) else None
-
     async def begin(self, at: datetime) -> None:
-        from worker import trajectory_worker
+        from workflows.worker_factory import trajectory_worker
 
         if self._env is not None:
             await self.end()

@@ -30,6 +30,8 @@ def write_docx(document: Document, path: Path | str) -> Path:
     out.core_properties.author = "CBCT"
     out.styles["Normal"].font.name = "Calibri"
     out.styles["Normal"].font.size = Pt(10.5)
+    if section.page_width is None:  # python-docx's default template always sets it
+        raise ValueError("the Word template has no page width")
     width = section.page_width - section.left_margin - section.right_margin
 
     for block in document.blocks:
@@ -71,7 +73,7 @@ def write_docx(document: Document, path: Path | str) -> Path:
             out.add_picture(str(block.chart.png), width=width)
             out.add_paragraph(f"Figuur {block.number}: {block.chart.title}", style="Caption")
         elif isinstance(block, PageBreak):
-            out.add_page_break()
+            out.add_page_break()  # type: ignore[no-untyped-call]  # python-docx leaves it unannotated
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     out.save(str(target))

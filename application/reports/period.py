@@ -96,8 +96,9 @@ def percentage(part: Fraction | int, whole: Fraction | int) -> float | None:
     return math.floor(value * 10 + Fraction(1, 2)) / 10
 
 
-def average_score(scores: Iterable[float]) -> float | None:
-    """The mean of norm scores (0..3) as a percentage of the maximum, 1 decimal; None without scores."""
+def average_score(scores: Iterable[float | Fraction]) -> float | None:
+    """The mean of norm scores (0..3) as a percentage of the maximum, 1 decimal; None without scores.
+    Exact: floats and Fractions (a trajectory's total) are summed as Fractions."""
     values = [Fraction(s) for s in scores]
     if not values:
         return None

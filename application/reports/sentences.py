@@ -158,9 +158,9 @@ def differences(report: PeriodReport, group: Group) -> list[str]:
     """Where a group differs most from all auditees, per norm."""
     g, a = report.groups[group.key], report.all
     deltas = [
-        (n, g.norm_averages[n] - a.norm_averages[n])
-        for n in NORMS  # type: ignore[operator]
-        if g.norm_averages[n] is not None and a.norm_averages[n] is not None
+        (n, ours - theirs)
+        for n in NORMS
+        if (ours := g.norm_averages[n]) is not None and (theirs := a.norm_averages[n]) is not None
     ]
     if not deltas:
         return []

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -70,7 +71,7 @@ def register_scenario(root: typer.Typer) -> None:
 # --- output --------------------------------------------------------------------------------------------
 
 
-def _local(moment: Any) -> str:
+def _local(moment: datetime) -> str:
     return moment.astimezone(AMSTERDAM).strftime("%Y-%m-%d %H:%M")
 
 

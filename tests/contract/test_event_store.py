@@ -9,6 +9,7 @@ import pytest
 
 from application.event_store import (
     START,
+    EventStore,
     ExpectedVersion,
     GlobalPosition,
     IdempotencyViolation,
@@ -26,7 +27,7 @@ def ev(event_type: str = "Happened", **data: Any) -> NewEvent:
     return NewEvent(event_type, data)
 
 
-async def test_append_then_read_stream_returns_events_in_order_with_versions(store):
+async def test_append_then_read_stream_returns_events_in_order_with_versions(store: EventStore) -> None:
     """Appended events come back from their stream in order, numbered 1..n, with their data."""
     result = await store.append("trajectory-a", [ev(n=1), ev(n=2)], ExpectedVersion.NO_STREAM)
     await store.append("trajectory-a", [ev(n=3)], 2)
@@ -38,7 +39,7 @@ async def test_append_then_read_stream_returns_events_in_order_with_versions(sto
     assert [e.stream_version for e in await store.read_stream("trajectory-a", from_version=2)] == [2, 3]
 
 
-async def test_metadata_is_stored_with_every_event(store):
+async def test_metadata_is_stored_with_every_event(store: EventStore) -> None:
     """command, correlation and causation ids, actor, schema version and recorded_at travel with events."""
     event = NewEvent("Opened", {"a": 1}, schema_version=1)
     await store.append(
@@ -61,13 +62,13 @@ async def test_metadata_is_stored_with_every_event(store):
     assert stored.schema_version == 1 and stored.recorded_at.tzinfo is not None
 
 
-async def test_unknown_stream_reads_empty_at_version_zero(store):
+async def test_unknown_stream_reads_empty_at_version_zero(store: EventStore) -> None:
     """A stream nobody wrote to has version 0 and no events."""
     assert await store.read_stream("trajectory-none") == []
     assert await store.stream_version("trajectory-none") == 0
 
 
-async def test_wrong_expected_version_raises_conflict_naming_stream_and_versions(store):
+async def test_wrong_expected_version_raises_conflict_naming_stream_and_versions(store: EventStore) -> None:
     """A stale expected version is refused with the stream, the expected and the actual version."""
     await store.append("trajectory-c", [ev()], ExpectedVersion.NO_STREAM)
     with pytest.raises(WrongExpectedVersion) as info:
@@ -77,7 +78,7 @@ async def test_wrong_expected_version_raises_conflict_naming_stream_and_versions
     assert await store.stream_version("trajectory-c") == 1
 
 
-async def test_no_stream_refused_when_stream_exists_and_any_always_appends(store):
+async def test_no_stream_refused_when_stream_exists_and_any_always_appends(store: EventStore) -> None:
     """NO_STREAM requires a new stream; ANY appends whatever the version."""
     await store.append("trajectory-n", [ev()], ExpectedVersion.NO_STREAM)
     with pytest.raises(WrongExpectedVersion):
@@ -86,7 +87,7 @@ async def test_no_stream_refused_when_stream_exists_and_any_always_appends(store
     assert await store.stream_version("trajectory-n") == 2
 
 
-async def test_same_command_id_twice_appends_once_and_returns_original_positions(store):
+async def test_same_command_id_twice_appends_once_and_returns_original_positions(store: EventStore) -> None:
     """A retried command (same command id) is a no-op that returns the first append's positions."""
     first = await store.append("trajectory-i", [ev("A"), ev("B")], 0, command_id="cmd-42")
     again = await store.append("trajectory-i", [ev("A"), ev("B")], 0, command_id="cmd-42")
@@ -95,7 +96,7 @@ async def test_same_command_id_twice_appends_once_and_returns_original_positions
     assert len(await store.read_stream("trajectory-i")) == 2
 
 
-async def test_same_event_ids_twice_append_once(store):
+async def test_same_event_ids_twice_append_once(store: EventStore) -> None:
     """Deterministic event ids make a retried append a no-op, even with a stale expected version."""
     events = [NewEvent("A", {"x": 1}, event_id=uuid.uuid4()), NewEvent("B", {}, event_id=uuid.uuid4())]
     first = await store.append("trajectory-e", events, 0)
@@ -104,7 +105,7 @@ async def test_same_event_ids_twice_append_once(store):
     assert len(await store.read_stream("trajectory-e")) == 2
 
 
-async def test_command_id_reused_for_other_events_is_refused(store):
+async def test_command_id_reused_for_other_events_is_refused(store: EventStore) -> None:
     """Reusing a command id for different events is not a retry: it is refused and nothing is written."""
     await store.append("trajectory-r", [ev("A")], 0, command_id="cmd-1")
     with pytest.raises(IdempotencyViolation):
@@ -115,7 +116,7 @@ async def test_command_id_reused_for_other_events_is_refused(store):
     assert await store.stream_version("trajectory-s") == 0
 
 
-async def test_partial_overlap_of_event_ids_is_refused(store):
+async def test_partial_overlap_of_event_ids_is_refused(store: EventStore) -> None:
     """An append that repeats only some stored event ids is refused whole."""
     known = NewEvent("A", {}, event_id=uuid.uuid4())
     await store.append("trajectory-p", [known], 0)
@@ -124,7 +125,7 @@ async def test_partial_overlap_of_event_ids_is_refused(store):
     assert await store.stream_version("trajectory-p") == 1
 
 
-async def test_read_all_follows_global_order_in_batches(store):
+async def test_read_all_follows_global_order_in_batches(store: EventStore) -> None:
     """read_all returns every event once, in global order, resumable from any position."""
     for i in range(7):
         await store.append(f"trajectory-{i % 3}", [ev(n=i)], ExpectedVersion.ANY)
@@ -139,7 +140,7 @@ async def test_read_all_follows_global_order_in_batches(store):
     assert await store.read_all(position) == []
 
 
-async def test_read_all_filters_by_category_and_event_type(store):
+async def test_read_all_filters_by_category_and_event_type(store: EventStore) -> None:
     """Category (stream prefix before '-') and event type filters select exactly the matching events."""
     await store.append("trajectory-1", [ev("Opened"), ev("Scheduled")], 0)
     await store.append("organisation-9", [ev("Opened")], 0)
@@ -153,7 +154,7 @@ async def test_read_all_filters_by_category_and_event_type(store):
     assert [e.event_type for e in both] == ["Scheduled"]
 
 
-async def test_old_schema_versions_are_upcast_on_read(store, upcasters: Upcasters):
+async def test_old_schema_versions_are_upcast_on_read(store: EventStore, upcasters: Upcasters) -> None:
     """An event stored as v1 is read as v3 through the registered upcasters; the stored row stays v1."""
 
     @upcasters.register("AuditPlanned", 1)
@@ -174,7 +175,7 @@ async def test_old_schema_versions_are_upcast_on_read(store, upcasters: Upcaster
         assert event.data == {"auditors": ["ann"], "days": 1}
 
 
-async def test_registering_an_upcaster_twice_is_refused():
+async def test_registering_an_upcaster_twice_is_refused() -> None:
     """Two upcasters for the same type and version would be ambiguous."""
     upcasters = Upcasters()
     upcasters.register("X", 1)(lambda d: d)
@@ -209,7 +210,9 @@ async def test_registering_an_upcaster_twice_is_refused():
         ("trajectory-1", [NewEvent("A", {"s": "nul\x00"})], 0, "events[0].data"),
     ],
 )
-async def test_bad_input_is_refused_naming_the_field_and_nothing_is_written(store, stream_id, events, expected, field):
+async def test_bad_input_is_refused_naming_the_field_and_nothing_is_written(
+    store: EventStore, stream_id: Any, events: list[NewEvent], expected: Any, field: str
+) -> None:
     """Invalid appends raise InvalidAppend naming the field and the rule; the store stays empty."""
     with pytest.raises(InvalidAppend) as info:
         await store.append(stream_id, events, expected)
@@ -219,7 +222,7 @@ async def test_bad_input_is_refused_naming_the_field_and_nothing_is_written(stor
     assert await store.read_all() == []
 
 
-async def test_duplicate_event_ids_within_one_append_are_refused(store):
+async def test_duplicate_event_ids_within_one_append_are_refused(store: EventStore) -> None:
     """One append may not carry the same event id twice."""
     event_id = uuid.uuid4()
     with pytest.raises(InvalidAppend, match=r"events\[1\]\.event_id"):
@@ -228,13 +231,13 @@ async def test_duplicate_event_ids_within_one_append_are_refused(store):
     assert await store.read_all() == []
 
 
-async def test_oversized_payload_message_names_size_and_limit(store):
+async def test_oversized_payload_message_names_size_and_limit(store: EventStore) -> None:
     """The size rule says how big the payload is and what the limit is."""
     with pytest.raises(InvalidAppend, match=rf"the limit is {MAX_EVENT_BYTES} bytes"):
         await store.append("trajectory-big", [NewEvent("A", {"big": "é" * MAX_EVENT_BYTES})], 0)
 
 
-async def test_follow_yields_existing_then_new_events(store):
+async def test_follow_yields_existing_then_new_events(store: EventStore) -> None:
     """follow() replays what is there and then delivers events appended later."""
     import asyncio
 
@@ -254,7 +257,7 @@ async def test_follow_yields_existing_then_new_events(store):
     assert received == [0, 1, 2]
 
 
-async def test_global_position_text_round_trips():
+async def test_global_position_text_round_trips() -> None:
     """A global position prints as 'tx:position' and parses back; positions order as pairs."""
     position = GlobalPosition(12, 7)
     assert GlobalPosition.parse(str(position)) == position

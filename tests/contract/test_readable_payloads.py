@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from application.event_store import START, ExpectedVersion, InvalidAppend, NewEvent, check_readable
+from application.event_store import START, EventStore, ExpectedVersion, InvalidAppend, NewEvent, check_readable
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -38,7 +38,9 @@ def _nested(depth: int) -> dict[str, Any]:
         (_nested(40), "nested deeper"),
     ],
 )
-async def test_a_payload_that_would_not_read_back_equal_is_refused_and_nothing_is_written(store, data, rule):
+async def test_a_payload_that_would_not_read_back_equal_is_refused_and_nothing_is_written(
+    store: EventStore, data: dict[Any, Any], rule: str
+) -> None:
     with pytest.raises(InvalidAppend) as info:
         await store.append("trajectory-x", [NewEvent("A", data)], ExpectedVersion.ANY)
     assert info.value.field == "events[0].data"
@@ -56,7 +58,9 @@ JSON = st.recursive(
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.dictionaries(st.text(max_size=8), JSON, max_size=4))
-async def test_whatever_a_store_accepts_reads_back_equal_with_the_same_types(store, data):
+async def test_whatever_a_store_accepts_reads_back_equal_with_the_same_types(
+    store: EventStore, data: dict[str, Any]
+) -> None:
     """Hypothesis over JSON-ish values: an accepted append reads back identical, types included."""
     try:
         check_readable(data, "data")
@@ -80,7 +84,7 @@ def _typed(value: Any) -> Any:
     return (type(value).__name__, value)
 
 
-async def test_a_correction_replaces_the_data_on_every_read_and_is_itself_an_event(store):
+async def test_a_correction_replaces_the_data_on_every_read_and_is_itself_an_event(store: EventStore) -> None:
     first = await store.append("trajectory-c", [NewEvent("A", {"n": 1}), NewEvent("B", {"n": 2})], 0)
     bad_id = first.event_ids[1]
     with pytest.raises(InvalidAppend, match="reason"):

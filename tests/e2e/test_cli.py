@@ -59,7 +59,9 @@ async def cbct(*args: str) -> tuple[int, str]:
     return proc.returncode, out.decode()
 
 
-async def test_a_trajectory_opened_from_the_cli_shows_up_with_its_deadlines_and_timeline(cli_env):
+async def test_a_trajectory_opened_from_the_cli_shows_up_with_its_deadlines_and_timeline(
+    cli_env: dict[str, str],
+) -> None:
     """open → exit 0 and 'Geaccepteerd'; show lists the announcement deadline and the opening."""
     code, out = await cbct(*OPEN)
     assert code == 0 and "Geaccepteerd" in out
@@ -67,7 +69,7 @@ async def test_a_trajectory_opened_from_the_cli_shows_up_with_its_deadlines_and_
     assert code == 0 and "Bibliotheek Hengelo" in out and "aankondiging" in out and "Traject geopend" in out
 
 
-async def test_missing_field_is_a_usage_error_naming_the_field_and_writes_nothing(cli_env):
+async def test_missing_field_is_a_usage_error_naming_the_field_and_writes_nothing(cli_env: dict[str, str]) -> None:
     """A command without --organisation exits 2, names the field, and leaves no trajectory behind."""
     code, out = await cbct(*[a for a in OPEN if a not in ("--organisation", "Bibliotheek Hengelo")])
     assert code == 2 and "organisation" in out
@@ -75,14 +77,14 @@ async def test_missing_field_is_a_usage_error_naming_the_field_and_writes_nothin
     assert code == 0 and "t-cli" not in out
 
 
-async def test_a_refused_command_exits_1_with_the_rule_in_dutch(cli_env):
+async def test_a_refused_command_exits_1_with_the_rule_in_dutch(cli_env: dict[str, str]) -> None:
     """Opening the same trajectory twice: the second is refused with the rule and a Dutch reason."""
     assert (await cbct(*OPEN))[0] == 0
     code, out = await cbct(*OPEN)
     assert code == 1 and "Geweigerd" in out and "[state" in out
 
 
-async def test_the_same_command_id_twice_is_answered_once(cli_env):
+async def test_the_same_command_id_twice_is_answered_once(cli_env: dict[str, str]) -> None:
     """--command-id makes a retry safe: the second call reports the earlier answer, nothing new is written."""
     assert (await cbct(*OPEN, "--command-id", "open-1"))[0] == 0
     code, out = await cbct(*OPEN, "--command-id", "open-1")
@@ -91,7 +93,7 @@ async def test_the_same_command_id_twice_is_answered_once(cli_env):
     assert out.count('"event_type": "TrajectoryOpened"') == 1
 
 
-async def test_register_csv_is_for_dutch_excel(cli_env):
+async def test_register_csv_is_for_dutch_excel(cli_env: dict[str, str]) -> None:
     """The register as CSV: a BOM, semicolons, Dutch headings."""
     code, out = await cbct("register", "--format", "csv")
     assert code == 0 and out.startswith("\ufeffcertificaatnummer;organisatie;vereniging;resultaat")

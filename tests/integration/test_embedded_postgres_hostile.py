@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import asyncpg
@@ -86,12 +86,12 @@ def _servers(pgdata: Path) -> list[psutil.Process]:
 
 def _alive(process: psutil.Process) -> bool:
     try:
-        return process.status() != psutil.STATUS_ZOMBIE
+        return bool(process.status() != psutil.STATUS_ZOMBIE)  # psutil ships no type information
     except psutil.Error:
         return False
 
 
-def _wait_until(condition, what: str, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+def _wait_until(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
@@ -129,7 +129,11 @@ def test_three_processes_starting_at_once_on_a_fresh_data_directory_all_succeed(
         outputs = [u.communicate(timeout=180)[0] for u in users]
         assert [u.returncode for u in users] == [0, 0, 0], (trial, outputs)
         assert all(out.strip().endswith("ok") for out in outputs), outputs
-        _wait_until(lambda d=data_dir: not _servers((d / "pgdata").resolve()), f"trial {trial}: server stopped")
+
+        def stopped(d: Path = data_dir) -> bool:
+            return not _servers((d / "pgdata").resolve())
+
+        _wait_until(stopped, f"trial {trial}: server stopped")
 
 
 def test_an_empty_or_garbage_postmaster_pid_left_behind_does_not_block_the_start(tmp_path: Path) -> None:

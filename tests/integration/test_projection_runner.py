@@ -50,7 +50,7 @@ async def _counts(pool: asyncpg.Pool) -> dict[str, int]:
     return {r["stream_id"]: r["n"] for r in await pool.fetch("SELECT stream_id, n FROM test_counts")}
 
 
-async def test_catch_up_applies_each_event_once_and_filters_by_category(database_url):
+async def test_catch_up_applies_each_event_once_and_filters_by_category(database_url: str) -> None:
     """catch_up applies every trajectory event once; a second catch_up applies nothing."""
     async with open_pool(database_url) as pool:
         await _setup(pool)
@@ -64,7 +64,7 @@ async def test_catch_up_applies_each_event_once_and_filters_by_category(database
         assert status.behind == 0 and status.events_applied == 100
 
 
-async def test_two_runners_at_once_never_apply_a_batch_twice(database_url):
+async def test_two_runners_at_once_never_apply_a_batch_twice(database_url: str) -> None:
     """Two runners racing over the same projection still apply each event exactly once."""
     async with open_pool(database_url) as pool:
         await _setup(pool)
@@ -77,7 +77,7 @@ async def test_two_runners_at_once_never_apply_a_batch_twice(database_url):
         assert await _counts(pool) == {f"trajectory-{s}": 40 for s in range(5)}
 
 
-async def test_rebuild_replays_from_zero_to_the_same_result(database_url):
+async def test_rebuild_replays_from_zero_to_the_same_result(database_url: str) -> None:
     """A rebuild empties the read model and replays it to the same counts."""
     async with open_pool(database_url) as pool:
         await _setup(pool)
@@ -90,7 +90,7 @@ async def test_rebuild_replays_from_zero_to_the_same_result(database_url):
         assert await _counts(pool) == before
 
 
-async def test_running_projection_follows_new_events_and_survives_a_rebuild(database_url):
+async def test_running_projection_follows_new_events_and_survives_a_rebuild(database_url: str) -> None:
     """run() keeps the model current as events arrive, and a concurrent rebuild double-counts nothing."""
     async with open_pool(database_url) as pool:
         await _setup(pool)
@@ -115,7 +115,7 @@ async def test_running_projection_follows_new_events_and_survives_a_rebuild(data
         assert await _counts(pool) == {"trajectory-0": 16, "trajectory-1": 15}
 
 
-async def test_unknown_projection_name_is_refused(database_url):
+async def test_unknown_projection_name_is_refused(database_url: str) -> None:
     """Asking for a projection that does not exist names the ones that do."""
     async with open_pool(database_url) as pool:
         runner = ProjectionRunner(pool, PostgresEventStore(pool), [CountingProjection()])
@@ -123,7 +123,7 @@ async def test_unknown_projection_name_is_refused(database_url):
             await runner.rebuild("nope")
 
 
-async def test_catch_up_reads_its_own_writes_once_an_older_transaction_elsewhere_ends(database_url):
+async def test_catch_up_reads_its_own_writes_once_an_older_transaction_elsewhere_ends(database_url: str) -> None:
     """An older write transaction still open elsewhere holds the watermark back; catch_up waits for it
     rather than return without the events committed before it was called."""
     async with open_pool(database_url) as pool:

@@ -29,7 +29,7 @@ def open_command(command_id: str = "cmd-open", trajectory_id: str = "t1") -> Ope
     )
 
 
-async def test_accepted_command_appends_events_once_and_a_retry_answers_the_same(database_url):
+async def test_accepted_command_appends_events_once_and_a_retry_answers_the_same(database_url: str) -> None:
     """The same command id twice: one append, the same accepted answer, marked as a duplicate."""
     async with open_pool(database_url) as pool:
         service = TrajectoryService(PostgresEventStore(pool))
@@ -43,7 +43,7 @@ async def test_accepted_command_appends_events_once_and_a_retry_answers_the_same
         assert state is not None and state.organisation == "Bibliotheek Hengelo"
 
 
-async def test_rejected_command_explains_the_rule_and_writes_nothing(database_url):
+async def test_rejected_command_explains_the_rule_and_writes_nothing(database_url: str) -> None:
     """A command the rules refuse gets the rule and a Dutch explanation; nothing is appended."""
     async with open_pool(database_url) as pool:
         service = TrajectoryService(PostgresEventStore(pool))
@@ -53,7 +53,7 @@ async def test_rejected_command_explains_the_rule_and_writes_nothing(database_ur
         assert await service.history("nope") == []
 
 
-async def test_unknown_framework_is_refused_naming_the_known_ones(database_url):
+async def test_unknown_framework_is_refused_naming_the_known_ones(database_url: str) -> None:
     """Opening under a framework without a rule file is refused and lists the known versions."""
     async with open_pool(database_url) as pool:
         service = TrajectoryService(PostgresEventStore(pool))
@@ -62,7 +62,7 @@ async def test_unknown_framework_is_refused_naming_the_known_ones(database_url):
         assert "kib-2018" in outcome.message
 
 
-async def test_concurrent_commands_on_one_trajectory_are_serialised_without_lost_updates(database_url):
+async def test_concurrent_commands_on_one_trajectory_are_serialised_without_lost_updates(database_url: str) -> None:
     """Two different commands racing on one trajectory both land, one after the other, gapless."""
     async with open_pool(database_url) as pool:
         store = PostgresEventStore(pool)
@@ -76,7 +76,7 @@ async def test_concurrent_commands_on_one_trajectory_are_serialised_without_lost
         assert versions == list(range(1, len(versions) + 1))
 
 
-def test_malformed_command_input_names_the_field():
+def test_malformed_command_input_names_the_field() -> None:
     """parse_command reports the field and the rule for bad input and unknown command types."""
     with pytest.raises(InvalidCommandInput, match="certificate_number"):
         parse_command("OpenTrajectory", {"command_id": "c", "trajectory_id": "t", "actor": "a"})
@@ -84,7 +84,7 @@ def test_malformed_command_input_names_the_field():
         parse_command("DoSomething", {})
 
 
-async def test_a_cached_fold_sees_what_another_process_appended(database_url):
+async def test_a_cached_fold_sees_what_another_process_appended(database_url: str) -> None:
     """Two services (two processes) on one trajectory: each decides on the other's events too."""
     async with open_pool(database_url) as pool:
         here, there = TrajectoryService(PostgresEventStore(pool)), TrajectoryService(PostgresEventStore(pool))
@@ -105,7 +105,7 @@ async def test_a_cached_fold_sees_what_another_process_appended(database_url):
         assert isinstance(retry, Accepted) and retry.duplicate and retry.events == sent.events
 
 
-async def test_the_cache_stays_bounded_and_an_evicted_trajectory_is_read_again(database_url):
+async def test_the_cache_stays_bounded_and_an_evicted_trajectory_is_read_again(database_url: str) -> None:
     """Only the most recently used folds are kept; an evicted one is rebuilt from its stream."""
     async with open_pool(database_url) as pool:
         service = TrajectoryService(PostgresEventStore(pool), cache_size=2)
@@ -117,7 +117,7 @@ async def test_the_cache_stays_bounded_and_an_evicted_trajectory_is_read_again(d
         assert service.cached_trajectories() == ["lru-2", "lru-0"]
 
 
-async def test_due_deadlines_of_one_trajectory_come_from_its_stream(database_url):
+async def test_due_deadlines_of_one_trajectory_come_from_its_stream(database_url: str) -> None:
     """The deadlines due by a moment, earliest first, and when the trajectory last changed."""
     async with open_pool(database_url) as pool:
         service = TrajectoryService(PostgresEventStore(pool))

@@ -57,7 +57,7 @@ async def _dump(world: World) -> dict[str, list[Any]]:
     return dump
 
 
-async def test_c1_an_undecodable_event_halts_its_projections_there_and_a_correction_resumes_them(world: World):
+async def test_c1_an_undecodable_event_halts_its_projections_there_and_a_correction_resumes_them(world: World) -> None:
     await certified(world, "kib-1036", "1036", "Bibliotheek Helmond-Peel")
     await opened_2019(world, "kib-1002", "1002", "Bibliotheek Hengelo")
     await world.catch_up()
@@ -97,7 +97,8 @@ async def test_c1_an_undecodable_event_halts_its_projections_there_and_a_correct
     # Views serve what came before the event: every other trajectory, and this one up to it.
     rows = {r.trajectory_id: r for r in await list_trajectories(world.pool, limit=100)}
     assert {"kib-1036", "kib-1002", "kib-1003"} <= set(rows) and "kib-1004" not in rows
-    assert (await get_trajectory(world.pool, "kib-1036")).verdict is not None
+    overview = await get_trajectory(world.pool, "kib-1036")
+    assert overview is not None and overview.verdict is not None
 
     # The command side stops on that trajectory only, naming the event.
     with pytest.raises(UndecodableEvent, match="trajectory-kib-1003"):
@@ -129,7 +130,7 @@ async def test_c1_an_undecodable_event_halts_its_projections_there_and_a_correct
     assert await _dump(world) == incremental
 
 
-async def test_a_halted_projection_in_the_worker_loop_waits_and_resumes_after_a_correction(world: World):
+async def test_a_halted_projection_in_the_worker_loop_waits_and_resumes_after_a_correction(world: World) -> None:
     """`run` (the worker) never exits on an undecodable event: it halts, waits, and continues once repaired."""
     import asyncio
 

@@ -14,7 +14,7 @@ from infrastructure.wakeup import Wakeup
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
-async def test_append_in_one_process_wakes_a_listener_in_another(database_url):
+async def test_append_in_one_process_wakes_a_listener_in_another(database_url: str) -> None:
     """A listener on its own connection is woken by an append made through another pool."""
     async with open_pool(database_url) as writer_pool:
         writer = PostgresEventStore(writer_pool)
@@ -27,7 +27,7 @@ async def test_append_in_one_process_wakes_a_listener_in_another(database_url):
         await writer.wakeup.close()
 
 
-async def test_many_appends_are_coalesced_into_few_notifications(database_url):
+async def test_many_appends_are_coalesced_into_few_notifications(database_url: str) -> None:
     """A burst of 50 appends sends far fewer than 50 NOTIFYs (at most one per interval)."""
     async with open_pool(database_url) as writer_pool:
         writer = PostgresEventStore(writer_pool, wakeup=Wakeup(writer_pool, interval=0.05))

@@ -9,16 +9,17 @@ import pytest
 
 from application.reports.as_of import cutoff, facts_from_events
 from application.reports.period import Membership, PeriodReport, average_score, compute, percentage
+from domain import Event
 from tests.reports.histories import FROM, PEIL, TO, events_of, histories
 
 
 @pytest.fixture(scope="module")
-def events() -> list:
+def events() -> list[Event]:
     return events_of(*histories())
 
 
 @pytest.fixture(scope="module")
-def report(events: list) -> PeriodReport:
+def report(events: list[Event]) -> PeriodReport:
     members = Membership(date(2022, 12, 31), {"VOB": 138, "Cultuurconnectie": 134})
     return compute(facts_from_events(events, PEIL), FROM, TO, PEIL, members)
 
@@ -98,7 +99,7 @@ def test_register_appendix_rows(report: PeriodReport) -> None:
     assert rows["1009"] == (None, None)
 
 
-def test_same_report_at_a_peildatum_before_and_after_later_events(events: list) -> None:
+def test_same_report_at_a_peildatum_before_and_after_later_events(events: list[Event]) -> None:
     """Everything after the peildatum is invisible: the events up to it give the very same report."""
     peil = date(2019, 3, 1)
     before = [e for e in events if e.occurred_at < cutoff(peil)]
@@ -116,7 +117,7 @@ def test_rounding_is_half_up_to_one_decimal() -> None:
     assert average_score([0.25, 0.5, 0.0, 0.0]) == 6.3
 
 
-def test_empty_period_and_json(report: PeriodReport, events: list) -> None:
+def test_empty_period_and_json(report: PeriodReport, events: list[Event]) -> None:
     empty = compute(facts_from_events(events, PEIL), date(2030, 1, 1), date(2030, 12, 31), PEIL)
     assert empty.all.outcomes.carried_out == 0 and set(empty.all.norm_averages.values()) == {None}
     d = json.loads(report.to_json())

@@ -18,23 +18,24 @@ from application.reports import Membership, PeriodReport, compute, render_report
 from application.reports.as_of import facts_from_events
 from application.reports.document import Document, FigureBlock, Heading, Items, build
 from application.reports.docx_writer import write_docx
+from application.reports.facts import TrajectoryFacts
 from application.reports.pdf_writer import write_pdf
 from interfaces.cli.report import register_report
 from tests.reports.histories import FROM, PEIL, TO, events_of, histories
 
 
 @pytest.fixture(scope="module")
-def facts() -> list:
+def facts() -> list[TrajectoryFacts]:
     return facts_from_events(events_of(*histories()), PEIL)
 
 
 @pytest.fixture(scope="module")
-def report(facts: list) -> PeriodReport:
+def report(facts: list[TrajectoryFacts]) -> PeriodReport:
     return compute(facts, FROM, TO, PEIL, Membership(date(2022, 12, 31), {"VOB": 138, "Cultuurconnectie": 134}))
 
 
 @pytest.fixture(scope="module")
-def previous(facts: list) -> PeriodReport:
+def previous(facts: list[TrajectoryFacts]) -> PeriodReport:
     return compute(facts, date(2014, 1, 1), date(2017, 12, 31), PEIL)
 
 
@@ -109,7 +110,7 @@ def test_docx_has_cbct_sections_tables_charts_and_appendix(document: Document, t
 
     path = write_docx(document, tmp_path / "rapport.docx")
     read = docx.Document(str(path))
-    headings = [p.text for p in read.paragraphs if p.style.name.startswith("Heading")]
+    headings = [p.text for p in read.paragraphs if p.style is not None and p.style.name.startswith("Heading")]
     for section in (
         "1 Algemeen",
         "3 Uitkomsten voor alle geauditeerden",
