@@ -37,6 +37,7 @@ from infrastructure import temporal_binaries
 from infrastructure.database import Database, drop_database, open_pool, with_database
 from infrastructure.migrations import migrate_database
 from infrastructure.postgres_event_store import PostgresEventStore
+from infrastructure.retry import outage_retry
 from infrastructure.settings import Settings
 from projections.messages import message_stream
 from projections.registry import all_projections
@@ -199,7 +200,7 @@ class SkippedTimeWorld:
         reconcile then leaves it alone instead of replaying its deadlines on the real clock."""
         if trajectory_id in self._marked:
             return
-        await self._pool.execute(
+        await self._execute(
             "INSERT INTO simulated_trajectories (trajectory_id, world) VALUES ($1, $2) ON CONFLICT DO NOTHING",
             trajectory_id,
             SIMULATED_WORLD,
@@ -247,7 +248,7 @@ class SkippedTimeWorld:
     async def _not_delivered(self, streams: Sequence[str]) -> list[str]:
         if not streams:
             return []
-        rows = await self._pool.fetch(
+        rows = await self._fetch(
             "SELECT DISTINCT stream_id FROM events WHERE stream_id = ANY($1::text[])", list(streams)
         )
         delivered = {row["stream_id"] for row in rows}
@@ -266,7 +267,7 @@ class SkippedTimeWorld:
         return found
 
     async def stored(self, trajectory_ids: Sequence[str]) -> dict[str, list[StoredEvent]]:
-        rows = await self._pool.fetch(
+        rows = await self._fetch(
             "SELECT stream_id, event_type, data->>'occurred_at' AS occurred_at, command_id FROM events"
             " WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, stream_version",
             [stream_id(t) for t in trajectory_ids],
@@ -284,7 +285,25 @@ class SkippedTimeWorld:
         await self._projections.catch_up()
 
     async def event_count(self) -> int:
-        return int(await self._pool.fetchval("SELECT count(*) FROM events"))
+        async for attempt in outage_retry():
+            with attempt:
+                return int(await self._pool.fetchval("SELECT count(*) FROM events"))
+        raise AssertionError("unreachable: outage_retry re-raises")
+
+    # The world's own reads and writes ride out a short database outage, like the store's and the
+    # activities' (retried by Temporal): a terminated connection or a restart must not end a replay.
+    async def _fetch(self, query: str, *args: object) -> list[asyncpg.Record]:
+        async for attempt in outage_retry():
+            with attempt:
+                rows: list[asyncpg.Record] = await self._pool.fetch(query, *args)
+                return rows
+        raise AssertionError("unreachable: outage_retry re-raises")
+
+    async def _execute(self, query: str, *args: object) -> None:
+        async for attempt in outage_retry():
+            with attempt:
+                await self._pool.execute(query, *args)
+                return
 
 
 @asynccontextmanager
