@@ -21,6 +21,7 @@ from application.command_handler import Accepted, ConflictPersisted, Outcome
 from application.event_store import EventStore
 from application.trajectories import TrajectoryService, stream_id
 from infrastructure.logging import bind_operation, get_logger
+from projections.message_texts import may_cause_email
 from workflows.contracts import (
     DecideRequest,
     Decision,
@@ -78,7 +79,9 @@ class TrajectoryActivities:
                 events=len(verdict.events),
                 duplicate=verdict.duplicate,
             )
-            caused = {command.command_id} if verdict.accepted and verdict.events else set()
+            # Only a command whose events can cause an e-mail needs the stream read again for its e-mails.
+            mails = verdict.accepted and any(may_cause_email(e.type) for e in verdict.events)
+            caused = {command.command_id} if mails else set()
             return Decision(verdict=verdict, schedule=await self._schedule(command.trajectory_id, caused))
 
     @activity.defn(name="trajectory.survey")

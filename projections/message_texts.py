@@ -99,6 +99,11 @@ def _on(event_type: type[E]) -> Callable[[Callable[[E, MessageContext], Draft | 
     return register
 
 
+def may_cause_email(event_type: str) -> bool:
+    """Whether an event of this type can cause a message at all (most cannot: no stream read needed)."""
+    return any(t.__name__ == event_type for t in _COMPOSERS)
+
+
 def compose(event: Event, ctx: MessageContext) -> Draft | None:
     """The message `event` causes for the auditee, if any."""
     composer = _COMPOSERS.get(type(event))
