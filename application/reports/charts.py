@@ -167,7 +167,7 @@ def satisfaction_chart(report: PeriodReport, directory: Target) -> Chart:
     axes = figure.subplots()
     values = [_value(report.satisfaction_pct(a)) for a in ANSWERS]
     bars = axes.barh(range(len(ANSWERS)), values, color=BLUE)
-    axes.bar_label(bars, labels=["" if math.isnan(v) else f"{decimal(v)} %" for v in values])
+    axes.bar_label(bars, labels=["" if math.isnan(v) else f"{decimal(v, 0)} %" for v in values])  # whole, as CBCT
     axes.set_yticks(range(len(ANSWERS)), [ANSWER_LABELS[a] for a in ANSWERS])
     axes.invert_yaxis()
     axes.set_xlim(0, 100)

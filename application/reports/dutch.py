@@ -12,9 +12,9 @@ def decimal(value: float | None, places: int = 1) -> str:
     return f"{value:.{places}f}".replace(".", ",")
 
 
-def pct(value: float | None) -> str:
-    """91,1 %; '-' for nothing."""
-    return "-" if value is None else f"{decimal(value)} %"
+def pct(value: float | None, places: int = 1) -> str:
+    """91,1 %; '-' for nothing. CBCT prints satisfaction in whole percentages (places=0: 39 %)."""
+    return "-" if value is None else f"{decimal(value, places)} %"
 
 
 def datum(day: date | None) -> str:

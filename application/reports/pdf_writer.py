@@ -18,6 +18,9 @@ from application.reports.document import (
 from application.reports.render import dutch
 
 BLUE = "#1f4e79"
+HEAD_FONT = "Helvetica-Bold"
+CELL_SIZE = 8
+CELL_PADDING = 6  # reportlab's default left and right padding of a table cell
 
 
 def write_pdf(document: Document, path: Path | str) -> Path:
@@ -64,9 +67,9 @@ def write_pdf(document: Document, path: Path | str) -> Path:
         ),
         3: ParagraphStyle("h3", parent=sheet["Heading3"], fontSize=11, keepWithNext=1),
     }
-    cell = ParagraphStyle("cell", parent=body, fontSize=8, leading=9.5, spaceAfter=0)
+    cell = ParagraphStyle("cell", parent=body, fontSize=CELL_SIZE, leading=9.5, spaceAfter=0)
     cell_right = ParagraphStyle("cellr", parent=cell, alignment=2)
-    head = ParagraphStyle("head", parent=cell, fontName="Helvetica-Bold", textColor=colors.white)
+    head = ParagraphStyle("head", parent=cell, fontName=HEAD_FONT, textColor=colors.white)
     caption = ParagraphStyle("cap", parent=body, fontName="Helvetica-Oblique", fontSize=8.5, spaceBefore=2)
     width = A4[0] - 4 * cm
 
@@ -172,7 +175,10 @@ class _Seq:
 
 
 def _widths(columns: tuple[str, ...], rows: tuple[tuple[Any, ...], ...], total: float) -> list[float]:
-    """Column widths in proportion to their longest text, text columns wider, within the page width."""
+    """Column widths in proportion to their longest text, text columns wider, within the page width; no
+    column narrower than its header's longest word (a short header such as 'norm' must not break)."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
     lengths = []
     for i, column in enumerate(columns):
         word = max(len(w) for w in column.split()) if column.strip() else 1
@@ -180,5 +186,22 @@ def _widths(columns: tuple[str, ...], rows: tuple[tuple[Any, ...], ...], total: 
             [word + 2, min(len(column), 16), *(len(dutch(r[i])) + 1 if r[i] is not None else 2 for r in rows)]
         )
         lengths.append(min(max(longest, 5), 60))
-    scale = total / sum(lengths)
-    return [n * scale for n in lengths]
+    floors = [
+        max((stringWidth(w, HEAD_FONT, CELL_SIZE) for w in column.split()), default=0.0) + 2 * CELL_PADDING + 1
+        for column in columns
+    ]
+    widths = [n * total / sum(lengths) for n in lengths]
+    for _ in columns:  # widen what is below its floor, taking the room from the columns above theirs
+        short = [i for i, w in enumerate(widths) if w < floors[i]]
+        if not short:
+            break
+        needed = sum(floors[i] - widths[i] for i in short)
+        room = [i for i in range(len(widths)) if i not in short]
+        spare = sum(widths[i] - floors[i] for i in room)
+        if spare <= needed:
+            break  # too many columns for the page: keep the proportions
+        for i in short:
+            widths[i] = floors[i]
+        for i in room:
+            widths[i] -= needed * (widths[i] - floors[i]) / spare
+    return widths

@@ -284,10 +284,10 @@ def postponements(report: PeriodReport) -> list[str]:
 def satisfaction(report: PeriodReport) -> list[str]:
     if not report.survey_answers:
         return ["Op de peildatum is de evaluatie nog door niemand ingevuld."]
-    parts = _list([f"{pct(report.satisfaction_pct(a))} {ANSWER_LABELS[a].lower()}" for a in ANSWERS])
+    parts = _list([f"{pct(report.satisfaction_pct(a), 0)} {ANSWER_LABELS[a].lower()}" for a in ANSWERS])
     return [
         f"Na elke audit is om een evaluatie gevraagd; {report.survey_answers} geauditeerden antwoordden: "
-        f"{parts}. Samen is {pct(_satisfied(report))} (zeer) tevreden."
+        f"{parts}. Samen is {pct(_satisfied(report), 0)} (zeer) tevreden."
     ]
 
 
@@ -323,7 +323,7 @@ def conclusions(report: PeriodReport) -> list[str]:
         f"({pct(cc.average_total)} tegen {pct(a.average_total)}).",
         f"De deelname verschilt tussen de groepen ({pct(vob.outcomes.participation_pct)} in de VOB-groep, "
         f"{pct(cc.outcomes.participation_pct)} in de Cultuurconnectie-groep); "
-        f"{pct(_satisfied(report))} van de geauditeerden is (zeer) tevreden over de certificering.",
+        f"{pct(_satisfied(report), 0)} van de geauditeerden is (zeer) tevreden over de certificering.",
     ]
 
 

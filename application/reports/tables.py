@@ -196,7 +196,7 @@ def postponements_table(report: PeriodReport) -> ReportTable:
 
 
 def satisfaction_table(report: PeriodReport) -> ReportTable:
-    rows = [(ANSWER_LABELS[a], report.satisfaction.get(a, 0), report.satisfaction_pct(a)) for a in ANSWERS]
+    rows = [(ANSWER_LABELS[a], report.satisfaction.get(a, 0), _whole(report.satisfaction_pct(a))) for a in ANSWERS]
     return _t(
         "tevredenheid",
         f"Tevredenheid ({report.survey_answers} antwoorden)",
@@ -250,3 +250,8 @@ def report_tables(report: PeriodReport, previous: PeriodReport | None = None) ->
         satisfaction_table(report),
         *appendix_tables(report),
     ]
+
+
+def _whole(value: float | None) -> int | None:
+    """A percentage as CBCT prints satisfaction: whole, half up (39 %, not 39,2 %)."""
+    return None if value is None else int(value + 0.5)

@@ -67,6 +67,7 @@ def test_csv_is_for_dutch_excel(report: PeriodReport) -> None:
     assert ["Direct gecertificeerd", "3", "60,0"] in rows
     assert ["3", "Mensen", "20", "30,0", "25,0", "45,0"] in rows
     assert ["Cultuurconnectie-groep", "134", "4", "2", "2", "0", "50,0"] in rows
+    assert ["Niet tevreden", "1", "25"] in rows  # satisfaction in whole percentages, as CBCT prints it
 
 
 def test_xlsx_keeps_numbers(report: PeriodReport, tmp_path: Path) -> None:
