@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
@@ -42,6 +42,7 @@ class Decider(Protocol[S, C_contra, E, R]):
     def rules_for(self, state: S, command: C_contra) -> R: ...
     def stream_id(self, command: C_contra) -> str: ...
     def command_id(self, command: C_contra) -> str: ...
+    def fingerprint(self, command: C_contra) -> str: ...
     def actor(self, command: C_contra) -> str | None: ...
     def to_stored(self, event: E) -> tuple[str, int, dict[str, Any]]: ...
     def from_stored(self, event_type: str, schema_version: int, data: dict[str, Any]) -> E: ...
@@ -78,8 +79,31 @@ class ConflictPersisted(RuntimeError):
     """Still losing the race after every retry: the trajectory is too busy right now."""
 
 
-def event_id_for(command_id: str, index: int) -> uuid.UUID:
-    return uuid.uuid5(EVENT_NAMESPACE, f"{command_id}/{index}")
+def event_id_for(command_id: str, index: int, fingerprint: str | None = None) -> uuid.UUID:
+    """The id of a command's `index`-th event: the same for a retry of the same request, so a retry is
+    recognised; with the request's fingerprint in it, a command id reused for another request is too.
+    (Events stored before fingerprints were carry the id without one.)"""
+    if fingerprint is None:
+        return uuid.uuid5(EVENT_NAMESPACE, f"{command_id}/{index}")
+    return uuid.uuid5(EVENT_NAMESPACE, f"{command_id}/{index}/{fingerprint}")
+
+
+ID_REUSED = "command.id_reused"
+
+
+def _reused(command_id: str, stream_id: str, stored: Sequence[RecordedEvent]) -> Rejected:
+    what = ", ".join(e.event_type for e in stored)
+    return Rejected(
+        command_id,
+        stream_id,
+        ID_REUSED,
+        f"commando-id {command_id} is al gebruikt voor een ander verzoek op dit traject ({what}); "
+        "herhaal precies hetzelfde verzoek of gebruik een nieuw commando-id",
+    )
+
+
+def _same_request(first_event_id: uuid.UUID, command_id: str, fingerprint: str) -> bool:
+    return first_event_id in (event_id_for(command_id, 0, fingerprint), event_id_for(command_id, 0))
 
 
 @dataclass(frozen=True)
@@ -150,12 +174,15 @@ class CommandHandler(Generic[S, C, E, R]):
         d = self._decider
         stream_id = d.stream_id(command)
         command_id = d.command_id(command)
+        fingerprint = d.fingerprint(command)
         for _attempt in range(self._max_attempts):
             loaded = await self.load(stream_id)
             state, version = loaded.state, loaded.version
             if command_id in loaded.command_ids:  # a retry of a command that was applied: same answer
                 recorded = await self._store.read_stream(stream_id)
                 already = [e for e in recorded if e.command_id == command_id]
+                if not _same_request(already[0].event_id, command_id, fingerprint):
+                    return _reused(command_id, stream_id, already)
                 return Accepted(
                     command_id,
                     stream_id,
@@ -176,7 +203,7 @@ class CommandHandler(Generic[S, C, E, R]):
             new = []
             for i, event in enumerate(events):
                 event_type, schema_version, data = d.to_stored(event)
-                new.append(NewEvent(event_type, data, schema_version, event_id_for(command_id, i)))
+                new.append(NewEvent(event_type, data, schema_version, event_id_for(command_id, i, fingerprint)))
             try:
                 result = await self._store.append(
                     stream_id,
@@ -192,7 +219,10 @@ class CommandHandler(Generic[S, C, E, R]):
                 continue
             if result.duplicate:  # a concurrent retry of this very command landed first: answer with it
                 stored = await self._store.read_stream(stream_id, from_version=result.stream_version - len(new) + 1)
-                mine = tuple(_describe(e) for e in stored if e.command_id == command_id)
+                theirs = [e for e in stored if e.command_id == command_id]
+                if not _same_request(result.event_ids[0], command_id, fingerprint):
+                    return _reused(command_id, stream_id, theirs)
+                mine = tuple(_describe(e) for e in theirs)
             else:
                 for event in events:
                     state = d.evolve(state, event)

@@ -8,6 +8,7 @@ appends at most once).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -141,6 +142,13 @@ class TrajectoryDecider:
 
     def actor(self, command: Command | Informed) -> str | None:
         return _bare(command).actor
+
+    def fingerprint(self, command: Command | Informed) -> str:
+        """The request itself (not the facts read for it), as sent; a field added later with a default
+        leaves the fingerprint of requests without it unchanged, so a retry across a release stays one."""
+        bare = _bare(command)
+        payload = f"{type(bare).__name__}:{bare.model_dump_json(exclude_defaults=True)}"
+        return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
     def to_stored(self, event: Event) -> tuple[str, int, dict[str, Any]]:
         return event_type(event), type(event).schema_version, event_to_dict(event)

@@ -43,6 +43,42 @@ async def test_accepted_command_appends_events_once_and_a_retry_answers_the_same
         assert state is not None and state.organisation == "Bibliotheek Hengelo"
 
 
+async def test_a_command_id_reused_for_another_request_is_refused_and_nothing_is_written(database_url: str) -> None:
+    """The same command id with another payload is not a retry: refused naming the rule, the stream as it
+    was; the original request resent is still answered as the duplicate it is, also after the refusal."""
+    async with open_pool(database_url) as pool:
+        service = TrajectoryService(PostgresEventStore(pool))
+        first = await service.handle(open_command(), NOW)
+        assert isinstance(first, Accepted)
+        other = open_command().model_copy(update={"organisation": "Bibliotheek Oldenzaal"})
+        reused = await service.handle(other, NOW)
+        assert isinstance(reused, Rejected) and reused.rule == "command.id_reused"
+        assert "cmd-open" in reused.message and "TrajectoryOpened" in reused.message
+        assert len(await service.history("t1")) == len(first.events)
+        again = await service.handle(open_command(), NOW)
+        assert isinstance(again, Accepted) and again.duplicate
+
+
+async def test_a_retry_of_a_command_stored_before_fingerprints_is_still_a_retry(database_url: str) -> None:
+    """Events appended with the id scheme of before (no fingerprint): resending that command is a retry."""
+    from application.command_handler import event_id_for
+    from application.event_store import NewEvent
+    from application.trajectories import TrajectoryDecider
+
+    async with open_pool(database_url) as pool:
+        store = PostgresEventStore(pool)
+        command = open_command(trajectory_id="t-legacy")
+        decider = TrajectoryDecider()
+        events = decider.decide(None, command, NOW, decider.rules_for(None, command))
+        stored = []
+        for i, event in enumerate(events):
+            event_type, schema_version, data = decider.to_stored(event)
+            stored.append(NewEvent(event_type, data, schema_version, event_id_for(command.command_id, i)))
+        await store.append("trajectory-t-legacy", stored, 0, command_id=command.command_id, actor=command.actor)
+        again = await TrajectoryService(store).handle(command, NOW)
+        assert isinstance(again, Accepted) and again.duplicate
+
+
 async def test_rejected_command_explains_the_rule_and_writes_nothing(database_url: str) -> None:
     """A command the rules refuse gets the rule and a Dutch explanation; nothing is appended."""
     async with open_pool(database_url) as pool:
