@@ -168,10 +168,14 @@ async def test_a_run_killed_with_sigkill_resumes_where_it_stood(world: SkippedTi
     assert await trajectory_events(world) == simulated_events(set(only))
 
 
-async def test_the_whole_register_arises_from_the_process_as_the_pure_simulation_says(world: SkippedTimeWorld) -> None:
+async def test_the_whole_register_arises_from_the_process_as_the_pure_simulation_says(
+    world: SkippedTimeWorld, request: pytest.FixtureRequest
+) -> None:
     """All 251 organisations side by side through the real workflows: the register equals the CSV, and
     every trajectory has exactly the events, in the order and at the moments, of the one-at-a-time
     pure simulation."""
+    if request.node.callspec.params.get("server_url") != "embedded":
+        pytest.skip("about the process, not the Postgres server: once is enough (the slices run on both)")
     rows = load_register()
 
     summary = await replay(world)
