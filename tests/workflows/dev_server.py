@@ -13,12 +13,16 @@ import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from infrastructure import temporal_binaries
 from workflows.contracts import NEXT_DEADLINE_ATTRIBUTE, ORGANISATION_ATTRIBUTE, PHASE_ATTRIBUTE
+
+if TYPE_CHECKING:
+    from tests.workflows.support import Env
 
 NAMESPACE = "cbct"
 
@@ -81,3 +85,33 @@ async def dev_server(directory: Path) -> AsyncIterator[DevServer]:
             process.kill()
             process.wait()
         log.close()
+
+
+@contextlib.asynccontextmanager
+async def worker_cluster(database_url: str, root: Path) -> AsyncIterator[tuple[DevServer, Env]]:
+    """A dev server of the test's own, and what its worker processes share: the environment (database,
+    Temporal address, outbox under `root`); every process still running at the end is killed."""
+    import os
+
+    from tests.workflows.conftest import settings_url
+    from tests.workflows.support import Env
+
+    async with dev_server(root / "temporal") as server:
+        base = {k: v for k, v in os.environ.items() if not k.startswith("CBCT_")}
+        base.update(
+            CBCT_DATABASE_URL=settings_url(database_url),
+            CBCT_TEMPORAL_ADDRESS=server.address,
+            CBCT_TEMPORAL_NAMESPACE="cbct",
+            CBCT_DATA_DIR=str(root / "data"),
+            CBCT_OUTBOX_DIR=str(root / "outbox"),
+            CBCT_LOG_FORMAT="json",
+            CBCT_SHUTDOWN_GRACE_SECONDS="1",
+        )
+        env = Env(database_url, root, base)
+        try:
+            yield server, env
+        finally:
+            env.kill_all()
+            for proc in env.procs:
+                if proc.process.returncode is None:
+                    await proc.process.wait()

@@ -89,7 +89,11 @@ class Rig:
         """End every workflow this rig touched: the server is shared, and a workflow left running on
         a task queue nobody polls would hold skipped time still for the next test."""
         client = await self.client()
-        for trajectory_id in self.touched:
+        # Also those a test drove through the client itself (not `send`): every trajectory of this rig's
+        # database. (One left running once held skipped time still for the rest of the session.)
+        rows = await self.pool.fetch("SELECT DISTINCT stream_id FROM events WHERE stream_id LIKE 'trajectory-%'")
+        stored = {row["stream_id"].removeprefix("trajectory-") for row in rows}
+        for trajectory_id in sorted(self.touched | stored):
             with contextlib.suppress(RPCError, WorkflowQueryFailedError):
                 # The test server keeps skipped time locked for an activity a termination cut off.
                 await wait_until(partial(self._quiet, trajectory_id), f"{trajectory_id} to send its e-mails", 20)

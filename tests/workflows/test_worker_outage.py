@@ -16,16 +16,14 @@ import asyncpg
 import pytest
 import pytest_asyncio
 
-from domain import RecordIntake, SendAnnouncement
+from domain import SendAnnouncement
 from infrastructure.database import with_database
 from infrastructure.embedded_postgres import EmbeddedPostgres
 from infrastructure.migrations import migrate_database
 from tests.integration.test_outages import own_server
-from tests.unit.driver import CONTACT
-from tests.workflows.conftest import settings_url
-from tests.workflows.dev_server import DevServer, dev_server
+from tests.workflows.dev_server import DevServer, worker_cluster
 from tests.workflows.support import Env, eml_files, wait_until
-from tests.workflows.test_worker_processes import opening
+from tests.workflows.test_worker_processes import intake, opening
 from workflows.client import TrajectoryClient
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -42,27 +40,8 @@ async def database(own_server: EmbeddedPostgres) -> str:
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def cluster(database: str, tmp_path: Path) -> AsyncIterator[tuple[DevServer, Env]]:
-    async with dev_server(tmp_path / "temporal") as server:
-        import os
-
-        base = {k: v for k, v in os.environ.items() if not k.startswith("CBCT_")}
-        base.update(
-            CBCT_DATABASE_URL=settings_url(database),
-            CBCT_TEMPORAL_ADDRESS=server.address,
-            CBCT_TEMPORAL_NAMESPACE="cbct",
-            CBCT_DATA_DIR=str(tmp_path / "data"),
-            CBCT_OUTBOX_DIR=str(tmp_path / "outbox"),
-            CBCT_LOG_FORMAT="json",
-            CBCT_SHUTDOWN_GRACE_SECONDS="1",
-        )
-        env = Env(database, tmp_path, base)
-        try:
-            yield server, env
-        finally:
-            env.kill_all()
-            for proc in env.procs:
-                if proc.process.returncode is None:
-                    await proc.process.wait()
+    async with worker_cluster(database, tmp_path) as the_cluster:
+        yield the_cluster
 
 
 async def _fetch(url: str, query: str) -> list[asyncpg.Record]:
@@ -102,15 +81,7 @@ async def test_a_database_restart_under_the_worker_is_ridden_out_and_the_work_do
 
     verdict = await asyncio.wait_for(announce, 90)
     assert verdict.accepted
-    intake = RecordIntake(
-        command_id="t-o/intake",
-        trajectory_id="t-o",
-        actor="test",
-        contacts=(CONTACT,),
-        locations=("Centrale",),
-        employees=40,
-    )
-    assert (await client.submit(intake)).accepted
+    assert (await client.submit(intake("t-o"))).accepted
     assert worker.process.returncode is None
 
     stored = await _fetch(

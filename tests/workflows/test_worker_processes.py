@@ -23,8 +23,7 @@ from domain import OpenTrajectory, RecordIntake, RequestPostponement, SendAnnoun
 from infrastructure.database import drop_database
 from tests.conftest import fresh_database
 from tests.unit.driver import CONTACT
-from tests.workflows.conftest import settings_url
-from tests.workflows.dev_server import DevServer, dev_server
+from tests.workflows.dev_server import DevServer, dev_server, worker_cluster
 from tests.workflows.support import Env, eml_files, wait_until
 from workflows.client import TrajectoryClient
 from workflows.contracts import TrajectoryStatus
@@ -42,27 +41,8 @@ async def one_database(server_urls: dict[str, str]) -> AsyncIterator[str]:
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def cluster(one_database: str, tmp_path: Path) -> AsyncIterator[tuple[DevServer, Env]]:
-    async with dev_server(tmp_path / "temporal") as server:
-        import os
-
-        base = {k: v for k, v in os.environ.items() if not k.startswith("CBCT_")}
-        base.update(
-            CBCT_DATABASE_URL=settings_url(one_database),
-            CBCT_TEMPORAL_ADDRESS=server.address,
-            CBCT_TEMPORAL_NAMESPACE="cbct",
-            CBCT_DATA_DIR=str(tmp_path / "data"),
-            CBCT_OUTBOX_DIR=str(tmp_path / "outbox"),
-            CBCT_LOG_FORMAT="json",
-            CBCT_SHUTDOWN_GRACE_SECONDS="1",
-        )
-        env = Env(one_database, tmp_path, base)
-        try:
-            yield server, env
-        finally:
-            env.kill_all()
-            for proc in env.procs:
-                if proc.process.returncode is None:
-                    await proc.process.wait()
+    async with worker_cluster(one_database, tmp_path) as the_cluster:
+        yield the_cluster
 
 
 def opening(tid: str) -> OpenTrajectory:
@@ -76,6 +56,17 @@ def opening(tid: str) -> OpenTrajectory:
         framework_version="kib-ii-2023",
         previous_certificate_expiry=date(2029, 6, 30),
         contact_email="an@bibliotheekhengelo.example",
+    )
+
+
+def intake(tid: str) -> RecordIntake:
+    return RecordIntake(
+        command_id=f"{tid}/intake",
+        trajectory_id=tid,
+        actor="test",
+        contacts=(CONTACT,),
+        locations=("Centrale",),
+        employees=40,
     )
 
 
@@ -151,18 +142,7 @@ async def test_a_worker_killed_mid_email_leaves_one_file_and_one_delivery(
     await first.kill9()
     await lock.close()
     await env.worker("worker-2")
-    assert (
-        await client.submit(
-            RecordIntake(
-                command_id="t-m/intake",
-                trajectory_id="t-m",
-                actor="test",
-                contacts=(CONTACT,),
-                locations=("Centrale",),
-                employees=40,
-            )
-        )
-    ).accepted
+    assert (await client.submit(intake("t-m"))).accepted
 
     async def delivered() -> int:
         conn = await asyncpg.connect(one_database)
