@@ -32,8 +32,8 @@ log = get_logger("worker")
 async def run(settings: Settings, stop: asyncio.Event) -> None:
     """Run until `stop` is set, then shut down in order."""
     from infrastructure.temporal_client import temporal_connection
+    from interfaces.workflow_ops import reconcile
     from workflows.client import TrajectoryClient, ensure_search_attributes
-    from workflows.ops import reconcile
 
     identity = f"worker@{socket.gethostname()}:{os.getpid()}"
     async with bootstrap(settings) as app, temporal_connection(settings, identity=identity) as (client, ui):

@@ -143,7 +143,7 @@ def workflows_list(
     """De workflows van de trajecten (Temporal), met fase, organisatie en volgende deadline."""
 
     async def work(app: Any) -> tuple[list[dict[str, Any]], str | None]:
-        from workflows.ops import list_workflows
+        from interfaces.workflow_ops import list_workflows
 
         rows = await list_workflows(
             app.temporal.client,
@@ -170,7 +170,7 @@ def workflows_show(
     """Eén workflow: status, waar hij op wacht, en activiteiten die nog lopen of falen."""
 
     async def work(app: Any) -> tuple[dict[str, Any], str | None]:
-        from workflows.ops import show_workflow
+        from interfaces.workflow_ops import show_workflow
 
         return await show_workflow(app.temporal.client, name), _web_ui(app)
 
@@ -211,7 +211,7 @@ def workflows_failed(output: FormatOption = OutputFormat.table) -> None:
     """Workflows die zijn gestopt zonder hun traject af te maken, en activiteiten die blijven falen."""
 
     async def work(app: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str | None]:
-        from workflows.ops import failed_workflows, failing_activities
+        from interfaces.workflow_ops import failed_workflows, failing_activities
 
         failed = [r.as_dict() for r in await failed_workflows(app.temporal.client)]
         failing = [a.as_dict() for a in await failing_activities(app.temporal.client)]
@@ -244,7 +244,7 @@ def workflows_retry(name: Annotated[str, typer.Argument(help="Traject id of work
     """Start de workflow van een open traject opnieuw nadat hij is gestopt (een lopende probeert zelf opnieuw)."""
 
     async def work(app: Any) -> str:
-        from workflows.ops import retry
+        from interfaces.workflow_ops import retry
 
         return await retry(app.pool, app.service, app.temporal.trajectories, name)
 
@@ -266,7 +266,7 @@ def workflows_reconcile(output: FormatOption = OutputFormat.table) -> None:
     """Start een workflow voor elk open traject in de event store dat er geen heeft (idempotent)."""
 
     async def work(app: Any) -> list[str]:
-        from workflows.ops import reconcile
+        from interfaces.workflow_ops import reconcile
 
         started: list[str] = await reconcile(app.pool, app.service, app.temporal.trajectories)
         return started

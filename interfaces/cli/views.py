@@ -282,7 +282,7 @@ def stuck_command(
     from projections.stuck import stuck_trajectories
 
     async def work(app: Any) -> tuple[list[Any], list[dict[str, Any]]]:
-        from workflows.ops import failed_workflows, failing_activities
+        from interfaces.workflow_ops import failed_workflows, failing_activities
 
         await _fresh(app)
         grace = app.settings.stuck_grace_days if grace_days is None else grace_days

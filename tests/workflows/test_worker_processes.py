@@ -180,7 +180,7 @@ async def test_reconcile_after_temporal_lost_its_data_restarts_every_open_trajec
     from application.trajectories import TrajectoryService
     from infrastructure.database import open_pool
     from infrastructure.postgres_event_store import PostgresEventStore
-    from workflows.ops import reconcile
+    from interfaces.workflow_ops import reconcile
     from workflows.worker_factory import trajectory_worker
 
     async with open_pool(one_database) as pool:
@@ -213,7 +213,7 @@ async def test_a_sender_that_is_down_delays_emails_shows_them_failing_and_never_
 ) -> None:
     """The outbox is unwritable: the e-mail activity keeps failing and retrying (listed for ops as
     failing, not lost); a worker with the outbox back sends each e-mail once."""
-    from workflows.ops import failing_activities
+    from interfaces.workflow_ops import failing_activities
 
     server, env = cluster
     temporal = await server.client()
@@ -239,6 +239,6 @@ async def test_a_sender_that_is_down_delays_emails_shows_them_failing_and_never_
 
 
 async def _no_failing(temporal: object) -> bool:
-    from workflows.ops import failing_activities
+    from interfaces.workflow_ops import failing_activities
 
     return not await failing_activities(temporal)  # type: ignore[arg-type]
