@@ -20,7 +20,7 @@ from typing import Any
 import asyncpg
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import PendingActivityState, WorkflowExecutionStatus
-from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
+from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest, DescribeWorkflowExecutionResponse
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -145,8 +145,14 @@ def workflow_id_for(name: str) -> str:
 async def raw_status(client: Client, workflow_id: str) -> str | None:
     """The latest run's status by name, None when no workflow has the id (read raw: no search
     attribute decoding, which the time-skipping test server's datetimes would fail)."""
+    response = await _describe(client, workflow_id)
+    return None if response is None else _STATUS_NAMES.get(response.workflow_execution_info.status, "Unknown")
+
+
+async def _describe(client: Client, workflow_id: str) -> DescribeWorkflowExecutionResponse | None:
+    """The latest run of `workflow_id` as the server describes it; None when no workflow has the id."""
     try:
-        response = await client.workflow_service.describe_workflow_execution(
+        return await client.workflow_service.describe_workflow_execution(
             DescribeWorkflowExecutionRequest(
                 namespace=client.namespace, execution=WorkflowExecution(workflow_id=workflow_id)
             )
@@ -155,22 +161,14 @@ async def raw_status(client: Client, workflow_id: str) -> str | None:
         if error.status == RPCStatusCode.NOT_FOUND:
             return None
         raise
-    return _STATUS_NAMES.get(response.workflow_execution_info.status, "Unknown")
 
 
 async def show_workflow(client: Client, name: str) -> dict[str, Any]:
     """One workflow: its status, what it waits for (query), and its pending activities."""
     workflow_id = workflow_id_for(name)
-    try:
-        response = await client.workflow_service.describe_workflow_execution(
-            DescribeWorkflowExecutionRequest(
-                namespace=client.namespace, execution=WorkflowExecution(workflow_id=workflow_id)
-            )
-        )
-    except RPCError as error:
-        if error.status == RPCStatusCode.NOT_FOUND:
-            raise WorkflowNotFound(f"workflow_id: geen workflow {workflow_id!r}") from None
-        raise
+    response = await _describe(client, workflow_id)
+    if response is None:
+        raise WorkflowNotFound(f"workflow_id: geen workflow {workflow_id!r}")
     info = response.workflow_execution_info
     status = _STATUS_NAMES.get(info.status, "Unknown")
     shown: dict[str, Any] = {
