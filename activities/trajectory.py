@@ -7,16 +7,26 @@ worker appends nothing twice and answers with the events of the first attempt. W
 returns the schedule after it: the next deadline and the e-mails this command's events caused.
 `survey` gives the same schedule from the store alone (at workflow start: every undelivered e-mail).
 
+The e-mails a decision causes are handed to the sender right after its events are committed, within
+a short budget: the workflow then has nothing left to send (one workflow task per command, no e-mail
+activity per message). Any the sender could not take in time are returned as pending, and the
+workflow's `email.send` activity retries them until they go out.
+
 Domain decisions run here, never in the workflow: a change to a rule file then never breaks the replay
 of a running workflow.
 """
 
 from __future__ import annotations
 
+import asyncio
+from datetime import datetime, timedelta
+
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.email import deliver
 from activities.outbox import emails_of, undelivered
+from activities.sender import MessageSender
 from application.command_handler import Accepted, ConflictPersisted, Outcome
 from application.event_store import EventStore
 from application.trajectories import TrajectoryService, stream_id
@@ -26,6 +36,7 @@ from workflows.contracts import (
     DecideRequest,
     Decision,
     NextDeadline,
+    PendingEmail,
     RecordedChange,
     Schedule,
     SurveyRequest,
@@ -33,6 +44,9 @@ from workflows.contracts import (
 )
 
 log = get_logger(__name__)
+
+SEND_AT_ONCE_BUDGET = timedelta(seconds=2)
+"""How long a decision may spend handing its e-mails to the sender; the rest waits for `email.send`."""
 
 
 def verdict_of(outcome: Outcome, trajectory_id: str) -> Verdict:
@@ -57,9 +71,10 @@ def verdict_of(outcome: Outcome, trajectory_id: str) -> Verdict:
 class TrajectoryActivities:
     """Activities on one trajectory's stream; built once per worker with the store and the service."""
 
-    def __init__(self, store: EventStore, service: TrajectoryService) -> None:
+    def __init__(self, store: EventStore, service: TrajectoryService, sender: MessageSender | None = None) -> None:
         self._store = store
         self._service = service
+        self._sender = sender
 
     @activity.defn(name="trajectory.decide")
     async def decide(self, request: DecideRequest) -> Decision:
@@ -82,21 +97,45 @@ class TrajectoryActivities:
             # Only a command whose events can cause an e-mail needs the stream read again for its e-mails.
             mails = verdict.accepted and any(may_cause_email(e.type) for e in verdict.events)
             caused = {command.command_id} if mails else set()
-            return Decision(verdict=verdict, schedule=await self._schedule(command.trajectory_id, caused))
+            schedule = await self._schedule(command.trajectory_id, caused, fresh=not verdict.duplicate)
+            if schedule.emails:
+                left = await self._send_at_once(schedule.emails, request.now)
+                schedule = schedule.model_copy(update={"emails": left})
+            return Decision(verdict=verdict, schedule=schedule)
+
+    async def _send_at_once(self, emails: tuple[PendingEmail, ...], now: datetime) -> tuple[PendingEmail, ...]:
+        """Deliver what the sender takes within the budget; return the e-mails left for `email.send`."""
+        if self._sender is None:
+            return emails
+        left = list(emails)
+        try:
+            async with asyncio.timeout(SEND_AT_ONCE_BUDGET.total_seconds()):
+                while left:
+                    await deliver(self._sender, self._store, left[0], now)
+                    left.pop(0)
+        except Exception as error:  # any failure: the patient path takes over
+            log.warning(
+                "email_deferred",
+                message_id=left[0].message_id if left else None,
+                error=str(error) or type(error).__name__,
+            )
+        return tuple(left)
 
     @activity.defn(name="trajectory.survey")
     async def survey(self, request: SurveyRequest) -> Schedule:
         with bind_operation(trajectory_id=request.trajectory_id):
             return await self._schedule(request.trajectory_id, None)
 
-    async def _schedule(self, trajectory_id: str, caused_by: set[str] | None) -> Schedule:
+    async def _schedule(self, trajectory_id: str, caused_by: set[str] | None, *, fresh: bool = False) -> Schedule:
+        """`fresh`: the e-mails' events were appended just now, so none of them can be delivered yet."""
         state, pending, last_change = await self._service.outlook(trajectory_id)
         if state is None:
             return Schedule(exists=False, open=False)
         emails = []
         if caused_by is None or caused_by:
             records = await self._store.read_stream(stream_id(trajectory_id))
-            emails = await undelivered(self._store, emails_of(records, caused_by))
+            caused = emails_of(records, caused_by)
+            emails = caused if fresh else await undelivered(self._store, caused)
         return Schedule(
             exists=True,
             open=state.is_open,

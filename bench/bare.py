@@ -1,9 +1,10 @@
 """The baseline of `bench/commands.py`: a bare Temporal entity workflow on the same server and worker.
 
 One workflow per trajectory, started by update-with-start like ours; every command is an update whose
-handler (one at a time, like ours) runs one activity that writes the command's event with a single raw
-asyncpg INSERT. No validation, no load, no decide, no event store: what remains is Temporal plus one
-round trip to Postgres, so `ours / bare` is what our own layers cost.
+handler (one at a time, like ours) runs one local activity (like ours; unsandboxed, like ours) that
+writes the command's event with a single raw asyncpg INSERT. No validation, no load, no decide, no
+event store, no e-mail: what remains is Temporal plus one round trip to Postgres, so `ours / bare` is
+what our own layers cost.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict
 from temporalio import activity, workflow
 
-if TYPE_CHECKING:  # the workflow sandbox re-imports this module; asyncpg's extensions must not be re-imported
+if TYPE_CHECKING:
     import asyncpg
 
 BARE_TASK_QUEUE = "cbct-bench-bare"
@@ -74,7 +75,7 @@ class BareActivities:
         return request.stream_version
 
 
-@workflow.defn(name="BenchBareWorkflow")
+@workflow.defn(name="BenchBareWorkflow", sandboxed=False)
 class BareWorkflow:
     """An entity workflow that appends each command's event in an activity, one command at a time."""
 
@@ -91,7 +92,7 @@ class BareWorkflow:
     async def submit(self, command: BareCommand) -> int:
         async with self.lock:
             self.version += 1
-            return await workflow.execute_activity_method(
+            return await workflow.execute_local_activity_method(
                 BareActivities.append,
                 BareAppend(command=command, stream_version=self.version),
                 start_to_close_timeout=timedelta(seconds=10),

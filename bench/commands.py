@@ -10,11 +10,11 @@ One worker process (this one) runs both workflows on one client.
 
 Ours: each client drives its own trajectories: `OpenTrajectory` (update-with-start of the trajectory's
 `TrajectoryWorkflow`), then nine `DeclareConflictOfInterest`, every one exactly as the CLI sends it
-(`TrajectoryClient.submit`: the `submit` update, validator, one activity that loads, decides and
-appends through the event store, the verdict back).
+(`TrajectoryClient.submit`: the `submit` update, validator, one local activity that loads, decides
+and appends through the event store, the verdict back).
 
 Bare, same server, settings, worker and run: one entity workflow per trajectory, update-with-start,
-each update's handler runs one activity that writes the same event with one raw asyncpg INSERT
+each update's handler runs one local activity that writes the same event with one raw asyncpg INSERT
 (bench/bare.py). The ratio ours/bare is what our own layers cost: validation, load, decide, the store.
 
 Rates and p50/p99 latency at 1, 4 and 16 concurrent clients; bounded in time (phases of --seconds) and
@@ -44,7 +44,6 @@ from typing import Any
 from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.sender import FileSender
 from application.trajectories import TrajectoryService
@@ -245,9 +244,6 @@ async def run(seconds: float, warmup: float, max_commands: int) -> tuple[str, di
                 task_queue=BARE_TASK_QUEUE,
                 workflows=[BareWorkflow],
                 activities=[BareActivities(pool).append],
-                workflow_runner=SandboxedWorkflowRunner(
-                    restrictions=SandboxRestrictions.default.with_passthrough_modules("pydantic", "pydantic_core")
-                ),
                 max_concurrent_activities=32,
             )
             version = await pool.fetchval("SHOW server_version")

@@ -26,11 +26,12 @@ from temporalio.client import (
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain import Command
 from workflows.contracts import (
+    COMMAND_FAILED,
     NEXT_DEADLINE_ATTRIBUTE,
     ORGANISATION_ATTRIBUTE,
     PHASE_ATTRIBUTE,
@@ -101,7 +102,9 @@ class TrajectoryClient:
                 )
             except WorkflowUpdateFailedError as error:
                 text = rejection_text(error)
-                if isinstance(error.cause, ActivityError):
+                if isinstance(error.cause, ActivityError) or (
+                    isinstance(error.cause, ApplicationError) and error.cause.type == COMMAND_FAILED
+                ):
                     raise CommandFailed(text) from None
                 if "completed" in text.lower() and attempt + 1 < RETRIES:
                     continue  # the run ended just as we arrived: the next attempt starts a new run

@@ -27,6 +27,8 @@ TASK_QUEUE = "cbct-trajectories"
 WORKFLOW_TYPE = "TrajectoryWorkflow"
 SUBMIT = "submit"
 STATUS = "status"
+COMMAND_FAILED = "CommandFailed"
+"""The failure type of an update whose decision kept failing until its retries ran out."""
 WORKFLOW_ID_PREFIX = "trajectory:"
 
 # Search attributes (registered on the dev server at start; see infrastructure/temporal_server.py).

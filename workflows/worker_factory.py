@@ -7,7 +7,6 @@ from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.email import EmailActivities
 from activities.sender import MessageSender
@@ -16,14 +15,6 @@ from application.event_store import EventStore
 from application.trajectories import TrajectoryService
 from workflows.contracts import TASK_QUEUE
 from workflows.trajectory import TrajectoryWorkflow
-
-# The pure domain (and the calendars it reads) is passed through the workflow sandbox: it is
-# deterministic, and re-importing it per workflow costs ~130 ms and fails on `holidays`' locale calls.
-PASSTHROUGH = ("domain", "holidays", "dateutil", "application", "frameworks", "pydantic", "pydantic_core")
-
-
-def workflow_runner() -> SandboxedWorkflowRunner:
-    return SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH))
 
 
 def trajectory_worker(
@@ -38,14 +29,13 @@ def trajectory_worker(
 ) -> Worker:
     """The Temporal worker for trajectories: the workflow and its activities, bound to this process's
     store, service and sender. The client must use `pydantic_data_converter`."""
-    trajectory = TrajectoryActivities(store, service)
+    trajectory = TrajectoryActivities(store, service, sender)
     email = EmailActivities(sender, store)
     return Worker(
         client,
         task_queue=task_queue,
         workflows=[TrajectoryWorkflow],
         activities=[trajectory.decide, trajectory.survey, email.send],
-        workflow_runner=workflow_runner(),
         max_concurrent_activities=max_concurrent_activities,
         graceful_shutdown_timeout=graceful_shutdown_timeout,
     )

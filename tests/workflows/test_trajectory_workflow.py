@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import os
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import EventType
+from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import WorkflowHistory, WorkflowUpdateFailedError
+from temporalio.common import RetryPolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
@@ -22,10 +25,11 @@ from domain import (
     WithdrawParticipation,
 )
 from tests.workflows.rig import Rig
-from workflows.client import rejection_text
-from workflows.contracts import SUBMIT, CommandSubmission
+from tests.workflows.support import wait_until
+from workflows import trajectory as trajectory_workflow
+from workflows.client import CommandFailed, rejection_text
+from workflows.contracts import SUBMIT, CommandSubmission, trajectory_workflow_id
 from workflows.trajectory import TrajectoryWorkflow
-from workflows.worker_factory import workflow_runner
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -121,9 +125,85 @@ async def test_bad_input_is_rejected_by_the_validator_and_nothing_is_written(rig
         )
     assert "at:" in rejection_text(timed.value)
     after = await _history_counts(rig, "t-1")
-    for kind in (EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED):
+    for kind in (
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
+        EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
+        EventType.EVENT_TYPE_MARKER_RECORDED,  # a local activity's result
+    ):
         assert after.get(kind, 0) == before.get(kind, 0), kind
     assert await rig.events("t-1") == stored
+
+
+async def _failing_attempts(rig: Rig, tid: str) -> list[tuple[str, int]]:
+    client = await rig.client()
+    response = await client.client.workflow_service.describe_workflow_execution(
+        DescribeWorkflowExecutionRequest(
+            namespace=client.client.namespace, execution=WorkflowExecution(workflow_id=trajectory_workflow_id(tid))
+        )
+    )
+    return [(p.activity_type.name, p.attempt) for p in response.pending_activities if p.attempt >= 3]
+
+
+async def test_a_deadline_whose_decision_keeps_failing_moves_to_an_activity_that_ops_see_failing(rig: Rig) -> None:
+    """A deadline is decided in a local activity; when that keeps failing (here: the store refuses its
+    append) it goes on as a regular activity, retried patiently and visible to ops as failing, and is
+    appended once when the store takes it again."""
+    await open_one(rig, "t-f")
+    client = await rig.client()
+    due = (await client.status("t-f")).next_deadline
+    assert due is not None and due.kind == "announcement"
+    await rig.pool.execute(
+        f"""CREATE FUNCTION test_refuse_deadline() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+              IF NEW.command_id = '{due.deadline_id}' THEN RAISE EXCEPTION 'test: the store refuses it'; END IF;
+              RETURN NEW;
+            END $$;
+            CREATE TRIGGER test_refuse_deadline BEFORE INSERT ON events
+              FOR EACH ROW EXECUTE FUNCTION test_refuse_deadline();"""
+    )
+    # The test server holds skipped time still while the activity is retried: skip in the background.
+    passing = asyncio.create_task(rig.until((due.due_at + timedelta(days=1)).date().isoformat()))
+    failing = await wait_until(lambda: _failing_attempts(rig, "t-f"), "the deadline to be retried as an activity", 60)
+    assert [name for name, _ in failing] == ["trajectory.decide"]
+    await rig.pool.execute("DROP TRIGGER test_refuse_deadline ON events; DROP FUNCTION test_refuse_deadline()")
+    await asyncio.wait_for(passing, 120)
+    await wait_until(lambda: _announced(rig, "t-f"), "the announcement to be appended", 60)
+    assert [c for _, _, c in await rig.events("t-f")].count(due.deadline_id) == 1
+    assert await _failing_attempts(rig, "t-f") == []
+
+
+async def test_a_command_whose_decision_keeps_failing_is_answered_as_failed_and_the_next_one_is_decided(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A person's command is retried locally (a minute, shortened here); when that runs out the update
+    fails as `CommandFailed` naming the cause, nothing is written, and the workflow takes the next."""
+    monkeypatch.setattr(
+        trajectory_workflow,
+        "COMMAND_RETRY",
+        RetryPolicy(initial_interval=timedelta(milliseconds=50), maximum_attempts=2),
+    )
+    await open_one(rig, "t-c")
+    await rig.pool.execute(
+        """CREATE FUNCTION test_refuse_command() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+              IF NEW.command_id = 'c-refused' THEN RAISE EXCEPTION 'test: the store refuses it'; END IF;
+              RETURN NEW;
+            END $$;
+            CREATE TRIGGER test_refuse_command BEFORE INSERT ON events
+              FOR EACH ROW EXECUTE FUNCTION test_refuse_command();"""
+    )
+    client = await rig.client()
+    with pytest.raises(CommandFailed) as failed:
+        await client.submit(command(RequestPostponement, "t-c", "c-refused", ground="overmacht", reason="brand"))
+    assert "the store refuses it" in str(failed.value)
+    await rig.pool.execute("DROP TRIGGER test_refuse_command ON events; DROP FUNCTION test_refuse_command()")
+    verdict = await client.submit(command(RequestPostponement, "t-c", "c-next", ground="overmacht", reason="brand"))
+    assert verdict.accepted
+    assert [c for _, _, c in await rig.events("t-c")][1:] == ["c-next"]
+
+
+async def _announced(rig: Rig, tid: str) -> bool:
+    return any(kind == "AnnouncementSent" for _, kind, _ in await rig.events(tid))
 
 
 @pytest.mark.skipif(os.environ.get("CBCT_RECORD_HISTORY") != "1", reason="records a history: CBCT_RECORD_HISTORY=1")
@@ -145,7 +225,5 @@ async def test_every_recorded_history_replays_on_the_current_code(path: Path) ->
     types = {e.event_type for e in history.events}
     assert EventType.EVENT_TYPE_TIMER_FIRED in types
     assert EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED in types
-    replayer = Replayer(
-        workflows=[TrajectoryWorkflow], data_converter=pydantic_data_converter, workflow_runner=workflow_runner()
-    )
+    replayer = Replayer(workflows=[TrajectoryWorkflow], data_converter=pydantic_data_converter)
     await replayer.replay_workflow(history)
