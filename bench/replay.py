@@ -7,12 +7,13 @@ Server: CBCT_DATABASE_URL when set, otherwise the embedded Postgres in CBCT_DATA
 database is fresh (`cbct_bench_replay_<random>_...`) and dropped at the end, even on failure.
 
 Each scale runs in its own process, exactly as `cbct demo --scale N` replays: the real trajectory
-workflows and activities on Temporal's time-skipping test server (a fresh one per batch of
-trajectories), every e-mail written to a temporary outbox. Measured per scale: wall time of the
-replay (planning and the built-in check against the pure simulation included), trajectories/s,
-steps/s, events/s, this process's memory (RSS) when 10, 25, 50, 75 and 100 % of the trajectories are
-done — if memory grew with the finished trajectories, the later samples would climb — and the test
-server's peak RSS (its own process).
+workflows and activities on Temporal's time-skipping test server, the register dealt over
+`--processes` share processes (default: one per core, at most four), each with its own world (a fresh
+test server per batch of trajectories), every e-mail written to a temporary outbox. Measured per
+scale: wall time of the replay (planning and the built-in check against the pure simulation
+included), trajectories/s, steps/s, events/s, the largest replaying process's memory (RSS) when 10,
+25, 50, 75 and 100 % of the trajectories are done — if memory grew with the finished trajectories,
+the later samples would climb — and the test servers' peak RSS (their own processes).
 
 Baseline, in the same run and on the same server: the very events the smallest scale's replay stored,
 read back in global order and appended again to a fresh event store — one append per (stream,
@@ -52,6 +53,7 @@ from infrastructure.logging import configure_logging
 from infrastructure.migrations import migrate_database
 from infrastructure.postgres_event_store import PostgresEventStore
 from infrastructure.settings import Settings
+from interfaces.replay_processes import default_processes
 
 MARKS = (0.10, 0.25, 0.50, 0.75, 1.00)
 
@@ -70,12 +72,30 @@ def rss_mb() -> float:
 # --- one scale, in its own process ---------------------------------------------------------------------
 
 
-async def replay_once(url: str, scale: int, batch: int) -> dict[str, Any]:
-    """`cbct demo --scale N` on `url` (a fresh database), measured."""
+async def replay_once(url: str, scale: int, batch: int, processes: int) -> dict[str, Any]:
+    """`cbct demo --scale N --processes P` on `url` (a fresh database), measured."""
     import psutil
 
-    from application.demo.replay import replay
+    from interfaces.replay_processes import replay_in_processes
     from interfaces.skipped_time import open_world
+
+    me = psutil.Process()
+
+    def shares() -> list[psutil.Process]:
+        found = []
+        for child in me.children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                if "interfaces.replay_processes" in child.cmdline():
+                    found.append(child)
+        return found
+
+    def replay_rss_mb() -> float:
+        """The replaying processes' memory now: this one, or its share processes (the largest)."""
+        sizes = []
+        for share in shares():
+            with contextlib.suppress(psutil.Error):
+                sizes.append(share.memory_info().rss / 2**20)
+        return max(sizes) if sizes else rss_mb()
 
     samples: dict[str, float] = {}
     next_mark = iter(MARKS)
@@ -86,21 +106,25 @@ async def replay_once(url: str, scale: int, batch: int) -> dict[str, Any]:
     def progress(done: int, total: int) -> None:
         nonlocal mark, last_report
         while total and done >= mark * total:
-            samples[f"{round(mark * 100)}%"] = round(rss_mb(), 1)
+            samples[f"{round(mark * 100)}%"] = round(replay_rss_mb(), 1)
             mark = next(next_mark, 2.0)
         if time.perf_counter() - last_report > 30:
             last_report = time.perf_counter()
-            log(f"    scale {scale}: {done:,}/{total:,} trajectories, RSS {rss_mb():,.0f} MB")
+            log(f"    scale {scale}: {done:,}/{total:,} trajectories, RSS {replay_rss_mb():,.0f} MB")
+
+    share_peak = 0.0
 
     async def watch_server() -> None:
-        """The test server is a child process the SDK spawns (one per batch): sample its RSS."""
-        nonlocal server_peak
-        me = psutil.Process()
+        """The test servers are child processes the SDK spawns (one per batch and share process), the
+        share processes ours: sample their RSS."""
+        nonlocal server_peak, share_peak
         while True:
             for child in me.children(recursive=True):
                 with contextlib.suppress(psutil.Error):
                     if "test-server" in child.name() or "test-server" in " ".join(child.cmdline()[:1]):
                         server_peak = max(server_peak, child.memory_info().rss / 2**20)
+                    elif "interfaces.replay_processes" in child.cmdline():
+                        share_peak = max(share_peak, child.memory_info().rss / 2**20)
             await asyncio.sleep(0.5)
 
     with tempfile.TemporaryDirectory(prefix="cbct-bench-outbox-") as outbox:
@@ -108,13 +132,23 @@ async def replay_once(url: str, scale: int, batch: int) -> dict[str, Any]:
         async with open_world(url, Path(outbox), settings=settings) as world:
             watcher = asyncio.create_task(watch_server())
             try:
-                summary = await replay(world, scale=scale, progress=progress, batch=batch)
+                summary = await replay_in_processes(
+                    world,
+                    url,
+                    Path(outbox),
+                    scale=scale,
+                    processes=processes,
+                    progress=progress,
+                    batch=batch,
+                    log_level="error",
+                )
             finally:
                 watcher.cancel()
             e_mails = await world.pool.fetchval("SELECT count(*) FROM events WHERE event_type = 'MessageDelivered'")
     seconds = summary.seconds
     return {
         "scale": scale,
+        "processes": processes,
         "seconds": seconds,
         "trajectories": summary.trajectories,
         "steps": summary.steps,
@@ -125,15 +159,27 @@ async def replay_once(url: str, scale: int, batch: int) -> dict[str, Any]:
         "steps_per_s": summary.steps / seconds,
         "events_per_s": summary.events_in_store / seconds,
         "rss_mb_at": samples,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, share_peak),
         "test_server_peak_rss_mb": round(server_peak, 1),
     }
 
 
-def run_scale(url: str, scale: int, batch: int) -> dict[str, Any]:
+def run_scale(url: str, scale: int, batch: int, processes: int) -> dict[str, Any]:
     """One scale in a child process (its own memory), returning its measurements."""
     child = subprocess.run(
-        [sys.executable, "-m", "bench.replay", "--child-scale", str(scale), "--child-url", url, "--batch", str(batch)],
+        [
+            sys.executable,
+            "-m",
+            "bench.replay",
+            "--child-scale",
+            str(scale),
+            "--child-url",
+            url,
+            "--batch",
+            str(batch),
+            "--processes",
+            str(processes),
+        ],
         stdout=subprocess.PIPE,
         check=True,
         text=True,
@@ -208,7 +254,7 @@ async def server() -> tuple[str, str, EmbeddedPostgres | None]:
     return base, f"{where}, PostgreSQL {version}", embedded
 
 
-def run(scales: Sequence[int], writers: int, batch: int) -> tuple[str, list[dict[str, Any]], float]:
+def run(scales: Sequence[int], writers: int, batch: int, processes: int) -> tuple[str, list[dict[str, Any]], float]:
     base, where, embedded = asyncio.run(server())
     log(f"server: {where}")
     tag = secrets.token_hex(4)
@@ -218,7 +264,7 @@ def run(scales: Sequence[int], writers: int, batch: int) -> tuple[str, list[dict
         results = []
         for scale in scales:
             log(f"  replaying scale {scale} ...")
-            result = run_scale(urls[scale], scale, batch)
+            result = run_scale(urls[scale], scale, batch, processes)
             log(
                 f"  scale {scale}: {result['seconds']:.1f} s, {result['trajectories_per_s']:.1f} trajectories/s, "
                 f"{result['events_per_s']:,.0f} events/s, peak RSS {result['peak_rss_mb']:.0f} MB"
@@ -241,17 +287,21 @@ def main() -> None:
     parser.add_argument("--scales", default="1,100", help="comma-separated scales, smallest first (default 1,100)")
     parser.add_argument("--writers", type=int, default=16, help="concurrent writers of the raw baseline")
     parser.add_argument("--batch", type=int, default=BATCH, help="trajectories per world (test server)")
+    parser.add_argument(
+        "--processes", type=int, default=default_processes(), help="replaying processes, as `cbct demo --processes`"
+    )
     parser.add_argument("--child-scale", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--child-url", help=argparse.SUPPRESS)
     args = parser.parse_args()
     configure_logging("json", "error")
     if args.child_scale is not None:
-        print(json.dumps(asyncio.run(replay_once(args.child_url, args.child_scale, args.batch))))
+        print(json.dumps(asyncio.run(replay_once(args.child_url, args.child_scale, args.batch, args.processes))))
         return
 
     scales = sorted({int(s) for s in args.scales.split(",")})
-    where, results, raw = run(scales, args.writers, args.batch)
+    where, results, raw = run(scales, args.writers, args.batch, args.processes)
     print(f"server: {where}   (2 cores; raw = the scale-{scales[0]} events appended again, {args.writers} writers)")
+    print(f"replayed by {args.processes} process(es), each with its own world (test server), as `cbct demo` does")
     heads = ("scale", "trajectories", "steps", "events", "seconds", "traj/s", "steps/s", "events/s", "vs raw")
     print("  ".join(f"{h:>12}" for h in heads))
     for r in results:
@@ -282,6 +332,7 @@ def main() -> None:
                 "peak_rss_mb": round(largest["peak_rss_mb"], 1),
                 "test_server_peak_rss_mb": largest["test_server_peak_rss_mb"],
                 "largest_scale": largest["scale"],
+                "processes": largest["processes"],
                 "largest_scale_trajectories_per_s": round(largest["trajectories_per_s"], 2),
                 "raw_append_events_per_s": round(raw, 1),
                 "per_scale": {

@@ -65,6 +65,15 @@ class ReplayError(RuntimeError):
         self.trajectory_id = trajectory_id
         self.step_index = step_index
         self.step = step
+        self.where = where
+        self.message = message
+
+    @classmethod
+    def relayed(cls, trajectory_id: str, where: str, message: str) -> ReplayError:
+        """The error as another process reported it."""
+        error = cls(where, None, None, message)
+        error.trajectory_id = trajectory_id
+        return error
 
 
 @dataclass(frozen=True)
@@ -168,8 +177,10 @@ async def replay(
     progress: Progress | None = None,
     batch: int = BATCH,
     lanes: int = LANES,
+    settle: bool = True,
 ) -> ReplaySummary:
-    """Replay the planned scenarios in `world` from the demo's start to the reference moment.
+    """Replay the planned scenarios in `world` from the demo's start to the reference moment, then
+    bring the read models up to date (unless `settle` is False: the caller does that).
 
     Raises `ReplayError` for a step that does not end as planned, or a store that holds another history.
     """
@@ -184,7 +195,8 @@ async def replay(
     scenarios = _scenarios(seed, scale, rows, only)
     while chunk := list(islice(scenarios, batch)):
         await _replay_batch(world, chunk, tally, lanes)
-    await world.settle()
+    if settle:
+        await world.settle()
     return ReplaySummary(
         trajectories=tally.trajectories,
         steps=tally.steps,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import os
 from collections import Counter
 from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any
@@ -53,10 +54,10 @@ def _period_module() -> tuple[Any, Any] | None:
 
 
 async def _run(
-    seed: int, scale: int, database: str | None, progress: Progress | None
+    seed: int, scale: int, database: str | None, processes: int, progress: Progress | None
 ) -> tuple[ReplaySummary, Any, dict[str, Any]]:
-    from application.demo.replay import replay
     from infrastructure.database import Database, with_database
+    from interfaces.replay_processes import replay_in_processes
     from interfaces.skipped_time import open_world
     from projections.register import list_register
 
@@ -70,8 +71,18 @@ async def _run(
     server = Database.from_settings(settings)
     try:
         url = server.url if database is None else with_database(server.url, database)
-        async with open_world(url, settings.data_dir / "demo-outbox", settings=settings) as world:
-            summary = await replay(world, seed=seed, scale=scale, progress=advance)
+        outbox = settings.data_dir / "demo-outbox"
+        async with open_world(url, outbox, settings=settings) as world:
+            summary = await replay_in_processes(
+                world,
+                url,
+                outbox,
+                seed=seed,
+                scale=scale,
+                processes=processes,
+                progress=advance,
+                log_level=settings.log_level if "CBCT_LOG_LEVEL" in os.environ else "warning",  # as the CLI's own
+            )
             report = await _report(world.store)
             rows = await list_register(world.pool)
     finally:
@@ -109,6 +120,13 @@ def demo(
         str | None,
         typer.Option(help="Eigen database voor de demo op dezelfde server (standaard: de geconfigureerde)."),
     ] = None,
+    processes: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Aantal processen, elk met een eigen deel van het register (standaard: één per kern, hoogstens 4).",
+        ),
+    ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="JSON in plaats van tabellen.")] = False,
 ) -> None:
     """Speel het register 2018-2022 af via de echte trajectworkflows in versnelde tijd, en toon het rapport.
@@ -118,10 +136,12 @@ def demo(
     afgebroken run gaat verder waar hij was.
     """
     from application.demo.replay import ReplayError
+    from interfaces.replay_processes import default_processes
 
+    workers = processes if processes is not None else default_processes()
     try:
         if json_output:
-            summary, report, register = asyncio.run(_run(seed, scale, database, None))
+            summary, report, register = asyncio.run(_run(seed, scale, database, workers, None))
         else:
             with Progress(
                 TextColumn("{task.description}"),
@@ -131,7 +151,7 @@ def demo(
                 console=err_console,
                 transient=False,
             ) as progress:
-                summary, report, register = asyncio.run(_run(seed, scale, database, progress))
+                summary, report, register = asyncio.run(_run(seed, scale, database, workers, progress))
     except ReplayError as error:
         fail(f"Demo afgebroken: {error}")
         raise typer.Exit(EXIT_REJECTED) from None

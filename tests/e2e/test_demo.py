@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 
+import psutil
 import pytest
 import pytest_asyncio
 
@@ -21,6 +22,7 @@ from application.demo.replay import ReplayError, plan, replay
 from application.demo.simulate import run_simulation
 from domain import event_type
 from infrastructure.settings import Settings
+from interfaces.replay_processes import replay_in_processes
 from interfaces.skipped_time import SkippedTimeWorld, open_world
 from projections.register import list_register
 
@@ -168,8 +170,56 @@ async def test_a_run_killed_with_sigkill_resumes_where_it_stood(world: SkippedTi
     assert await trajectory_events(world) == simulated_events(set(only))
 
 
+async def test_a_demo_killed_with_sigkill_takes_its_share_processes_along_and_resumes(
+    world: SkippedTimeWorld, database_url: str, tmp_path: Path
+) -> None:
+    """kill -9 of a demo replaying in two processes: both share processes die with it (no half of the
+    demo goes on writing), and the next run resumes every share as the pure simulation says."""
+    rows = register_slice()[:10]
+    only = sorted(r.certificate_number for r in rows)
+    code = (
+        "import asyncio, sys; from pathlib import Path\n"
+        "from infrastructure.settings import Settings\n"
+        "from interfaces.replay_processes import replay_in_processes\n"
+        "from interfaces.skipped_time import open_world\n"
+        "async def main():\n"
+        "    async with open_world(sys.argv[1], Path(sys.argv[3]), settings=Settings(log_level='error')) as w:\n"
+        "        await replay_in_processes(w, sys.argv[1], Path(sys.argv[3]), processes=2,\n"
+        "                                  only=set(sys.argv[2].split(',')), log_level='error')\n"
+        "asyncio.run(main())\n"
+    )
+    parent = subprocess.Popen(  # noqa: ASYNC220  (killed with SIGKILL below; no output awaited)
+        [sys.executable, "-c", code, database_url, ",".join(only), str(tmp_path / "killed-outbox")],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its processes and test servers live in its process group
+    )
+    try:
+        async with asyncio.timeout(120):
+            while await world.event_count() < 40:  # mid-run: both shares under way
+                assert parent.poll() is None, "the replay ended before it could be killed"
+                await asyncio.sleep(0.05)
+        shares = [p for p in psutil.Process(parent.pid).children() if "interfaces.replay_processes" in p.cmdline()]
+        assert len(shares) == 2
+        os.kill(parent.pid, signal.SIGKILL)  # the demo alone: its share processes must follow by themselves
+        parent.wait()
+        _, alive = psutil.wait_procs(shares, timeout=30)
+        assert alive == [], "a share process outlived the demo"
+    finally:
+        os.killpg(parent.pid, signal.SIGKILL)  # the orphaned test servers
+    assert await world.event_count() < sum(len(v) for v in simulated_events(set(only)).values())
+
+    summary = await replay_in_processes(world, database_url, tmp_path / "outbox", processes=2, only=set(only))
+
+    assert summary.skipped > 0
+    assert await register_of(world) == expected(rows)
+    assert await trajectory_events(world) == simulated_events(set(only))
+
+
 async def test_the_whole_register_arises_from_the_process_as_the_pure_simulation_says(
-    world: SkippedTimeWorld, request: pytest.FixtureRequest
+    world: SkippedTimeWorld, database_url: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     """All 251 organisations side by side through the real workflows: the register equals the CSV, and
     every trajectory has exactly the events, in the order and at the moments, of the one-at-a-time
@@ -178,7 +228,8 @@ async def test_the_whole_register_arises_from_the_process_as_the_pure_simulation
         pytest.skip("about the process, not the Postgres server: once is enough (the slices run on both)")
     rows = load_register()
 
-    summary = await replay(world)
+    # Two processes, each with a world of its own (as `cbct demo` runs it on two cores).
+    summary = await replay_in_processes(world, database_url, tmp_path / "outbox", processes=2)
 
     assert summary.trajectories == len(rows) == 251
     assert await register_of(world) == expected(rows)
