@@ -127,8 +127,9 @@ class TrajectoryActivities:
             return await self._schedule(request.trajectory_id, None)
 
     async def _schedule(self, trajectory_id: str, caused_by: set[str] | None, *, fresh: bool = False) -> Schedule:
-        """`fresh`: the e-mails' events were appended just now, so none of them can be delivered yet."""
-        state, pending, last_change = await self._service.outlook(trajectory_id)
+        """`fresh`: a command was just decided (its e-mails' events, appended just now, cannot be
+        delivered yet; the service's fold of the stream is current)."""
+        state, pending, last_change = await self._service.outlook(trajectory_id, just_handled=fresh)
         if state is None:
             return Schedule(exists=False, open=False)
         emails = []

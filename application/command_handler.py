@@ -157,6 +157,10 @@ class CommandHandler(Generic[S, C, E, R]):
         self._remember(stream_id, loaded)
         return loaded
 
+    def cached(self, stream_id: str) -> Loaded[S, E] | None:
+        """The fold as this handler last loaded or appended it (no read: it may be behind the store)."""
+        return self._cache.get(stream_id)
+
     def cached_streams(self) -> list[str]:
         """The streams whose fold is cached, least recently used first."""
         return list(self._cache)
@@ -170,13 +174,32 @@ class CommandHandler(Generic[S, C, E, R]):
         while len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
 
+    def _decide(self, command: C, state: S, now: datetime) -> list[E] | Rejected:
+        """The events `command` causes in `state`, or its refusal explained."""
+        d = self._decider
+        try:
+            return d.decide(state, command, now, d.rules_for(state, command))
+        except Exception as error:
+            explained = d.rejection(error)
+            if explained is None:
+                raise
+            rule, message = explained
+            return Rejected(d.command_id(command), d.stream_id(command), rule, message)
+
     async def handle(self, command: C, now: datetime, *, causation_id: str | None = None) -> Outcome:
         d = self._decider
         stream_id = d.stream_id(command)
         command_id = d.command_id(command)
         fingerprint = d.fingerprint(command)
+        # The fold this process left is usually current (a trajectory's commands come one at a time
+        # through its workflow): decide on it without reading the stream. Events decided from it are
+        # appended at its version (a conflict reloads and decides again); a refusal or no change from it
+        # stands only once the stream is read and found at that version.
+        loaded: Loaded[S, E] | None = self._cache.get(stream_id)
+        unverified = loaded is not None
         for _attempt in range(self._max_attempts):
-            loaded = await self.load(stream_id)
+            if loaded is None:
+                loaded, unverified = await self.load(stream_id), False
             state, version = loaded.state, loaded.version
             if command_id in loaded.command_ids:  # a retry of a command that was applied: same answer
                 recorded = await self._store.read_stream(stream_id)
@@ -190,14 +213,14 @@ class CommandHandler(Generic[S, C, E, R]):
                     tuple(_describe(e) for e in already),
                     duplicate=True,
                 )
-            try:
-                events = d.decide(state, command, now, d.rules_for(state, command))
-            except Exception as error:
-                explained = d.rejection(error)
-                if explained is None:
-                    raise
-                rule, message = explained
-                return Rejected(command_id, stream_id, rule, message)
+            events = self._decide(command, state, now)
+            if unverified and not (isinstance(events, list) and events):
+                fresh = await self.load(stream_id)
+                loaded, unverified = fresh, False
+                if fresh.version != version:
+                    continue  # the cached fold was behind: decide again on the stream as it is
+            if isinstance(events, Rejected):
+                return events
             if not events:
                 return Accepted(command_id, stream_id, version, ())
             new = []
@@ -216,6 +239,7 @@ class CommandHandler(Generic[S, C, E, R]):
                 )
             except WrongExpectedVersion:
                 self._cache.pop(stream_id, None)
+                loaded = None
                 continue
             if result.duplicate:  # a concurrent retry of this very command landed first: answer with it
                 stored = await self._store.read_stream(stream_id, from_version=result.stream_version - len(new) + 1)

@@ -238,10 +238,15 @@ class TrajectoryService:
         pending = deadlines(loaded.state, rules_for_version(loaded.state.framework_version))
         return [d for d in pending if not d.fired and d.due_at <= until], loaded.last_event.occurred_at
 
-    async def outlook(self, trajectory_id: str) -> tuple[TrajectoryState | None, list[Deadline], datetime | None]:
+    async def outlook(
+        self, trajectory_id: str, *, just_handled: bool = False
+    ) -> tuple[TrajectoryState | None, list[Deadline], datetime | None]:
         """The trajectory's state, its pending deadlines (earliest first, fired ones included) and the
-        moment of its last change: what its workflow schedules from."""
-        loaded = await self._handler.load(stream_id(trajectory_id))
+        moment of its last change: what its workflow schedules from. `just_handled`: a command on it was
+        handled by this service a moment ago (its workflow runs them one at a time), so the fold it
+        left is current and the stream need not be read again."""
+        cached = self._handler.cached(stream_id(trajectory_id)) if just_handled else None
+        loaded = cached if cached is not None else await self._handler.load(stream_id(trajectory_id))
         if loaded.state is None:
             return None, [], None
         pending = deadlines(loaded.state, rules_for_version(loaded.state.framework_version))

@@ -165,3 +165,34 @@ async def test_due_deadlines_of_one_trajectory_come_from_its_stream(database_url
         assert all(not d.fired and d.trajectory_id == "due" for d in due)
         earlier, _ = await service.due_deadlines("due", due[0].due_at)
         assert [d.deadline_id for d in earlier] == [d.deadline_id for d in due if d.due_at <= due[0].due_at]
+
+
+async def test_a_fold_cached_behind_the_store_never_decides_alone(database_url: str) -> None:
+    """Two services (two workers' caches) on one store: each decides on the fold it cached, and is
+    never wrong for it. Events from a fold that was behind meet a version conflict and are decided
+    again; a refusal from it is checked against the stream first — so a command is answered as the
+    stream stands, whichever worker handles it, and the versions stay gapless."""
+    async with open_pool(database_url) as pool:
+        here, there = TrajectoryService(PostgresEventStore(pool)), TrajectoryService(PostgresEventStore(pool))
+        assert isinstance(await here.handle(open_command(), NOW), Accepted)  # `here` caches: opened
+        assert isinstance(
+            await there.handle(SendAnnouncement(command_id="a1", trajectory_id="t1", actor="x"), NOW), Accepted
+        )
+
+        # By its cache `here` would refuse the intake (not announced yet): the stream says otherwise.
+        intake = await here.handle(SendIntake(command_id="i1", trajectory_id="t1", actor="x"), NOW)
+        assert isinstance(intake, Accepted) and [e["type"] for e in intake.events] == ["IntakeSent"]
+        # `there` decides a reminder of the intake on its cache (version 2): the append conflicts (the
+        # stream is at 3), so it is decided again on the stream and appended after the first intake.
+        again = await there.handle(SendIntake(command_id="i2", trajectory_id="t1", actor="x"), NOW)
+        assert isinstance(again, Accepted) and again.stream_version == 4
+        # A second announcement is refused, as the stream stands.
+        late = await there.handle(SendAnnouncement(command_id="a2", trajectory_id="t1", actor="x"), NOW)
+        assert isinstance(late, Rejected) and late.rule == "state.phase"
+        history = await here.history("t1")
+        assert [(e.stream_version, e.event_type) for e in history] == [
+            (1, "TrajectoryOpened"),
+            (2, "AnnouncementSent"),
+            (3, "IntakeSent"),
+            (4, "IntakeSent"),
+        ]
