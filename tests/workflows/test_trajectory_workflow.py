@@ -134,6 +134,22 @@ async def test_bad_input_is_rejected_by_the_validator_and_nothing_is_written(rig
     assert await rig.events("t-1") == stored
 
 
+async def refuse_appends(rig: Rig, command_id: str) -> None:
+    """The store refuses (an error, not a lost connection) every event of `command_id` until `accept_appends`."""
+    await rig.pool.execute(
+        f"""CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+              IF NEW.command_id = '{command_id}' THEN RAISE EXCEPTION 'test: the store refuses it'; END IF;
+              RETURN NEW;
+            END $$;
+            CREATE TRIGGER test_refuse BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION test_refuse();"""
+    )
+
+
+async def accept_appends(rig: Rig) -> None:
+    await rig.pool.execute("DROP TRIGGER test_refuse ON events; DROP FUNCTION test_refuse()")
+
+
 async def _failing_attempts(rig: Rig, tid: str) -> list[tuple[str, int]]:
     client = await rig.client()
     response = await client.client.workflow_service.describe_workflow_execution(
@@ -152,20 +168,12 @@ async def test_a_deadline_whose_decision_keeps_failing_moves_to_an_activity_that
     client = await rig.client()
     due = (await client.status("t-f")).next_deadline
     assert due is not None and due.kind == "announcement"
-    await rig.pool.execute(
-        f"""CREATE FUNCTION test_refuse_deadline() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-              IF NEW.command_id = '{due.deadline_id}' THEN RAISE EXCEPTION 'test: the store refuses it'; END IF;
-              RETURN NEW;
-            END $$;
-            CREATE TRIGGER test_refuse_deadline BEFORE INSERT ON events
-              FOR EACH ROW EXECUTE FUNCTION test_refuse_deadline();"""
-    )
+    await refuse_appends(rig, due.deadline_id)
     # The test server holds skipped time still while the activity is retried: skip in the background.
     passing = asyncio.create_task(rig.until((due.due_at + timedelta(days=1)).date().isoformat()))
     failing = await wait_until(lambda: _failing_attempts(rig, "t-f"), "the deadline to be retried as an activity", 60)
     assert [name for name, _ in failing] == ["trajectory.decide"]
-    await rig.pool.execute("DROP TRIGGER test_refuse_deadline ON events; DROP FUNCTION test_refuse_deadline()")
+    await accept_appends(rig)
     await asyncio.wait_for(passing, 120)
     await wait_until(lambda: _announced(rig, "t-f"), "the announcement to be appended", 60)
     assert [c for _, _, c in await rig.events("t-f")].count(due.deadline_id) == 1
@@ -183,20 +191,12 @@ async def test_a_command_whose_decision_keeps_failing_is_answered_as_failed_and_
         RetryPolicy(initial_interval=timedelta(milliseconds=50), maximum_attempts=2),
     )
     await open_one(rig, "t-c")
-    await rig.pool.execute(
-        """CREATE FUNCTION test_refuse_command() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-              IF NEW.command_id = 'c-refused' THEN RAISE EXCEPTION 'test: the store refuses it'; END IF;
-              RETURN NEW;
-            END $$;
-            CREATE TRIGGER test_refuse_command BEFORE INSERT ON events
-              FOR EACH ROW EXECUTE FUNCTION test_refuse_command();"""
-    )
+    await refuse_appends(rig, "c-refused")
     client = await rig.client()
     with pytest.raises(CommandFailed) as failed:
         await client.submit(command(RequestPostponement, "t-c", "c-refused", ground="overmacht", reason="brand"))
     assert "the store refuses it" in str(failed.value)
-    await rig.pool.execute("DROP TRIGGER test_refuse_command ON events; DROP FUNCTION test_refuse_command()")
+    await accept_appends(rig)
     verdict = await client.submit(command(RequestPostponement, "t-c", "c-next", ground="overmacht", reason="brand"))
     assert verdict.accepted
     assert [c for _, _, c in await rig.events("t-c")][1:] == ["c-next"]
