@@ -281,7 +281,7 @@ class TrajectoryWorkflow:
             if isinstance(error, CancelledError):
                 raise
             if not patient:  # the update fails; the workflow goes on
-                raise ApplicationError(f"{name}: {error.message}", type=COMMAND_FAILED, non_retryable=True) from error
+                raise ApplicationError(error.message or name, type=COMMAND_FAILED, non_retryable=True) from error
         workflow.logger.warning("%s keeps failing locally: retried as an activity", name)
         patiently: _R = await workflow.execute_activity(
             name, request, result_type=result, start_to_close_timeout=COMMAND_TIMEOUT, retry_policy=retry

@@ -130,6 +130,26 @@ async def test_a_store_holding_another_history_is_refused(world: SkippedTimeWorl
     assert await world.event_count() == count
 
 
+def start_replay(code: str, *args: str) -> subprocess.Popen[bytes]:
+    """A replay in a process of its own, in a process group of its own (with its test servers)."""
+    return subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+async def until_mid_run(world: SkippedTimeWorld, child: subprocess.Popen[bytes]) -> None:
+    """Wait (bounded) until some trajectories are under way: 40 events stored."""
+    async with asyncio.timeout(120):
+        while await world.event_count() < 40:
+            assert child.poll() is None, "the replay ended before it could be killed"
+            await asyncio.sleep(0.05)
+
+
 async def test_a_run_killed_with_sigkill_resumes_where_it_stood(world: SkippedTimeWorld, database_url: str) -> None:
     """kill -9 mid-replay, then run again: the register equals the CSV and every trajectory's events
     equal the pure simulation, nothing lost and nothing twice."""
@@ -145,19 +165,9 @@ async def test_a_run_killed_with_sigkill_resumes_where_it_stood(world: SkippedTi
         "        await replay(w, only=set(sys.argv[2].split(',')))\n"
         "asyncio.run(main())\n"
     )
-    child = subprocess.Popen(  # noqa: ASYNC220  (killed with SIGKILL below; no output awaited)
-        [sys.executable, "-c", code, database_url, ",".join(only)],
-        cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,  # its test server lives in its process group and dies with it
-    )
+    child = start_replay(code, database_url, ",".join(only))
     try:
-        async with asyncio.timeout(120):
-            while await world.event_count() < 40:  # mid-run: some trajectories under way
-                assert child.poll() is None, "the replay ended before it could be killed"
-                await asyncio.sleep(0.05)
+        await until_mid_run(world, child)
     finally:
         os.killpg(child.pid, signal.SIGKILL)  # kill -9 of the replay and its test server
         child.wait()
@@ -188,19 +198,9 @@ async def test_a_demo_killed_with_sigkill_takes_its_share_processes_along_and_re
         "                                  only=set(sys.argv[2].split(',')), log_level='error')\n"
         "asyncio.run(main())\n"
     )
-    parent = subprocess.Popen(  # noqa: ASYNC220  (killed with SIGKILL below; no output awaited)
-        [sys.executable, "-c", code, database_url, ",".join(only), str(tmp_path / "killed-outbox")],
-        cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,  # its processes and test servers live in its process group
-    )
+    parent = start_replay(code, database_url, ",".join(only), str(tmp_path / "killed-outbox"))
     try:
-        async with asyncio.timeout(120):
-            while await world.event_count() < 40:  # mid-run: both shares under way
-                assert parent.poll() is None, "the replay ended before it could be killed"
-                await asyncio.sleep(0.05)
+        await until_mid_run(world, parent)
         shares = [p for p in psutil.Process(parent.pid).children() if "interfaces.replay_processes" in p.cmdline()]
         assert len(shares) == 2
         os.kill(parent.pid, signal.SIGKILL)  # the demo alone: its share processes must follow by themselves
