@@ -336,8 +336,11 @@ class EmbeddedPostgres:
         uid = _uid(SERVICE_USER)
         for root, dirs, files in os.walk(pgdata):
             for path in [root, *(os.path.join(root, n) for n in dirs + files)]:
-                if os.stat(path, follow_symlinks=False).st_uid != uid:
-                    shutil.chown(path, SERVICE_USER, SERVICE_USER)
+                # A server another process started already writes here: its temporary files (such as
+                # global/pg_internal.init.<pid>) come and go, and are its user's anyway.
+                with contextlib.suppress(FileNotFoundError):
+                    if os.stat(path, follow_symlinks=False).st_uid != uid:
+                        shutil.chown(path, SERVICE_USER, SERVICE_USER)
 
     def _socket_dir(self) -> Path:
         # Postgres splits the socket setting at commas and reads double quotes in it as quoting.
