@@ -37,6 +37,20 @@ class Settings(BaseSettings):
     temporal_ui_url: str | None = Field(
         default=None, description="Web UI of the external Temporal server, printed where ops need it."
     )
+    payload_keys: SecretStr | None = Field(
+        default=None,
+        description=(
+            "AES-GCM keys of Temporal payloads, `id:base64[,id:base64...]`, the first one current (32 bytes each)."
+            " Unset: a key file in `data_dir` (keys.json, 0600), made on first use."
+        ),
+    )
+    signing_keys: SecretStr | None = Field(
+        default=None,
+        description=(
+            "HMAC keys that sign every command sent to a workflow, `id:base64[,...]`, the first one current."
+            " Unset: the key file in `data_dir`."
+        ),
+    )
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     outbox_dir: Path = Field(default=Path(".cbct/outbox"), description="Where the file sender writes e-mails.")

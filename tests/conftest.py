@@ -21,6 +21,7 @@ from infrastructure.database import drop_database, open_pool, with_database
 from infrastructure.embedded_postgres import EmbeddedPostgres
 from infrastructure.migrations import migrate_database
 from tests.projections.world import World, make_world
+from tests.second_user import intruder  # noqa: F401  (the second-account fixture, for every suite)
 
 SERVERS = ["embedded"] + (["external"] if os.environ.get("CBCT_DATABASE_URL") else [])
 
