@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -293,6 +293,18 @@ def _string_rule(value: str) -> str:
 CORRECTION_PREFIX = "correction-"
 CORRECTED = "EventCorrected"
 
+VerifyCorrection = Callable[[Sequence[RecordedEvent], Any], Awaitable[None]]
+"""Judges a corrected stream before the correction commits: `verify(stream, connection)` gets the whole
+stream of the corrected event as readers will see it (the correction applied) and, for a database store,
+the connection whose transaction holds the uncommitted correction (None in memory). Raising refuses the
+correction: nothing is written."""
+
+
+def refuse_correcting_a_correction(stream_id: str, event_type: str) -> None:
+    """An `EventCorrected` records history's repair; rewriting it would hide who changed what."""
+    if event_type == CORRECTED or stream_id.startswith(CORRECTION_PREFIX):
+        raise InvalidAppend("event_id", f"an {CORRECTED} event cannot itself be corrected")
+
 
 def correction_event(
     event_id: UUID, data: Mapping[str, Any], schema_version: int, reason: str, max_event_bytes: int
@@ -316,6 +328,18 @@ def correction_event(
     stream = f"{CORRECTION_PREFIX}{event_id}"
     validate_append(stream, [event], ExpectedVersion.ANY, max_event_bytes)
     return stream, event
+
+
+@dataclass(frozen=True)
+class Correction:
+    """A correction as the timeline shows it: which event, why, by whom, when, and the recording event."""
+
+    event_id: UUID
+    stream_version: int
+    reason: str
+    corrected_by: str | None
+    corrected_at: datetime
+    correction_event_id: UUID
 
 
 # --- upcasting -----------------------------------------------------------------------------------------
@@ -408,14 +432,25 @@ class EventStore(Protocol):
         reason: str,
         actor: str | None = None,
         schema_version: int | None = None,
+        verify: VerifyCorrection | None = None,
     ) -> AppendResult:
         """Record that stored event `event_id` is to be read with `data` from now on.
 
         The stored event stays as written; an `EventCorrected` event in stream `correction-<id>`
         records the correction, and every read (streams, the global order, rebuilds) returns the
-        corrected data in place of the stored data. For events no reader can decode; see
+        corrected data in place of the stored data. `verify` judges the corrected stream first, in the
+        writing transaction where there is one. An `EventCorrected` event cannot be corrected. The
+        application's rules for corrections are in `application.corrections`; see
         docs/repairing-events.md.
         """
+        ...
+
+    async def read_event(self, event_id: UUID) -> RecordedEvent | None:
+        """One stored event by id, as readers see it (a correction applied); None when there is none."""
+        ...
+
+    async def corrections(self, stream_id: str) -> list[Correction]:
+        """The corrections of a stream's events, oldest first (one per event: the newest)."""
         ...
 
     def follow(

@@ -17,6 +17,7 @@ import orjson
 from application.event_store import (
     START,
     AppendResult,
+    Correction,
     Expected,
     ExpectedVersion,
     GlobalPosition,
@@ -25,8 +26,10 @@ from application.event_store import (
     NewEvent,
     RecordedEvent,
     Upcasters,
+    VerifyCorrection,
     WrongExpectedVersion,
     correction_event,
+    refuse_correcting_a_correction,
     validate_append,
 )
 
@@ -41,6 +44,7 @@ class InMemoryEventStore:
         self._max_event_bytes = max_event_bytes
         self._tx = 0
         self._corrections: dict[UUID, tuple[dict[str, Any], int]] = {}
+        self._notes: dict[UUID, tuple[str, str | None, datetime, UUID]] = {}
         self._changed = asyncio.Condition()
 
     async def append(
@@ -126,15 +130,41 @@ class InMemoryEventStore:
         reason: str,
         actor: str | None = None,
         schema_version: int | None = None,
+        verify: VerifyCorrection | None = None,
     ) -> AppendResult:
         original = next((e for e in self._events if e.event_id == event_id), None)
         if original is None:
             raise InvalidAppend("event_id", f"no stored event has id {event_id}")
+        refuse_correcting_a_correction(original.stream_id, original.event_type)
         version = original.schema_version if schema_version is None else schema_version
         stream, event = correction_event(event_id, data, version, reason, self._max_event_bytes)
+        corrected = (orjson.loads(orjson.dumps(dict(data))), version)
+        if verify is not None:
+            before = self._corrections.get(event_id)
+            self._corrections[event_id] = corrected
+            try:
+                await verify([self._read(e) for e in self._streams[original.stream_id]], None)
+            finally:
+                if before is None:
+                    del self._corrections[event_id]
+                else:
+                    self._corrections[event_id] = before
         result = await self.append(stream, [event], ExpectedVersion.ANY, actor=actor)
-        self._corrections[event_id] = (orjson.loads(orjson.dumps(dict(data))), version)
+        self._corrections[event_id] = corrected
+        self._notes[event_id] = (reason.strip(), actor, datetime.now(UTC), event.event_id)
         return result
+
+    async def read_event(self, event_id: UUID) -> RecordedEvent | None:
+        original = next((e for e in self._events if e.event_id == event_id), None)
+        return None if original is None else self._read(original)
+
+    async def corrections(self, stream_id: str) -> list[Correction]:
+        found = [
+            Correction(e.event_id, e.stream_version, *self._notes[e.event_id])
+            for e in self._streams.get(stream_id, [])
+            if e.event_id in self._notes
+        ]
+        return sorted(found, key=lambda c: (c.corrected_at, c.stream_version))
 
     def _read(self, event: RecordedEvent) -> RecordedEvent:
         corrected = self._corrections.get(event.event_id)

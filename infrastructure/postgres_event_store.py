@@ -23,6 +23,7 @@ import orjson
 from application.event_store import (
     START,
     AppendResult,
+    Correction,
     Expected,
     ExpectedVersion,
     GlobalPosition,
@@ -31,8 +32,10 @@ from application.event_store import (
     NewEvent,
     RecordedEvent,
     Upcasters,
+    VerifyCorrection,
     WrongExpectedVersion,
     correction_event,
+    refuse_correcting_a_correction,
     validate_append,
 )
 from infrastructure.retry import OUTAGE_BUDGET_SECONDS, outage_retry
@@ -234,14 +237,20 @@ class PostgresEventStore:
         reason: str,
         actor: str | None = None,
         schema_version: int | None = None,
+        verify: VerifyCorrection | None = None,
     ) -> AppendResult:
-        original = await self._fetchrow("SELECT schema_version FROM events WHERE event_id = $1", event_id)
+        original = await self._fetchrow(
+            "SELECT stream_id, event_type, schema_version FROM events WHERE event_id = $1", event_id
+        )
         if original is None:
             raise InvalidAppend("event_id", f"no stored event has id {event_id}")
+        refuse_correcting_a_correction(original["stream_id"], original["event_type"])
         version = original["schema_version"] if schema_version is None else schema_version
         stream, event = correction_event(event_id, data, version, reason, self._max_event_bytes)
         payload = validate_append(stream, [event], ExpectedVersion.ANY, self._max_event_bytes)
         async with self._pool.acquire() as conn, conn.transaction():
+            # One correction of a stream at a time: two that each fold alone might not fold together.
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))", original["stream_id"])
             row = await conn.fetchrow(
                 _APPEND,
                 stream,
@@ -273,8 +282,27 @@ class PostgresEventStore:
                 reason.strip(),
                 actor,
             )
+            if verify is not None:  # the stream as readers will see it, from inside this transaction
+                rows = await conn.fetch(
+                    f"SELECT {_COLUMNS} FROM {_FROM} WHERE stream_id = $1 ORDER BY stream_version",
+                    original["stream_id"],
+                )
+                await verify([self._decode(r) for r in rows], conn)  # raising rolls everything back
         self.wakeup.poke()
         return AppendResult(stream, row["last_version"], tuple(row["positions"]), (event.event_id,))
+
+    async def read_event(self, event_id: UUID) -> RecordedEvent | None:
+        row = await self._fetchrow(f"SELECT {_COLUMNS} FROM {_FROM} WHERE events.event_id = $1", event_id)
+        return None if row is None else self._decode(row)
+
+    async def corrections(self, stream_id: str) -> list[Correction]:
+        rows = await self._fetch(
+            """SELECT c.event_id, e.stream_version, c.reason, c.corrected_by, c.corrected_at, c.correction_event_id
+               FROM event_corrections c JOIN events e ON e.event_id = c.event_id
+               WHERE e.stream_id = $1 ORDER BY c.corrected_at, e.stream_version""",
+            stream_id,
+        )
+        return [Correction(**dict(r)) for r in rows]
 
     # --- reading ------------------------------------------------------------------------------------------
 

@@ -12,7 +12,6 @@ import getpass
 import json
 import os
 import uuid
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -84,50 +83,69 @@ def correct(
     data: Annotated[str, typer.Option("--data", help="De juiste inhoud als JSON, of @bestand.json.")],
     reason: Annotated[str, typer.Option("--reason", help="Waarom (komt in het EventCorrected-event).")],
     actor: Annotated[str | None, typer.Option("--actor", help="Wie dit doet.")] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Ook een event dat wél te lezen is herschrijven (wijzigt de geschiedenis).")
+    ] = False,
 ) -> None:
-    """Corrigeer een event dat niet te lezen is: lezers zien voortaan de juiste inhoud."""
+    """Corrigeer een event dat niet te lezen is: lezers zien voortaan de juiste inhoud.
+
+    De nieuwe inhoud moet binnen dezelfde grenzen blijven als het commando dat het event maakte, de
+    geschiedenis van het traject moet kloppen en elk read model moet haar kunnen verwerken; anders wordt
+    er niets geschreven. Een leesbaar event herschrijven kan alleen met --force.
+    """
+    from application.bounded_json import JsonInputError, parse_object
+    from application.corrections import MAX_DATA_BYTES, MAX_DATA_DEPTH, InvalidCorrection, UnknownEvent
     from application.event_store import InvalidAppend
-    from domain import EVENT_TYPES, event_from_dict
+    from application.input_file import InputFileError, read_text_file
+    from domain import DomainError
 
     wanted = _event_id(event_id)
-    raw = Path(data[1:]).read_text(encoding="utf-8") if data.startswith("@") else data
     try:
-        corrected = json.loads(raw)
-    except json.JSONDecodeError as error:
-        fail(f"--data: is geen geldige JSON ({error.msg})")
+        raw = read_text_file(data[1:], max_bytes=MAX_DATA_BYTES) if data.startswith("@") else data
+        corrected = parse_object(raw, name="--data", max_bytes=MAX_DATA_BYTES, max_depth=MAX_DATA_DEPTH)
+    except InputFileError as error:
+        fail(f"--data: {error}")
         raise typer.Exit(EXIT_USAGE) from None
-    if not isinstance(corrected, dict):
-        fail("--data: moet een JSON-object zijn")
-        raise typer.Exit(EXIT_USAGE)
+    except JsonInputError as error:
+        fail(str(error))
+        raise typer.Exit(EXIT_USAGE) from None
+    who = actor or os.environ.get("CBCT_ACTOR") or f"cli:{getpass.getuser()}"
 
-    async def work(app_: Any) -> dict[str, Any] | None:
-        found = await _find(app_, wanted)
-        if found is None:
-            return None
-        if found["event_type"] in EVENT_TYPES:  # the correction must itself be readable by the domain
-            event_from_dict(found["event_type"], corrected)
-        await app_.store.correct(
-            wanted, corrected, reason=reason, actor=actor or os.environ.get("CBCT_ACTOR") or f"cli:{getpass.getuser()}"
+    async def work(app_: Any) -> Any:
+        from application.corrections import Corrections
+        from projections.scratch import dry_run
+
+        async def read_models(stream: Any, connection: Any) -> None:
+            await dry_run(connection, stream)
+
+        done = await Corrections(app_.store, app_.service, read_models=read_models).correct(
+            wanted, corrected, reason=reason, actor=who, force=force
         )
         await app_.projections.catch_up()
-        return found
-
-    from pydantic import ValidationError
+        return done
 
     try:
-        found = run(work)
-    except ValidationError as error:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors())
-        fail(f"--data: de domeinlezer kan dit niet lezen — {problems}")
+        done = run(work)
+    except InvalidCorrection as error:
+        fail(str(error))
         raise typer.Exit(EXIT_USAGE) from None
     except InvalidAppend as error:
         fail(f"Ongeldige invoer — {error}")
         raise typer.Exit(EXIT_USAGE) from None
-    if found is None:
-        fail(f"Event {wanted} bestaat niet.")
-        raise typer.Exit(EXIT_REJECTED)
+    except UnknownEvent as error:
+        fail(str(error))
+        raise typer.Exit(EXIT_REJECTED) from None
+    except DomainError as error:
+        fail(f"Correctie geweigerd [{error.rule}] — {error.message}; er is niets geschreven")
+        raise typer.Exit(EXIT_REJECTED) from None
+    original = done.original
     console.print(
         markup_safe(
-            f"Event {wanted} ({found['event_type']}, {found['stream_id']} v{found['stream_version']}) gecorrigeerd."
+            f"Event {wanted} ({original.event_type}, {original.stream_id} v{original.stream_version}) gecorrigeerd."
         )
     )
+    if done.was_readable:
+        console.print(
+            "De read models waren al bijgewerkt met de oude inhoud: `cbct projections rebuild` toont overal de "
+            "correctie; `cbct trajectory show` noemt haar nu al."
+        )
