@@ -24,6 +24,7 @@ from application.event_store import (
     CORRECTED,
     CORRECTION_PREFIX,
     AppendResult,
+    Correction,
     EventStore,
     RecordedEvent,
 )
@@ -32,7 +33,7 @@ from domain import EVENT_TYPES, DomainError, deadlines
 from domain.commands import Prose, ShortText, Text
 from domain.correction import CorrectionRefused, check_holder, fold_corrected
 from domain.event_bounds import Instant, bounded_event
-from domain.events import event_to_dict
+from domain.events import event_from_dict, event_to_dict
 
 MAX_DATA_BYTES = 256 * 1024
 """Corrected data may be this big: the store's limit for one event."""
@@ -132,10 +133,18 @@ def corrected_data(original: RecordedEvent, data: Mapping[str, Any]) -> tuple[di
             rule="correction.of_correction",
         )
     if _is_trajectory_event(original):
+        where = f"{original.event_type}."
+        try:
+            event_from_dict(original.event_type, dict(data))
+        except ValidationError as error:
+            problems = _problems(error, where)
+            raise InvalidCorrection("--data", f"de domeinlezer kan dit niet lezen — {problems}") from None
         try:
             event = bounded_event(original.event_type, dict(data))
         except ValidationError as error:
-            raise InvalidCorrection("--data", _problems(error, f"{original.event_type}.")) from None
+            raise InvalidCorrection(
+                "--data", f"buiten de grenzen van het commando dat dit event maakte — {_problems(error, where)}"
+            ) from None
         return event_to_dict(event), type(event).schema_version
     if _is_delivery(original):
         try:
@@ -214,3 +223,11 @@ class Corrections:
             check_holder(state, facts)
         if self._read_models is not None:
             await self._read_models(stream, connection)
+
+
+def correction_summary(correction: Correction) -> str:
+    """The timeline's line for a correction: which event, why, and where to see both versions."""
+    return (
+        f"Correctie (EventCorrected) van #{correction.stream_version}: {correction.reason} "
+        f"— oorspronkelijk en gecorrigeerd: `cbct event show {correction.event_id}`"
+    )

@@ -94,20 +94,22 @@ def show_trajectory_command(
     output: FormatOption = OutputFormat.table,
 ) -> None:
     """Alles over één traject: stand van zaken, deadlines en de volledige tijdlijn."""
+    from application.trajectories import stream_id
     from projections.deadlines import list_deadlines
     from projections.overview import get_trajectory
     from projections.timeline import get_timeline
 
-    async def work(app: Any) -> tuple[Any, list[Any], list[Any]]:
+    async def work(app: Any) -> tuple[Any, list[Any], list[Any], list[Any]]:
         await _fresh(app)
         now = await app.clock.now()
         return (
             await get_trajectory(app.pool, trajectory_id),
             await get_timeline(app.pool, trajectory_id),
             await list_deadlines(app.pool, now, trajectory_id=trajectory_id),
+            await app.store.corrections(stream_id(trajectory_id)),
         )
 
-    overview, timeline, deadlines = run(work)
+    overview, timeline, deadlines, corrections = run(work)
     if overview is None:
         fail(f"Traject '{trajectory_id}' bestaat niet.")
         raise typer.Exit(EXIT_REJECTED)
@@ -116,7 +118,11 @@ def show_trajectory_command(
             {
                 "trajectory": _plain(overview),
                 "deadlines": [_plain(x) for x in deadlines],
-                "timeline": [_plain(x) for x in timeline],
+                "timeline": [
+                    {**_plain(x), "corrected": x.stream_version in {c.stream_version for c in corrections}}
+                    for x in timeline
+                ],
+                "corrections": [_plain(c) for c in corrections],
             }
         )
         return
@@ -145,11 +151,25 @@ def show_trajectory_command(
             ["deadline", "datum", "voor", "status"],
             [(x.label, d(x.due_at), x.party, "verlopen" if x.fired else x.status) for x in deadlines],
         )
-    print_table(
-        "Tijdlijn",
-        ["#", "moment", "wie", "wat"],
-        [(t.stream_version, d(t.occurred_at), t.actor or "-", t.summary) for t in timeline],
-    )
+    print_table("Tijdlijn", ["#", "moment", "wie", "wat"], _timeline_rows(timeline, corrections))
+
+
+def _timeline_rows(timeline: list[Any], corrections: list[Any]) -> list[tuple[Any, ...]]:
+    """The timeline, each corrected event marked and followed by its correction (reason and who)."""
+    from application.corrections import correction_summary
+
+    by_version: dict[int, list[Any]] = {}
+    for c in corrections:
+        by_version.setdefault(c.stream_version, []).append(c)
+    rows: list[tuple[Any, ...]] = []
+    for t in timeline:
+        fixes = by_version.get(t.stream_version, [])
+        summary = f"{t.summary} [gecorrigeerd, zie hieronder]" if fixes else t.summary
+        rows.append((t.stream_version, d(t.occurred_at), t.actor or "-", summary))
+        rows.extend(
+            (f"{t.stream_version}*", d(c.corrected_at), c.corrected_by or "-", correction_summary(c)) for c in fixes
+        )
+    return rows
 
 
 def deadlines_command(
