@@ -7,7 +7,6 @@ naming the field. The JSON a user hands in is bounded before it is parsed (appli
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import pytest
@@ -161,9 +160,3 @@ def test_brackets_inside_strings_do_not_count_as_nesting() -> None:
     assert parse_object('{"a": {"b": [1, "]]]"]}}', name="--data", max_bytes=1000, max_depth=3) == {
         "a": {"b": [1, "]]]"]}
     }
-
-
-def test_a_date_bound_matches_the_commands() -> None:
-    from domain.commands import FIRST_DAY, LAST_DAY
-
-    assert (FIRST_DAY, LAST_DAY) == (date(2000, 1, 1), date(2100, 12, 31))
