@@ -128,7 +128,7 @@ def corrected_data(original: RecordedEvent, data: Mapping[str, Any]) -> tuple[di
     """
     if original.event_type == CORRECTED or original.stream_id.startswith(CORRECTION_PREFIX):
         raise CorrectionRefused(
-            f"event {original.event_id} is een {CORRECTED}: een correctie wordt niet gecorrigeerd "
+            f"dit is een {CORRECTED}-event, het verslag van een correctie: dat wordt niet gecorrigeerd "
             "(corrigeer het oorspronkelijke event opnieuw)",
             rule="correction.of_correction",
         )

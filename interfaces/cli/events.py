@@ -136,7 +136,7 @@ def correct(
         fail(str(error))
         raise typer.Exit(EXIT_REJECTED) from None
     except DomainError as error:
-        fail(f"Correctie geweigerd [{error.rule}] — {error.message}; er is niets geschreven")
+        fail(f"Correctie geweigerd [{error.rule}]: {error.message}")
         raise typer.Exit(EXIT_REJECTED) from None
     original = done.original
     console.print(
