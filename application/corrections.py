@@ -159,11 +159,21 @@ def corrected_data(original: RecordedEvent, data: Mapping[str, Any]) -> tuple[di
 
 
 def _up_to_next_unsound(stream: Sequence[RecordedEvent], event_id: UUID) -> list[RecordedEvent]:
-    """The stream up to (not including) the first *other* event no reader can read: that one still
-    stops every reader and is repaired by a correction of its own."""
+    """The stream up to (not including) the first *other* event no reader can read after the corrected
+    one: that one still stops every reader and is repaired by a correction of its own. One *before* the
+    corrected event is repaired first, since nothing after it can be judged until then."""
     out: list[RecordedEvent] = []
+    reached = False
     for event in stream:
-        if event.event_id != event_id and not _sound(event):
+        if event.event_id == event_id:
+            reached = True
+        elif not _sound(event):
+            if not reached:
+                raise CorrectionRefused(
+                    f"event {event.stream_version} ({event.event_type}, id {event.event_id}) ervóór is ook niet "
+                    "te lezen: corrigeer dat eerst",
+                    rule="correction.earlier_unreadable",
+                )
             break
         out.append(event)
     return out

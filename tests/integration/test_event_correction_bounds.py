@@ -251,3 +251,35 @@ async def test_the_memory_store_judges_a_correction_the_same_way() -> None:
         await store.correct(event_id, opened, reason="r", actor="o", verify=refuse)
     assert (await store.read_event(event_id)).data["organisation"] == "Bibliotheek Eén"  # type: ignore[union-attr]
     assert [c.reason for c in await store.corrections("trajectory-t-m")] == ["r"]
+
+
+async def test_an_unreadable_event_before_the_corrected_one_is_repaired_first() -> None:
+    """Otherwise nothing after it could be judged: the fold would stop there and pass anything."""
+    store = InMemoryEventStore()
+    at = datetime(2025, 11, 3, 9, tzinfo=UTC).isoformat()
+    opened = {
+        "trajectory_id": "t-m", "occurred_at": at, "organisation": "Bibliotheek Een", "certificate_number": "1001",
+        "association": "VOB", "framework_version": "kib-ii-2023", "opened_on": "2025-11-03",
+        "previous_certificate_expiry": "2026-12-31", "audit_quarter": "2026-K4", "announcement_due_on": "2026-06-30",
+    }  # fmt: skip
+    intake = {
+        "trajectory_id": "t-m", "occurred_at": at, "received_on": "2025-11-03",
+        "contacts": [{"name": "An", "email": "an@bieb.example", "role": ""}], "locations": ["Hoofdvestiging"],
+        "employees": 40, "services": [], "category": "A", "dagdelen": 2, "auditor_hours": 8, "modules": [],
+        "ido": False, "scope": ["1"],
+    }  # fmt: skip
+    sent = {"trajectory_id": "t-m", "occurred_at": at, "sent_on": "2025-11-03", "intake_due_on": "2025-12-01"}
+    events = [
+        NewEvent("TrajectoryOpened", opened),
+        NewEvent("IntakeRecorded", {**intake, "employees": "veertig"}),  # what an older bug wrote
+        NewEvent("IntakeSent", sent),
+    ]
+    await store.append("trajectory-t-m", events, ExpectedVersion.ANY)
+    corrections = Corrections(store, TrajectoryService(store))
+    with pytest.raises(CorrectionRefused, match="corrigeer dat eerst"):
+        await corrections.correct(
+            events[2].event_id, {**sent, "sent_on": "2025-11-04"}, reason="r", actor="o", force=True
+        )
+    done = await corrections.correct(events[1].event_id, intake, reason="veertig → 40", actor="ops")
+    assert not done.was_readable
+    assert (await TrajectoryService(store).state("t-m")).intake is not None  # type: ignore[union-attr]
