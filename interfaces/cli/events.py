@@ -3,7 +3,10 @@
 A projection that stops at an event names it (`cbct projections status`); `cbct event show ID` prints
 what is stored, and `cbct event correct ID --data … --reason …` records a correction: the event stays
 as written, an `EventCorrected` event records who changed what and why, and every reader from then on
-sees the corrected data (docs/repairing-events.md). The projections continue by themselves.
+sees the corrected data (docs/repairing-events.md). The projections continue by themselves. The new
+data must keep the bounds of the command that made the event and the trajectory's history must still
+hold, for the domain and every read model (`application.corrections`); a readable event is only
+rewritten with `--force`, and an `EventCorrected` event never.
 """
 
 from __future__ import annotations
