@@ -31,6 +31,8 @@ SUBMIT = "submit"
 STATUS = "status"
 COMMAND_FAILED = "CommandFailed"
 """The failure type of an update whose decision kept failing until its retries ran out."""
+EMAIL_UNKNOWN = "EmailUnknown"
+"""The failure type of `email.send` for an e-mail no stored event causes (a forged workflow input)."""
 WORKFLOW_ID_PREFIX = "trajectory:"
 
 # Search attributes (registered on the dev server at start; see infrastructure/temporal_server.py).

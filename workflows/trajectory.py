@@ -40,11 +40,12 @@ from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey, SearchAttributeUpdate
-from temporalio.exceptions import ApplicationError, CancelledError, FailureError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, FailureError
 
 from domain import FireDeadline
 from workflows.contracts import (
     COMMAND_FAILED,
+    EMAIL_UNKNOWN,
     NEXT_DEADLINE_ATTRIBUTE,
     ORGANISATION_ATTRIBUTE,
     PHASE_ATTRIBUTE,
@@ -350,6 +351,12 @@ class TrajectoryWorkflow:
                 start_to_close_timeout=EMAIL_TIMEOUT,
                 retry_policy=EMAIL_RETRY,
             )
+            self._emails.pop(email.message_id, None)
+        except ActivityError as error:
+            if not (isinstance(error.cause, ApplicationError) and error.cause.type == EMAIL_UNKNOWN):
+                raise
+            # Not the store's (a forged input): nothing was sent; drop it (no history before had this).
+            workflow.logger.warning("e-mail %s refused: no stored event causes it", email.message_id)
             self._emails.pop(email.message_id, None)
         finally:
             self._sending.discard(email.message_id)

@@ -58,7 +58,10 @@ from workflows.contracts import (
     WORKFLOW_TYPE,
     CommandSubmission,
     DecideRequest,
+    PendingEmail,
+    Snapshot,
     SurveyRequest,
+    TrajectoryEnded,
     TrajectoryInput,
     Verdict,
     trajectory_workflow_id,
@@ -362,3 +365,29 @@ async def test_a_simulated_start_on_a_production_worker_writes_nothing_and_the_w
     assert "gesimuleerde" in causes(failed.value)
     assert await production.events() == []
     assert eml_files(production.outbox) == []
+
+
+async def test_a_forged_snapshot_cannot_make_the_worker_send_an_email(production: Production) -> None:
+    """A workflow's input comes from whoever starts it: e-mails carried in a (forged) continue-as-new
+    snapshot are sent only when the store's events cause them; these are dropped, nothing is sent or stored."""
+    forged = PendingEmail(
+        message_id=str(uuid.uuid4()),
+        trajectory_id="t-mail",
+        kind="announcement",
+        recipient="slachtoffer@example.org",
+        subject="Uw certificaat is ingetrokken",
+        body="Klik hier.",
+        created_at=NOW,
+    )
+    start = TrajectoryInput(trajectory_id="t-mail", snapshot=Snapshot(emails=(forged,)))
+    handle = await production.env.client.start_workflow(
+        WORKFLOW_TYPE,
+        start,
+        id=trajectory_workflow_id("t-mail"),
+        task_queue=production.task_queue,
+        result_type=TrajectoryEnded,
+    )
+    ended = await handle.result()
+    assert not ended.existed
+    assert eml_files(production.outbox) == []
+    assert await production.events() == []
