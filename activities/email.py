@@ -19,12 +19,15 @@ import uuid
 from datetime import datetime
 
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
+from activities.outbox import emails_of
 from activities.sender import MessageSender, OutgoingMessage
 from application.event_store import EventStore, ExpectedVersion, NewEvent
+from application.trajectories import stream_id
 from infrastructure.logging import bind_operation, get_logger
 from projections.messages import message_stream
-from workflows.contracts import Delivery, PendingEmail, SendRequest
+from workflows.contracts import EMAIL_UNKNOWN, Delivery, PendingEmail, SendRequest
 
 log = get_logger(__name__)
 
@@ -45,7 +48,20 @@ class EmailActivities:
 
     @activity.defn(name="email.send")
     async def send(self, request: SendRequest) -> Delivery:
-        return await deliver(self._sender, self._store, request.email, request.now)
+        """Send the e-mail as the store's events compose it. The request only names it: a workflow's
+        input can come from anyone who reaches the Temporal server (a forged continue-as-new snapshot),
+        so an e-mail no stored event causes is refused, without retry, and nothing is sent or stored."""
+        email = request.email
+        records = await self._store.read_stream(stream_id(email.trajectory_id))
+        known = next((e for e in emails_of(records) if e.message_id == email.message_id), None)
+        if known is None:
+            log.warning("email_unknown", message_id=email.message_id, trajectory_id=email.trajectory_id)
+            raise ApplicationError(
+                f"e-mail {email.message_id}: no event of trajectory {email.trajectory_id} causes it",
+                type=EMAIL_UNKNOWN,
+                non_retryable=True,
+            )
+        return await deliver(self._sender, self._store, known, request.now)
 
 
 async def deliver(sender: MessageSender, store: EventStore, email: PendingEmail, now: datetime) -> Delivery:

@@ -7,6 +7,14 @@ worker appends nothing twice and answers with the events of the first attempt. W
 returns the schedule after it: the next deadline and the e-mails this command's events caused.
 `survey` gives the same schedule from the store alone (at workflow start: every undelivered e-mail).
 
+Before anything is decided, `decide` checks who asks (the embedded Temporal server lets anyone on the
+machine send an update): a submission must be signed with one of the worker's signing keys
+(`application/command_signature.py`), else it is refused with the rule `command.unsigned`,
+`command.signature_invalid` or `command.signing_key_unknown` and nothing is stored or sent. And a
+production worker (`allow_simulated=False`) decides nothing in a simulated world (`simulated`, or a
+non-zero `world_offset`): a person's command is refused (`world.simulated_refused`); the workflow's own
+deadline, and every run's first `survey`, fail without retry, so the workflow fails where ops see it.
+
 The e-mails a decision causes are handed to the sender right after its events are committed, within
 a short budget: the workflow then has nothing left to send (one workflow task per command, no e-mail
 activity per message). Any the sender could not take in time are returned as pending, and the
@@ -28,11 +36,13 @@ from activities.email import deliver
 from activities.outbox import emails_of, undelivered
 from activities.sender import MessageSender
 from application.command_handler import Accepted, ConflictPersisted, Outcome
+from application.command_signature import Refusal, SigningKeys, verify
 from application.event_store import EventStore
 from application.trajectories import TrajectoryService, stream_id
 from infrastructure.logging import bind_operation, get_logger
 from projections.message_texts import may_cause_email
 from workflows.contracts import (
+    WORKFLOW_COMMANDS,
     DecideRequest,
     Decision,
     NextDeadline,
@@ -44,6 +54,13 @@ from workflows.contracts import (
 )
 
 log = get_logger(__name__)
+
+SIMULATED_REFUSED = "world.simulated_refused"
+SIMULATED_REFUSED_TYPE = "SimulatedWorldRefused"
+SIMULATED_MESSAGE = (
+    "Geweigerd: deze worker beslist alleen in de echte tijd. Een gesimuleerde wereld (simulated of een"
+    " world_offset) hoort bij cbct demo en cbct scenario run, niet bij de echte trajecten."
+)
 
 SEND_AT_ONCE_BUDGET = timedelta(seconds=2)
 """How long a decision may spend handing its e-mails to the sender; the rest waits for `email.send`."""
@@ -68,13 +85,44 @@ def verdict_of(outcome: Outcome, trajectory_id: str) -> Verdict:
     )
 
 
-class TrajectoryActivities:
-    """Activities on one trajectory's stream; built once per worker with the store and the service."""
+def simulated_world(simulated: bool, world_offset: timedelta) -> bool:
+    """A world whose clock is not the real one: the demo's and the scenario runner's."""
+    return simulated or world_offset != timedelta(0)
 
-    def __init__(self, store: EventStore, service: TrajectoryService, sender: MessageSender | None = None) -> None:
+
+class TrajectoryActivities:
+    """Activities on one trajectory's stream; built once per worker with the store, the service, the
+    keys that verify submissions' signatures and whether simulated worlds are allowed (only the
+    skipped-time worlds of the demo and the scenario runner allow them; production workers refuse)."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        service: TrajectoryService,
+        sender: MessageSender | None = None,
+        *,
+        signing_keys: SigningKeys,
+        allow_simulated: bool = False,
+    ) -> None:
         self._store = store
         self._service = service
         self._sender = sender
+        self._keys = signing_keys
+        self._allow_simulated = allow_simulated
+
+    def _refuse_simulated(self, simulated: bool, world_offset: timedelta) -> bool:
+        return not self._allow_simulated and simulated_world(simulated, world_offset)
+
+    def _refusal(self, request: DecideRequest) -> Refusal | None:
+        """Why this worker will not decide the submission at all, before the store is touched."""
+        submission = request.submission
+        if self._refuse_simulated(request.simulated, request.world_offset):
+            if submission.command_type in WORKFLOW_COMMANDS:  # nobody waits on it: ops see the workflow fail
+                raise ApplicationError(SIMULATED_MESSAGE, type=SIMULATED_REFUSED_TYPE, non_retryable=True)
+            return Refusal(SIMULATED_REFUSED, SIMULATED_MESSAGE)
+        if submission.command_type in WORKFLOW_COMMANDS:
+            return None  # the workflow's own (its validator refuses these from outside): not signed
+        return verify(submission.signed_fields(), submission.key_id, submission.signature, self._keys)
 
     @activity.defn(name="trajectory.decide")
     async def decide(self, request: DecideRequest) -> Decision:
@@ -82,6 +130,17 @@ class TrajectoryActivities:
         with bind_operation(
             command_id=command.command_id, trajectory_id=command.trajectory_id, command_type=type(command).__name__
         ):
+            refusal = self._refusal(request)
+            if refusal is not None:
+                log.warning("command_refused", rule=refusal.rule, actor=command.actor, key_id=request.submission.key_id)
+                verdict = Verdict(
+                    command_id=command.command_id,
+                    trajectory_id=command.trajectory_id,
+                    accepted=False,
+                    rule=refusal.rule,
+                    message=refusal.message,
+                )
+                return Decision(verdict=verdict, schedule=await self._schedule(command.trajectory_id, set()))
             try:
                 outcome = await self._service.handle(command, request.now)
             except ConflictPersisted as error:  # a busy stream: Temporal retries the activity with backoff
@@ -124,6 +183,9 @@ class TrajectoryActivities:
     @activity.defn(name="trajectory.survey")
     async def survey(self, request: SurveyRequest) -> Schedule:
         with bind_operation(trajectory_id=request.trajectory_id):
+            if self._refuse_simulated(request.simulated, request.world_offset):  # every run starts here
+                log.warning("simulated_world_refused", world_offset=str(request.world_offset))
+                raise ApplicationError(SIMULATED_MESSAGE, type=SIMULATED_REFUSED_TYPE, non_retryable=True)
             return await self._schedule(request.trajectory_id, None)
 
     async def _schedule(self, trajectory_id: str, caused_by: set[str] | None, *, fresh: bool = False) -> Schedule:

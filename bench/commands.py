@@ -46,11 +46,13 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import Worker
 
 from activities.sender import FileSender
+from application.command_signature import CommandSigner
 from application.trajectories import TrajectoryService
 from bench.bare import BARE_TASK_QUEUE, CREATE_TABLE, BareActivities, BareCommand, BareWorkflow
 from domain import Command, DeclareConflictOfInterest, OpenTrajectory
 from infrastructure.database import drop_database, ensure_database, open_pool, with_database
 from infrastructure.embedded_postgres import EmbeddedPostgres
+from infrastructure.keyring import KEY_BYTES, KeySet
 from infrastructure.logging import configure_logging
 from infrastructure.migrations import migrate_database
 from infrastructure.postgres_event_store import PostgresEventStore
@@ -63,6 +65,8 @@ CLIENTS = (1, 4, 16)
 ROUNDS = 4
 COMMANDS_PER_TRAJECTORY = 10
 NAMESPACE = "cbct-bench"
+BENCH_KEYS = KeySet(current="bench", keys={"bench": secrets.token_bytes(KEY_BYTES)})
+"""Commands are signed and verified as in production (the cost is part of what is measured)."""
 EVENT_TYPES = {"OpenTrajectory": "TrajectoryOpened", "DeclareConflictOfInterest": "ConflictOfInterestDeclared"}
 
 
@@ -160,7 +164,7 @@ def bare_command(command: Command) -> BareCommand:
 async def measure(
     client: Client, ours_queue: str, seconds: float, warmup: float, max_commands: int
 ) -> dict[str, dict[str, Any]]:
-    trajectories = TrajectoryClient(client, task_queue=ours_queue)
+    trajectories = TrajectoryClient(client, signer=CommandSigner(BENCH_KEYS), task_queue=ours_queue)
     results: dict[str, dict[str, Any]] = {}
     run_tag = secrets.token_hex(3)
     for clients in CLIENTS:
@@ -237,6 +241,7 @@ async def run(seconds: float, warmup: float, max_commands: int) -> tuple[str, di
                 store=store,
                 service=TrajectoryService(store),
                 sender=FileSender(scratch / "outbox"),
+                signing_keys=BENCH_KEYS,
                 task_queue=ours_queue,
             )
             bare_worker = Worker(

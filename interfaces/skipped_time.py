@@ -30,11 +30,13 @@ from temporalio.worker import Worker
 
 from activities.outbox import emails_of
 from activities.sender import FileSender, MessageSender
+from application.command_signature import CommandSigner
 from application.trajectories import STREAM_PREFIX, TrajectoryService, stream_id
 from application.world import Answer, StoredEvent
 from domain import Command, Event
 from infrastructure import temporal_binaries
 from infrastructure.database import Database, drop_database, open_pool, with_database
+from infrastructure.keyring import KEY_BYTES, KeySet
 from infrastructure.migrations import migrate_database
 from infrastructure.postgres_event_store import PostgresEventStore
 from infrastructure.retry import outage_retry
@@ -77,6 +79,12 @@ async def skip_time(env: WorkflowEnvironment, delta: timedelta) -> None:
     await env.client.test_service.unlock_time_skipping_with_sleep(request, timeout=SKIP_TIMEOUT)
 
 
+def world_keys() -> KeySet:
+    """A signing key of this world alone, in memory: its commands are signed like production's, and
+    nobody else on the machine (who may reach the test server's port) can sign one."""
+    return KeySet(current="world", keys={"world": secrets.token_bytes(KEY_BYTES)})
+
+
 class WorldNotStarted(RuntimeError):
     """`begin` was not called (or `end` was)."""
 
@@ -104,6 +112,7 @@ class SkippedTimeWorld:
         self._client: TrajectoryClient | None = None
         self._offset = timedelta(0)
         self._marked: set[str] = set()
+        self._keys = world_keys()
 
     @property
     def store(self) -> PostgresEventStore:
@@ -134,13 +143,21 @@ class SkippedTimeWorld:
             store=self._store,
             service=self._service,
             sender=self._sender,
+            signing_keys=self._keys,
+            allow_simulated=True,  # the one kind of worker that decides in a simulated world
             task_queue=task_queue,
             max_concurrent_activities=self._max_activities,
         )
         await worker.__aenter__()
         self._env, self._worker = env, worker
         self._offset = at - await env.get_current_time()
-        self._client = TrajectoryClient(env.client, task_queue=task_queue, world_offset=self._offset, simulated=True)
+        self._client = TrajectoryClient(
+            env.client,
+            signer=CommandSigner(self._keys),
+            task_queue=task_queue,
+            world_offset=self._offset,
+            simulated=True,
+        )
 
     async def end(self) -> None:
         env, worker = self._env, self._worker

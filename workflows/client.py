@@ -7,6 +7,10 @@ command, or any command after a closed trajectory's workflow ended). The answer 
 that ended between our start and our update) are retried with the same update id, so a retry is
 never a second command.
 
+Every submission is signed (`application/command_signature.py`) by the `signer` the client is built
+with — the process's signing keys — and the decide activity refuses one that is not. A client without
+a signer can start and look at workflows, not submit.
+
 For simulated worlds (the demo, rehearsals) build the client with `world_offset` (added to Temporal's
 clock to form the domain's now) and `simulated=True` (a submission may then carry its own moment,
 `at`). The offset takes effect when a workflow starts: a workflow already running keeps its own.
@@ -29,6 +33,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from application.command_signature import CommandSigner
 from domain import Command
 from workflows.contracts import (
     COMMAND_FAILED,
@@ -65,10 +70,12 @@ class TrajectoryClient:
         client: Client,
         *,
         task_queue: str = TASK_QUEUE,
+        signer: CommandSigner | None = None,
         world_offset: timedelta = timedelta(0),
         simulated: bool = False,
     ) -> None:
         self.client = client
+        self.signer = signer
         self.task_queue = task_queue
         self.world_offset = world_offset
         self.simulated = simulated
@@ -88,9 +95,12 @@ class TrajectoryClient:
     async def submit(self, command: Command, *, at: datetime | None = None, update_id: str | None = None) -> Verdict:
         """Deliver `command` to its trajectory's workflow (starting it when needed) and return the verdict.
 
-        Raises `CommandInputRejected` when the workflow's validator refuses it.
+        Raises `CommandInputRejected` when the workflow's validator refuses it. The submission is signed
+        with the client's signer (the decide activity refuses an unsigned one).
         """
-        submission = CommandSubmission.of(command, at=at)
+        if self.signer is None:
+            raise RuntimeError("this TrajectoryClient has no signer: it can look, not submit")
+        submission = CommandSubmission.of(command, at=at).signed(self.signer)
         update_id = update_id or f"{command.command_id}/{uuid.uuid4().hex[:12]}"
         for attempt in range(RETRIES):
             try:

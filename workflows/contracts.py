@@ -8,7 +8,8 @@ the store is touched.
 Public API (for the CLI, the demo and scenario rehearsals):
 - workflow type `TrajectoryWorkflow`, id `trajectory_workflow_id(trajectory_id)`, task queue `TASK_QUEUE`;
 - start input `TrajectoryInput(trajectory_id, world_offset=timedelta(0), simulated=False)`;
-- update `submit` (`SUBMIT`): `CommandSubmission(command_type, command, at=None)` → `Verdict`;
+- update `submit` (`SUBMIT`): `CommandSubmission(command_type, command, at=None, key_id, signature)` → `Verdict`
+  (signed: `application/command_signature.py`; the decide activity refuses an unsigned one);
 - query `status` (`STATUS`): `TrajectoryStatus`.
 """
 
@@ -20,6 +21,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, SerializeAsAny, model_validator
 
+from application.command_signature import CommandSigner, SignedFields
 from application.trajectories import parse_command
 from domain import COMMAND_TYPES, Command
 
@@ -29,6 +31,8 @@ SUBMIT = "submit"
 STATUS = "status"
 COMMAND_FAILED = "CommandFailed"
 """The failure type of an update whose decision kept failing until its retries ran out."""
+EMAIL_UNKNOWN = "EmailUnknown"
+"""The failure type of `email.send` for an e-mail no stored event causes (a forged workflow input)."""
 WORKFLOW_ID_PREFIX = "trajectory:"
 
 # Search attributes (registered on the dev server at start; see infrastructure/temporal_server.py).
@@ -93,11 +97,19 @@ class TrajectoryInput(_Message):
 
 
 class CommandSubmission(_Message):
-    """Update `submit`: one domain command, by its type name; `at` only in a simulated world."""
+    """Update `submit`: one domain command, by its type name; `at` only in a simulated world.
+
+    `key_id` and `signature` authenticate it (`application/command_signature.py`): the decide activity
+    refuses a submission without a valid signature. Only the workflow's own commands (`WORKFLOW_COMMANDS`,
+    which the `submit` validator refuses from outside) go unsigned. Optional, so that histories recorded
+    before signing still decode and replay.
+    """
 
     command_type: str
     command: SerializeAsAny[Command]
     at: AwareDatetime | None = None
+    key_id: str | None = Field(default=None, max_length=40)
+    signature: str | None = Field(default=None, max_length=128)
 
     @model_validator(mode="before")
     @classmethod
@@ -115,7 +127,19 @@ class CommandSubmission(_Message):
 
     @classmethod
     def of(cls, command: Command, *, at: datetime | None = None) -> CommandSubmission:
+        """An unsigned submission (the workflow's own commands; a client signs it with `signed`)."""
         return cls(command_type=type(command).__name__, command=command, at=at)
+
+    def signed_fields(self) -> SignedFields:
+        return SignedFields.of(self.command_type, self.command, self.at)
+
+    def signed(self, signer: CommandSigner) -> CommandSubmission:
+        key_id, signature = signer.sign(self.signed_fields())
+        return self.model_copy(update={"key_id": key_id, "signature": signature})
+
+
+WORKFLOW_COMMANDS = frozenset({"FireDeadline"})
+"""Command types the workflow makes itself (from its timers): never accepted from outside, never signed."""
 
 
 class RecordedChange(_Message):
@@ -179,10 +203,15 @@ class TrajectoryEnded(_Message):
 
 
 class DecideRequest(_Message):
-    """Activity `trajectory.decide`: load → decide → append `submission.command` at `now`."""
+    """Activity `trajectory.decide`: load → decide → append `submission.command` at `now`.
+
+    `simulated` and `world_offset` are the workflow's (its `TrajectoryInput`): a production worker
+    refuses to decide in a simulated world."""
 
     submission: CommandSubmission
     now: AwareDatetime
+    simulated: bool = False
+    world_offset: timedelta = timedelta(0)
 
 
 class Schedule(_Message):
@@ -205,9 +234,13 @@ class Decision(_Message):
 
 
 class SurveyRequest(_Message):
-    """Activity `trajectory.survey`: the schedule as the store has it, with every undelivered e-mail."""
+    """Activity `trajectory.survey`: the schedule as the store has it, with every undelivered e-mail.
+
+    `simulated`, `world_offset`: the workflow's world (a production worker refuses a simulated one)."""
 
     trajectory_id: str
+    simulated: bool = False
+    world_offset: timedelta = timedelta(0)
 
 
 class SendRequest(_Message):

@@ -1,11 +1,13 @@
 """`TrajectoryWorkflow`: one long-lived workflow per trajectory, from its opening to its end.
 
 - **Commands** arrive as the update `submit` (`CommandSubmission` → `Verdict`). The validator rejects
-  malformed input and a command for another trajectory before anything is written (nothing in the
-  history, nothing in the store). Accepted updates run one at a time, in arrival order (an
-  `asyncio.Lock`): each is one local activity — load → decide → append, idempotent by command id —
-  whose verdict is the answer (accepted with its events, or refused with the rule and CBCT's
-  explanation); local, so a command costs one workflow task, not three.
+  malformed input, a command for another trajectory and a command only the workflow makes itself
+  (`FireDeadline`) before anything is written (nothing in the history, nothing in the store). Each
+  submission is signed by its sender; the decide activity verifies the signature (no I/O or keys here).
+  Accepted updates run one at a time, in arrival order (an `asyncio.Lock`): each is one local
+  activity — load → decide → append, idempotent by command id — whose verdict is the answer
+  (accepted with its events, or refused with the rule and CBCT's explanation); local, so a command
+  costs one workflow task, not three.
 - **Deadlines** are durable timers: after every change the workflow knows (from the activity) the
   trajectory's unfired deadlines, keeps one timer for the earliest and fires it as `FireDeadline`
   through the same activity (command id = deadline id, so it appends at most once); one whose local
@@ -18,7 +20,9 @@
   `email.send` activity (retried until it succeeds; the Message-ID keeps it one e-mail outside);
   unsent ones are carried across continue-as-new, and a new run asks the store for any the previous
   one did not know of.
-- **Time**: the domain's `now` is `workflow.now() + world_offset` (zero in production).
+- **Time**: the domain's `now` is `workflow.now() + world_offset` (zero in production). The activities
+  get the world (`simulated`, `world_offset`) with every request: a production worker refuses a
+  simulated one (only the skipped-time worlds of the demo and the scenario runner accept it).
 - The workflow **ends** when the trajectory is closed (or was never opened) and nothing is left to
   send; a later command starts a new run (update-with-start), which decides it against the store.
 - **continue-as-new** when Temporal suggests it, after the running handlers have finished.
@@ -36,16 +40,18 @@ from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey, SearchAttributeUpdate
-from temporalio.exceptions import ApplicationError, CancelledError, FailureError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, FailureError
 
 from domain import FireDeadline
 from workflows.contracts import (
     COMMAND_FAILED,
+    EMAIL_UNKNOWN,
     NEXT_DEADLINE_ATTRIBUTE,
     ORGANISATION_ATTRIBUTE,
     PHASE_ATTRIBUTE,
     STATUS,
     SUBMIT,
+    WORKFLOW_COMMANDS,
     WORKFLOW_TYPE,
     CommandSubmission,
     DecideRequest,
@@ -127,6 +133,10 @@ class TrajectoryWorkflow:
 
     @submit.validator
     def _validate(self, submission: CommandSubmission) -> None:
+        if submission.command_type in WORKFLOW_COMMANDS:
+            raise ValueError(
+                f"command_type: {submission.command_type} is decided by the workflow itself, not submitted"
+            )
         if submission.command.trajectory_id != self._input.trajectory_id:
             raise ValueError(
                 f"trajectory_id: {submission.command.trajectory_id!r} is not this workflow's trajectory "
@@ -153,7 +163,9 @@ class TrajectoryWorkflow:
     @workflow.run
     async def run(self, start: TrajectoryInput) -> TrajectoryEnded:
         async with self._lock:
-            survey = SurveyRequest(trajectory_id=start.trajectory_id)
+            survey = SurveyRequest(
+                trajectory_id=start.trajectory_id, simulated=start.simulated, world_offset=start.world_offset
+            )
             self._apply(await self._activity("trajectory.survey", survey, Schedule, PATIENT_RETRY))
         while True:
             self._send_pending()
@@ -252,7 +264,9 @@ class TrajectoryWorkflow:
                 workflow.logger.warning("deadline %s refused: %s", deadline.deadline_id, decision.verdict.rule)
 
     async def _decide(self, submission: CommandSubmission, now: datetime, retry: RetryPolicy) -> Decision:
-        request = DecideRequest(submission=submission, now=now)
+        request = DecideRequest(
+            submission=submission, now=now, simulated=self._input.simulated, world_offset=self._input.world_offset
+        )
         decision = await self._activity("trajectory.decide", request, Decision, retry)
         self._apply(decision.schedule)
         return decision
@@ -337,6 +351,12 @@ class TrajectoryWorkflow:
                 start_to_close_timeout=EMAIL_TIMEOUT,
                 retry_policy=EMAIL_RETRY,
             )
+            self._emails.pop(email.message_id, None)
+        except ActivityError as error:
+            if not (isinstance(error.cause, ApplicationError) and error.cause.type == EMAIL_UNKNOWN):
+                raise
+            # Not the store's (a forged input): nothing was sent; drop it (no history before had this).
+            workflow.logger.warning("e-mail %s refused: no stored event causes it", email.message_id)
             self._emails.pop(email.message_id, None)
         finally:
             self._sending.discard(email.message_id)

@@ -23,7 +23,7 @@ from infrastructure import temporal_binaries
 from infrastructure.database import open_pool
 from infrastructure.postgres_event_store import PostgresEventStore
 from tests.workflows.rig import Rig
-from tests.workflows.support import REPO, Env
+from tests.workflows.support import REPO, TEST_KEYS, Env, signing_setting
 from workflows.client import ensure_search_attributes
 from workflows.worker_factory import trajectory_worker
 
@@ -53,6 +53,7 @@ async def env(database_url: str, tmp_path: Path) -> AsyncIterator[Env]:
         CBCT_LOG_FORMAT="json",
         PYTHONPATH=str(REPO),
     )
+    base["CBCT_SIGNING_KEYS"] = signing_setting()  # the worker processes verify what the tests sign
     the_env = Env(database_url, tmp_path, base)
     try:
         yield the_env
@@ -101,7 +102,13 @@ async def rig(temporal: WorkflowEnvironment, database_url: str, tmp_path: Path) 
         task_queue = f"test-{uuid.uuid4().hex[:10]}"
         the_rig = Rig(temporal, the_pool, store, service, tmp_path / "outbox", task_queue)
         worker = trajectory_worker(
-            temporal.client, store=store, service=service, sender=FileSender(the_rig.outbox), task_queue=task_queue
+            temporal.client,
+            store=store,
+            service=service,
+            sender=FileSender(the_rig.outbox),
+            signing_keys=TEST_KEYS,
+            allow_simulated=True,  # a skipped-time world that starts on 2025-11-01 (a world offset)
+            task_queue=task_queue,
         )
         async with worker:
             try:

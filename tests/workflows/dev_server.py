@@ -94,7 +94,7 @@ async def worker_cluster(database_url: str, root: Path) -> AsyncIterator[tuple[D
     import os
 
     from tests.workflows.conftest import settings_url
-    from tests.workflows.support import Env
+    from tests.workflows.support import Env, signing_setting
 
     async with dev_server(root / "temporal") as server:
         base = {k: v for k, v in os.environ.items() if not k.startswith("CBCT_")}
@@ -106,6 +106,7 @@ async def worker_cluster(database_url: str, root: Path) -> AsyncIterator[tuple[D
             CBCT_OUTBOX_DIR=str(root / "outbox"),
             CBCT_LOG_FORMAT="json",
             CBCT_SHUTDOWN_GRACE_SECONDS="1",
+            CBCT_SIGNING_KEYS=signing_setting(),
         )
         env = Env(database_url, root, base)
         try:

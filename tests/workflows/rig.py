@@ -28,7 +28,7 @@ from interfaces.skipped_time import skip_time
 from projections.registry import all_projections
 from projections.runner import ProjectionRunner
 from tests.unit.driver import at
-from tests.workflows.support import wait_until
+from tests.workflows.support import SIGNER, wait_until
 from workflows.client import TrajectoryClient
 from workflows.contracts import Verdict
 
@@ -50,7 +50,7 @@ class Rig:
     async def client(self) -> TrajectoryClient:
         if self.offset is None:
             self.offset = WORLD_START - await self.env.get_current_time()
-        return TrajectoryClient(self.env.client, task_queue=self.task_queue, world_offset=self.offset)
+        return TrajectoryClient(self.env.client, signer=SIGNER, task_queue=self.task_queue, world_offset=self.offset)
 
     async def now(self) -> datetime:
         await self.client()

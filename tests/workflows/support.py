@@ -6,8 +6,10 @@ Every wait is a condition polled with a timeout (never a bare sleep).
 from __future__ import annotations
 
 import asyncio
+import base64
 import inspect
 import json
+import secrets
 import signal
 import sys
 from collections.abc import Callable
@@ -18,10 +20,23 @@ from typing import Any
 
 import asyncpg
 
+from application.command_signature import CommandSigner
+from infrastructure.keyring import KEY_BYTES, KeySet
+
 REPO = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 AFTER_ANNOUNCEMENT = datetime(2026, 7, 1, 0, 0, tzinfo=UTC)  # the announcement and a reminder are due
 WAIT = 60.0
+
+TEST_KEYS = KeySet(current="test", keys={"test": secrets.token_bytes(KEY_BYTES)})
+"""The signing keys of the tests' workers and clients (the worker processes get them as a setting)."""
+SIGNER = CommandSigner(TEST_KEYS)
+
+
+def signing_setting(keys: KeySet = TEST_KEYS) -> str:
+    """`keys` as the value of `CBCT_SIGNING_KEYS` (current first)."""
+    ordered = [keys.current, *(k for k in keys.keys if k != keys.current)]
+    return ",".join(f"{k}:{base64.b64encode(keys.keys[k]).decode()}" for k in ordered)
 
 
 def open_payload(command_id: str, trajectory_id: str = "t1") -> dict[str, Any]:

@@ -22,7 +22,7 @@ from infrastructure.embedded_postgres import EmbeddedPostgres
 from infrastructure.migrations import migrate_database
 from tests.integration.test_outages import own_server
 from tests.workflows.dev_server import DevServer, worker_cluster
-from tests.workflows.support import Env, eml_files, wait_until
+from tests.workflows.support import SIGNER, Env, eml_files, wait_until
 from tests.workflows.test_worker_processes import intake, opening
 from workflows.client import TrajectoryClient
 
@@ -56,7 +56,7 @@ async def test_a_database_restart_under_the_worker_is_ridden_out_and_the_work_do
     cluster: tuple[DevServer, Env], database: str, own_server: EmbeddedPostgres
 ) -> None:
     server, env = cluster
-    client = TrajectoryClient(await server.client())
+    client = TrajectoryClient(await server.client(), signer=SIGNER)
     worker = await env.worker("worker")
     await wait_until(lambda: any(e.get("event") == "worker_started" for e in worker.log_events()), "worker to start")
     assert (await client.submit(opening("t-o"))).accepted

@@ -24,7 +24,7 @@ from infrastructure.database import drop_database
 from tests.conftest import fresh_database
 from tests.unit.driver import CONTACT
 from tests.workflows.dev_server import DevServer, dev_server, worker_cluster
-from tests.workflows.support import Env, eml_files, wait_until
+from tests.workflows.support import SIGNER, TEST_KEYS, Env, eml_files, wait_until
 from workflows.client import TrajectoryClient
 from workflows.contracts import TrajectoryStatus
 
@@ -101,7 +101,7 @@ async def test_a_worker_killed_mid_command_leaves_it_to_another_that_applies_it_
     cluster: tuple[DevServer, Env], one_database: str
 ) -> None:
     server, env = cluster
-    client = TrajectoryClient(await server.client())
+    client = TrajectoryClient(await server.client(), signer=SIGNER)
     first = await env.worker("worker-1")
     assert (await client.submit(opening("t-k"))).accepted
     lock = await held_appends(one_database, "trajectory-%")
@@ -130,7 +130,7 @@ async def test_a_worker_killed_mid_email_leaves_one_file_and_one_delivery(
     cluster: tuple[DevServer, Env], one_database: str
 ) -> None:
     server, env = cluster
-    client = TrajectoryClient(await server.client())
+    client = TrajectoryClient(await server.client(), signer=SIGNER)
     first = await env.worker("worker-1")
     assert (await client.submit(opening("t-m"))).accepted
     lock = await held_appends(one_database, "message-%")
@@ -189,9 +189,11 @@ async def test_reconcile_after_temporal_lost_its_data_restarts_every_open_trajec
         for directory in ("first", "second"):
             async with dev_server(tmp_path / directory) as server:
                 client = await server.client()
-                worker = trajectory_worker(client, store=store, service=service, sender=FileSender(tmp_path / "out"))
+                worker = trajectory_worker(
+                    client, store=store, service=service, sender=FileSender(tmp_path / "out"), signing_keys=TEST_KEYS
+                )
                 async with worker:
-                    trajectories = TrajectoryClient(client)
+                    trajectories = TrajectoryClient(client, signer=SIGNER)
                     if directory == "first":
                         for tid in ("t-a", "t-b"):
                             assert (await trajectories.submit(opening(tid))).accepted
@@ -217,7 +219,7 @@ async def test_a_sender_that_is_down_delays_emails_shows_them_failing_and_never_
 
     server, env = cluster
     temporal = await server.client()
-    client = TrajectoryClient(temporal)
+    client = TrajectoryClient(temporal, signer=SIGNER)
     blocked = env.root / "blocked"
     blocked.write_text("a file where the outbox directory should be")
     down = await env.worker("worker-down", CBCT_OUTBOX_DIR=str(blocked / "outbox"))
