@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import secrets
 from collections.abc import Sequence
 from typing import Any
 
@@ -35,7 +36,7 @@ from temporalio.converter import (
 )
 from temporalio.exceptions import ApplicationError
 
-from infrastructure.keyring import KeySet
+from infrastructure.keyring import KEY_BYTES, KeySet
 
 ENCODING = b"binary/encrypted"
 KEY_ID = "encryption-key-id"
@@ -131,3 +132,9 @@ def encrypted_data_converter(keys: KeySet, *, accept_plain: bool = False) -> Dat
         payload_codec=EncryptionCodec(keys, accept_plain=accept_plain),
         failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
     )
+
+
+def ephemeral_data_converter() -> DataConverter:
+    """An encrypted converter under a random key of this process only: for a server no other process
+    shares (the skipped-time worlds' test servers), so no key needs storing."""
+    return encrypted_data_converter(KeySet(current="ephemeral", keys={"ephemeral": secrets.token_bytes(KEY_BYTES)}))
