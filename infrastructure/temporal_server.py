@@ -73,6 +73,8 @@ _STATE_FILE = "server.json"
 _LOCK_FILE = "server.lock"
 _LOG_FILE = "server.log"
 _STATE_MAX_BYTES = 1 << 20
+_ATTACH_SECONDS = 10.0
+"""How long a recorded, live server may take to answer before it counts as hung and is replaced."""
 _DB_DAMAGE = ("sql logic error", "no such table", "malformed", "not a database")
 """What the dev server's log says when it cannot use its SQLite file."""
 _SPAWNED: dict[int, subprocess.Popen[bytes]] = {}
@@ -265,15 +267,15 @@ class EmbeddedTemporal:
         server = self._recorded_server(state)
         if server is not None and "port" in state:
             info = self._info_from(state, server.pid)
+            budget = min(deadline, time.monotonic() + _ATTACH_SECONDS)
             try:
-                client = await self._until_answering(server, info, min(deadline, time.monotonic() + 10))
-            except EmbeddedTemporalError:
-                client = None  # alive but hung (stopped, deadlocked): it would not hear a SIGTERM either
+                client = await self._until_answering(server, info, budget)
+                await asyncio.wait_for(self._until_namespace_ready(client, budget), budget - time.monotonic())
+                return info
+            except (EmbeddedTemporalError, TimeoutError):
+                # alive but hung (stopped, deadlocked): it would not hear a SIGTERM either
                 with contextlib.suppress(psutil.Error):
                     server.kill()
-            if client is not None:
-                await self._until_namespace_ready(client, deadline)
-                return info
         for stray in self._servers_on_our_file():  # still stopping, or left by a lost state file
             self._terminate(stray)
         state["server"] = None
