@@ -20,7 +20,8 @@ from __future__ import annotations
 import dataclasses
 import os
 import secrets
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -36,13 +37,14 @@ from temporalio.converter import (
 )
 from temporalio.exceptions import ApplicationError
 
-from infrastructure.keyring import KEY_BYTES, KeySet
+from infrastructure.keyring import KEY_BYTES, KeyringError, KeySet
 
 ENCODING = b"binary/encrypted"
 KEY_ID = "encryption-key-id"
 REFUSED_ENCODING = b"binary/cbct-refused"
 REFUSED_ERROR_TYPE = "PayloadRefused"
 _NONCE_BYTES = 12
+_RELOAD_INTERVAL = 1.0
 
 
 class EncryptionCodec(PayloadCodec):
@@ -52,19 +54,36 @@ class EncryptionCodec(PayloadCodec):
     before encryption (tests), never for a client or worker.
     """
 
-    def __init__(self, keys: KeySet, *, accept_plain: bool = False) -> None:
+    def __init__(self, keys: KeySet, *, accept_plain: bool = False, reload: Callable[[], KeySet] | None = None) -> None:
         self._keys = keys
         self._accept_plain = accept_plain
+        self._reload = reload
+        self._reloaded_at = float("-inf")
         self._ciphers: dict[str, AESGCM] = {}
 
     def _cipher(self, key_id: str) -> AESGCM | None:
         cipher = self._ciphers.get(key_id)
         if cipher is None:
-            key = self._keys.key(key_id)
+            key = self._keys.key(key_id) or self._key_after_rotation(key_id)
             if key is None:
                 return None
             cipher = self._ciphers[key_id] = AESGCM(key)
         return cipher
+
+    def _key_after_rotation(self, key_id: str) -> bytes | None:
+        """A key id we do not know yet may come from a rotation since we started: read the key file again
+        (at most once a second, so foreign key ids cannot make us read it at their pace). We keep
+        encoding under our current key, which every process can read."""
+        now = time.monotonic()
+        if self._reload is None or now - self._reloaded_at < _RELOAD_INTERVAL:
+            return None
+        self._reloaded_at = now
+        try:
+            fresh = self._reload()
+        except (OSError, KeyringError):
+            return None
+        self._keys = KeySet(current=self._keys.current, keys={**fresh.keys, **self._keys.keys})
+        return self._keys.key(key_id)
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         key_id = self._keys.current
@@ -124,12 +143,15 @@ class ProtectedPayloadConverter(CompositePayloadConverter):
         super().__init__(*PydanticPayloadConverter().converters.values(), RefusedPayloadConverter())
 
 
-def encrypted_data_converter(keys: KeySet, *, accept_plain: bool = False) -> DataConverter:
-    """`pydantic_data_converter` with every payload (failure messages included) encrypted under `keys`."""
+def encrypted_data_converter(
+    keys: KeySet, *, accept_plain: bool = False, reload: Callable[[], KeySet] | None = None
+) -> DataConverter:
+    """`pydantic_data_converter` with every payload (failure messages included) encrypted under `keys`;
+    `reload` reads the keys again when a payload names a key id rotated in since."""
     return dataclasses.replace(
         pydantic_data_converter,
         payload_converter_class=ProtectedPayloadConverter,
-        payload_codec=EncryptionCodec(keys, accept_plain=accept_plain),
+        payload_codec=EncryptionCodec(keys, accept_plain=accept_plain, reload=reload),
         failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
     )
 

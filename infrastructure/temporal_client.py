@@ -17,7 +17,7 @@ from temporalio.client import Client, Interceptor
 from temporalio.converter import DataConverter
 from temporalio.service import RPCError, TLSConfig
 
-from infrastructure.keyring import load_keyring
+from infrastructure.keyring import load_file, load_keyring
 from infrastructure.payload_codec import encrypted_data_converter
 from infrastructure.settings import Settings
 from infrastructure.temporal_server import EmbeddedTemporal
@@ -35,8 +35,12 @@ class TemporalUnreachable(RuntimeError):
 
 
 def data_converter(settings: Settings) -> DataConverter:
-    """The converter of every client and worker: pydantic, payloads encrypted under the payload keys."""
-    return encrypted_data_converter(load_keyring(settings).payload)
+    """The converter of every client and worker: pydantic, payloads encrypted under the payload keys
+    (from the key file: read again when a payload names a key rotated in since this process started)."""
+    keys = load_keyring(settings).payload
+    if settings.payload_keys is not None:
+        return encrypted_data_converter(keys)
+    return encrypted_data_converter(keys, reload=lambda: load_file(settings.data_dir).payload)
 
 
 def _read(path: Path | None, setting: str) -> bytes | None:

@@ -93,3 +93,10 @@ async def test_a_tampered_payload_or_a_swapped_key_id_is_refused() -> None:
 async def test_only_the_replayer_may_read_plain_histories() -> None:
     [plain] = await pydantic_data_converter.encode([SECRET])
     assert await EncryptionCodec(KEYS, accept_plain=True).decode([plain]) == [plain]
+
+
+async def test_a_running_process_reads_payloads_under_a_key_rotated_in_after_it_started(tmp_path: Path) -> None:
+    running = encrypted_data_converter(load_file(tmp_path).payload, reload=lambda: load_file(tmp_path).payload)
+    rotate(tmp_path, "payload")
+    [new] = await encrypted_data_converter(load_file(tmp_path).payload).encode([SECRET])
+    assert await running.decode([new], [TrajectoryInput]) == [SECRET]
