@@ -134,7 +134,9 @@ async def test_a_truncated_dev_db_is_moved_aside_and_the_server_starts_afresh(op
     server = EmbeddedTemporal(open_dir, ui=False)
     await server.start()
     server.stop()
-    [aside] = [p for p in db.parent.iterdir() if p.name.startswith("dev.db.corrupt-") and not p.name.endswith(("-wal", "-shm"))]
+    [aside] = [
+        p for p in db.parent.iterdir() if p.name.startswith("dev.db.corrupt-") and not p.name.endswith(("-wal", "-shm"))
+    ]
     assert aside.stat().st_size > 0 and db.exists()
 
 

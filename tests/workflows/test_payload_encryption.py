@@ -9,6 +9,8 @@ or any SDK sends without our key.
 
 from __future__ import annotations
 
+import asyncio
+import json
 from datetime import date, timedelta
 from typing import Any
 
@@ -20,6 +22,8 @@ from temporalio.exceptions import ApplicationError
 
 from domain import Command, OpenTrajectory, WithdrawParticipation
 from infrastructure.payload_codec import ENCODING, REFUSED_ERROR_TYPE
+from infrastructure.temporal_binaries import temporal_cli_path
+from tests.second_user import Intruder
 from tests.workflows.rig import Rig
 from workflows.contracts import CommandSubmission, TrajectoryInput, trajectory_workflow_id
 from workflows.trajectory import TrajectoryWorkflow
@@ -107,3 +111,29 @@ async def test_the_history_holds_only_ciphertext(rig: Rig) -> None:
     assert "Bibliotheek Geheim" not in raw and "geheim.example" not in raw
     started = history.events[0].workflow_execution_started_event_attributes
     assert [p.metadata["encoding"] for p in started.input.payloads] == [ENCODING]
+
+
+async def test_another_os_user_with_the_temporal_cli_gets_nothing_accepted_and_reads_nothing(
+    rig: Rig, intruder: Intruder
+) -> None:
+    """Issue 18's reproduction: `temporal workflow update execute ... --name submit` as a second user."""
+    await _open(rig, "t-i")
+    before = await rig.events("t-i")
+    cli = str(intruder.own_copy(temporal_cli_path()))
+    server = ["--address", rig.env.client.service_client.config.target_host, "--namespace", rig.env.client.namespace]
+    withdraw = WithdrawParticipation(command_id="t-i/evil", trajectory_id="t-i", actor="director:CBCT", reason="weg")
+    submission = json.dumps(CommandSubmission.of(withdraw).model_dump(mode="json"))
+    update = [cli, "workflow", "update", "execute", *server, "-w", "trajectory:t-i", "--name", "submit"]
+    result = await asyncio.to_thread(intruder.run, [*update, "--input", submission])
+    assert result.returncode != 0, result.stdout
+    assert await rig.events("t-i") == before
+
+    shown = await asyncio.to_thread(
+        intruder.run, [cli, "workflow", "show", *server, "-w", "trajectory:t-i", "-o", "json"]
+    )
+    assert shown.returncode == 0, shown.stderr  # it can reach the server (see README), but reads no payload
+    assert "trajectory:t-i" in shown.stdout or "t-i" in shown.stdout
+    assert "Bibliotheek Geheim" not in shown.stdout and "geheim.example" not in shown.stdout
+
+    verdict = await rig.send(WithdrawParticipation, "2025-11-20", "t-i", reason="fusie")
+    assert verdict.accepted
