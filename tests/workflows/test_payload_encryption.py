@@ -51,7 +51,7 @@ async def _intrude(
         task_queue=rig.task_queue,
     )
     return await plain.execute_update_with_start_workflow(
-        TrajectoryWorkflow.submit,  # type: ignore[arg-type]
+        TrajectoryWorkflow.submit,
         CommandSubmission.of(command),
         start_workflow_operation=start,
     )
