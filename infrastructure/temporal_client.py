@@ -100,8 +100,9 @@ async def _connect(
     api_key: str | None = None,
     interceptors: Sequence[Interceptor] = (),
     identity: str | None = None,
-    within: float = CONNECT_TIMEOUT,
+    within: float | None = None,
 ) -> Client:
+    within = within or CONNECT_TIMEOUT
     try:
         return await asyncio.wait_for(
             Client.connect(

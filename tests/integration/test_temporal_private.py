@@ -157,3 +157,25 @@ async def test_a_hung_server_is_replaced_within_the_attach_budget_on_its_ports(o
     assert took < 20, took  # main: 45 s, then a failure
     assert after.pid != before.pid
     assert (after.address, after.ui_address) == (before.address, before.ui_address)
+
+
+async def test_a_cluster_that_hangs_is_one_dutch_line_within_the_connect_budget(
+    open_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from infrastructure import temporal_client
+    from infrastructure.settings import Settings
+
+    monkeypatch.setattr(temporal_client, "CONNECT_TIMEOUT", 2.0)
+    server = EmbeddedTemporal(open_dir, ui=False)
+    info = await server.start()
+    os.kill(info.pid, signal.SIGSTOP)
+    try:
+        settings = Settings(data_dir=open_dir, temporal_address=info.address)
+        started = time.monotonic()
+        with pytest.raises(temporal_client.TemporalUnreachable) as unreachable:
+            await temporal_client.connect_client(settings)
+        assert time.monotonic() - started < 5
+        assert str(unreachable.value).startswith(f"De Temporal-server op {info.address} antwoordt niet binnen 2 s")
+    finally:
+        os.kill(info.pid, signal.SIGKILL)
+        server.stop(wait=False)
