@@ -120,9 +120,9 @@ class FileSender:
             return SendReceipt(header, self.transport, str(target), already_sent=True)
         data = render(message, self._sender).as_bytes()
         try:
-            self._dir.mkdir(parents=True, exist_ok=True)
+            self._dir.mkdir(parents=True, exist_ok=True, mode=0o700)  # e-mails hold names and addresses
             tmp = self._dir / f".{target.name}.{uuid.uuid4().hex}.tmp"
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
             try:
                 with os.fdopen(fd, "wb") as out:
                     out.write(data)

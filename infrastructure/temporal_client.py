@@ -1,25 +1,46 @@
 """Connecting to Temporal: the configured server or cluster, else the embedded dev server.
 
-Every client speaks pydantic (`pydantic_data_converter`), so workflow inputs, updates and results are
-the project's own models on both sides.
+Every client speaks pydantic, so workflow inputs, updates and results are the project's own models on
+both sides, and encrypts every payload under the payload key (`infrastructure.payload_codec`): the
+server, its Web UI and its files hold ciphertext only. A connection is bounded in time
+(`CONNECT_TIMEOUT`): a hung server gives a one-line error, not a minute of silence.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from temporalio.client import Client, Interceptor
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.service import TLSConfig
+from temporalio.converter import DataConverter
+from temporalio.service import RPCError, TLSConfig
 
+from infrastructure.keyring import load_file, load_keyring
+from infrastructure.payload_codec import encrypted_data_converter
 from infrastructure.settings import Settings
 from infrastructure.temporal_server import EmbeddedTemporal
+
+CONNECT_TIMEOUT = 15.0
+"""Seconds a connection may take; the SDK's own retries would wait about 50 s for a hung server."""
 
 
 class TemporalConfigError(ValueError):
     """A Temporal setting points at something unusable (a missing certificate file, ...)."""
+
+
+class TemporalUnreachable(RuntimeError):
+    """The Temporal server did not answer a connection in time; the message is one Dutch line."""
+
+
+def data_converter(settings: Settings) -> DataConverter:
+    """The converter of every client and worker: pydantic, payloads encrypted under the payload keys
+    (from the key file: read again when a payload names a key rotated in since this process started)."""
+    keys = load_keyring(settings).payload
+    if settings.payload_keys is not None:
+        return encrypted_data_converter(keys)
+    return encrypted_data_converter(keys, reload=lambda: load_file(settings.data_dir).payload)
 
 
 def _read(path: Path | None, setting: str) -> bytes | None:
@@ -62,6 +83,7 @@ async def connect_client(
     return await _connect(
         target,
         namespace or settings.temporal_namespace,
+        data_converter(settings),
         tls=tls_config(settings) or bool(api_key),
         api_key=api_key,
         interceptors=interceptors,
@@ -72,21 +94,36 @@ async def connect_client(
 async def _connect(
     target: str,
     namespace: str,
+    converter: DataConverter,
     *,
     tls: TLSConfig | bool = False,
     api_key: str | None = None,
     interceptors: Sequence[Interceptor] = (),
     identity: str | None = None,
+    within: float | None = None,
 ) -> Client:
-    return await Client.connect(
-        target,
-        namespace=namespace,
-        api_key=api_key,
-        tls=tls,
-        data_converter=pydantic_data_converter,
-        interceptors=interceptors,
-        identity=identity,
-    )
+    within = within or CONNECT_TIMEOUT
+    try:
+        return await asyncio.wait_for(
+            Client.connect(
+                target,
+                namespace=namespace,
+                api_key=api_key,
+                tls=tls,
+                data_converter=converter,
+                interceptors=interceptors,
+                identity=identity,
+            ),
+            within,
+        )
+    except TimeoutError:
+        raise TemporalUnreachable(
+            f"De Temporal-server op {target} antwoordt niet binnen {within:.0f} s (hangt hij, of is hij gestopt?)"
+        ) from None
+    except (RPCError, RuntimeError) as error:
+        if isinstance(error, RuntimeError) and not str(error).startswith("Failed client connect"):
+            raise
+        raise TemporalUnreachable(f"De Temporal-server op {target} is niet bereikbaar: {error}") from error
 
 
 @asynccontextmanager
@@ -106,7 +143,8 @@ async def temporal_connection(
     server = EmbeddedTemporal(settings.data_dir, settings.temporal_namespace)
     info = await server.start()
     try:  # plain loopback: the TLS and API key settings are for an external server
-        client = await _connect(info.address, info.namespace, interceptors=interceptors, identity=identity)
+        converter = data_converter(settings)
+        client = await _connect(info.address, info.namespace, converter, interceptors=interceptors, identity=identity)
         yield client, info.ui_address
     finally:
         server.stop(wait=False)  # the server finishes its graceful stop on its own

@@ -32,7 +32,7 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import psutil
 from google.protobuf.duration_pb2 import Duration
@@ -42,6 +42,7 @@ from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, Register
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from infrastructure.logging import get_logger
 from infrastructure.temporal_binaries import temporal_cli_path
 
 SEARCH_ATTRIBUTES: Mapping[str, IndexedValueType.ValueType] = {
@@ -71,6 +72,11 @@ _DB_FILE = "dev.db"
 _STATE_FILE = "server.json"
 _LOCK_FILE = "server.lock"
 _LOG_FILE = "server.log"
+_STATE_MAX_BYTES = 1 << 20
+_ATTACH_SECONDS = 10.0
+"""How long a recorded, live server may take to answer before it counts as hung and is replaced."""
+_DB_DAMAGE = ("sql logic error", "no such table", "malformed", "not a database")
+"""What the dev server's log says when it cannot use its SQLite file."""
 _SPAWNED: dict[int, subprocess.Popen[bytes]] = {}
 """Servers this process started: kept so that a server outliving its starter raises no ResourceWarning."""
 
@@ -132,7 +138,10 @@ def free_port() -> int:
 
 
 def _port_is_free(port: int) -> bool:
+    """Nobody listens on `port`. SO_REUSEADDR as the server's own listener sets it: the connections a
+    stopped server leaves in TIME_WAIT must not move its successor to another port."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
@@ -187,7 +196,7 @@ class EmbeddedTemporal:
         """Join the live server of this data directory, or start one; return where it answers."""
         if self._info is not None:
             return self._info
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self._make_private()
         deadline = time.monotonic() + self.start_timeout
         async with self._locked(deadline):
             state = self._read_state()
@@ -232,6 +241,21 @@ class EmbeddedTemporal:
     async def __aexit__(self, *exc: object) -> None:
         self.stop()
 
+    def _make_private(self) -> None:
+        """Our directory 0700 and its files 0600: they hold the server's address and its SQLite file.
+
+        Also for a directory of an older version, whose files were made 0644. Only our own files and
+        directory are changed, never one a symlink leads to.
+        """
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if self.directory.is_symlink() or not self.directory.is_dir():
+            raise EmbeddedTemporalError(f"{self.directory}: must be a directory (not a symlink)")
+        os.chmod(self.directory, 0o700)
+        for entry in os.scandir(self.directory):
+            with contextlib.suppress(FileNotFoundError):  # a file the server removes meanwhile
+                if entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_mode & 0o077:
+                    os.chmod(entry.path, 0o600, follow_symlinks=False)
+
     # --- attaching to a live server ---------------------------------------------------------------------
 
     def _recorded_server(self, state: Mapping[str, Any]) -> psutil.Process | None:
@@ -241,15 +265,17 @@ class EmbeddedTemporal:
     async def _attach(self, state: dict[str, Any], deadline: float) -> TemporalServerInfo | None:
         """The recorded server when it is alive and answers; otherwise clear it and anything on our file."""
         server = self._recorded_server(state)
-        if server is not None:
+        if server is not None and "port" in state:
             info = self._info_from(state, server.pid)
+            budget = min(deadline, time.monotonic() + _ATTACH_SECONDS)
             try:
-                client = await self._until_answering(server, info, min(deadline, time.monotonic() + 10))
-            except EmbeddedTemporalError:
-                client = None  # alive but not answering: replaced below
-            if client is not None:
-                await self._until_namespace_ready(client, deadline)
+                client = await self._until_answering(server, info, budget)
+                await asyncio.wait_for(self._until_namespace_ready(client, budget), budget - time.monotonic())
                 return info
+            except (EmbeddedTemporalError, TimeoutError):
+                # alive but hung (stopped, deadlocked): it would not hear a SIGTERM either
+                with contextlib.suppress(psutil.Error):
+                    server.kill()
         for stray in self._servers_on_our_file():  # still stopping, or left by a lost state file
             self._terminate(stray)
         state["server"] = None
@@ -297,6 +323,9 @@ class EmbeddedTemporal:
             except EmbeddedTemporalError:
                 self._terminate(psutil.Process(process.pid))
                 state["server"] = None
+                if attempt < attempts - 1 and time.monotonic() < deadline and self._damaged_db():
+                    self._move_db_aside()
+                    continue
                 if attempt == attempts - 1 or time.monotonic() >= deadline or not self._lost_a_port():
                     raise
         raise AssertionError("unreachable")
@@ -322,7 +351,7 @@ class EmbeddedTemporal:
         return command
 
     def _spawn(self, port: int, ui_port: int | None) -> subprocess.Popen[bytes]:
-        with self.log_path.open("wb") as log:
+        with _private_file(self.log_path, os.O_WRONLY | os.O_TRUNC) as log:
             process = subprocess.Popen(
                 self._command(port, ui_port),
                 cwd=self.directory,
@@ -330,9 +359,29 @@ class EmbeddedTemporal:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # shared: a Ctrl-C meant for one process must not stop it
+                umask=0o077,  # its SQLite files (dev.db, -wal, -shm) are private to us
             )
         _SPAWNED[process.pid] = process
         return process
+
+    def _damaged_db(self) -> bool:
+        """The server refused our SQLite file (truncated, torn, not a database)."""
+        tail = self._log_tail().lower()
+        return self.db_path.exists() and "failed starting server" in tail and any(m in tail for m in _DB_DAMAGE)
+
+    def _move_db_aside(self) -> None:
+        """Keep the damaged file as `dev.db.corrupt-<time>` and start afresh: the workflows are rebuilt
+        from the event store (`cbct workflows reconcile`; the worker reconciles when it starts)."""
+        stamp = time.strftime("%Y%m%dT%H%M%S")
+        aside = self.directory / f"{_DB_FILE}.corrupt-{stamp}"
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.replace(self.directory / f"{_DB_FILE}{suffix}", f"{aside}{suffix}")
+        get_logger(__name__).warning(
+            "temporal_db_moved_aside",
+            path=str(aside),
+            hint="de workflows worden uit de event store herbouwd: cbct workflows reconcile",
+        )
 
     def _lost_a_port(self) -> bool:
         return "address already in use" in self._log_tail().lower()
@@ -356,9 +405,12 @@ class EmbeddedTemporal:
                     f"its log {self.log_path} ends with:\n{self._log_tail()}"
                 )
             if _accepts(port):
-                try:
-                    return await Client.connect(info.address, namespace=self.namespace)
-                except (RPCError, RuntimeError) as error:
+                try:  # bounded: a hung (stopped) server accepts connections and never answers
+                    return await asyncio.wait_for(
+                        Client.connect(info.address, namespace=self.namespace),
+                        max(0.1, deadline - time.monotonic()),
+                    )
+                except (RPCError, RuntimeError, TimeoutError) as error:
                     last_error = error
             await asyncio.sleep(0.05)
         raise EmbeddedTemporalError(
@@ -402,24 +454,28 @@ class EmbeddedTemporal:
     # --- the shared state -------------------------------------------------------------------------------
 
     def _read_state(self) -> dict[str, Any]:
+        """The shared state; whatever part of it is torn, foreign or of the wrong shape counts as absent
+        (the server itself is found by its cwd), so a damaged file never stops a command."""
         try:
-            state = json.loads((self.directory / _STATE_FILE).read_text())
-            return state if isinstance(state, dict) else {}
-        except (FileNotFoundError, ValueError):
-            return {}  # a torn or foreign file: start afresh (the server itself is found by its cwd)
+            raw = json.loads((self.directory / _STATE_FILE).read_bytes()[:_STATE_MAX_BYTES])
+        except (OSError, ValueError):
+            return {}
+        return _well_formed(raw)
 
     def _write_state(self, state: Mapping[str, Any]) -> None:
         path = self.directory / _STATE_FILE
         temporary = path.with_name(f".{_STATE_FILE}.{os.getpid()}")
-        temporary.write_text(json.dumps(state, indent=2))
+        temporary.unlink(missing_ok=True)
+        with _private_file(temporary, os.O_WRONLY | os.O_EXCL) as out:
+            out.write(json.dumps(state, indent=2).encode())
         os.replace(temporary, path)
 
     @contextlib.asynccontextmanager
     async def _locked(self, deadline: float) -> AsyncIterator[None]:
-        with self.directory.joinpath(_LOCK_FILE).open("a") as lock:
+        with _private_file(self.directory / _LOCK_FILE, os.O_RDWR) as lock:
             while not _try_lock(lock.fileno()):
                 if time.monotonic() >= deadline:
-                    raise EmbeddedTemporalError(f"another process holds {lock.name} for too long")
+                    raise EmbeddedTemporalError(f"another process holds {self.directory / _LOCK_FILE} for too long")
                 await asyncio.sleep(0.02)
             try:
                 yield
@@ -428,15 +484,52 @@ class EmbeddedTemporal:
 
     @contextlib.contextmanager
     def _locked_sync(self, deadline: float) -> Iterator[None]:
-        with self.directory.joinpath(_LOCK_FILE).open("a") as lock:
+        with _private_file(self.directory / _LOCK_FILE, os.O_RDWR) as lock:
             while not _try_lock(lock.fileno()):
                 if time.monotonic() >= deadline:
-                    raise EmbeddedTemporalError(f"another process holds {lock.name} for too long")
+                    raise EmbeddedTemporalError(f"another process holds {self.directory / _LOCK_FILE} for too long")
                 time.sleep(0.02)
             try:
                 yield
             finally:
                 fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+
+def _is_proc(value: object) -> bool:
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("pid"), int)
+        and not isinstance(value.get("pid"), bool)
+        and 0 < value["pid"] < 2**31
+        and isinstance(value.get("created"), int | float)
+        and not isinstance(value.get("created"), bool)
+    )
+
+
+def _is_port(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 65536
+
+
+def _well_formed(raw: object) -> dict[str, Any]:
+    """The parts of a read `server.json` that have the shape we write; the rest is dropped."""
+    if not isinstance(raw, dict):
+        return {}
+    state: dict[str, Any] = {}
+    if _is_proc(raw.get("server")):
+        state["server"] = raw["server"]
+    handles = raw.get("handles")
+    if isinstance(handles, list):
+        state["handles"] = [h for h in handles if _is_proc(h)]
+    for key in ("port", "ui_port"):
+        if _is_port(raw.get(key)):
+            state[key] = raw[key]
+    return state
+
+
+def _private_file(path: Path, flags: int) -> BinaryIO:
+    """`path` opened with `flags`, created 0600 when missing; never through a symlink."""
+    fd = os.open(path, flags | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    return os.fdopen(fd, "r+b" if flags & os.O_RDWR else "wb")
 
 
 def _try_lock(fd: int) -> bool:

@@ -22,7 +22,6 @@ from pathlib import Path
 
 import asyncpg
 from temporalio.api.testservice.v1 import SleepRequest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import LogForwardingConfig, LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
@@ -38,6 +37,7 @@ from infrastructure import temporal_binaries
 from infrastructure.database import Database, drop_database, open_pool, with_database
 from infrastructure.keyring import KEY_BYTES, KeySet
 from infrastructure.migrations import migrate_database
+from infrastructure.payload_codec import ephemeral_data_converter
 from infrastructure.postgres_event_store import PostgresEventStore
 from infrastructure.retry import outage_retry
 from infrastructure.settings import Settings
@@ -130,7 +130,7 @@ class SkippedTimeWorld:
         if self._env is not None:
             await self.end()
         env = await WorkflowEnvironment.start_time_skipping(
-            data_converter=pydantic_data_converter,
+            data_converter=ephemeral_data_converter(),  # its own key: the test server is reachable by all
             runtime=_quiet_runtime(),
             test_server_existing_path=str(temporal_binaries.test_server_path()),
         )

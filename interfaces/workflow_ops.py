@@ -20,6 +20,7 @@ from typing import Any
 import asyncpg
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import PendingActivityState, WorkflowExecutionStatus
+from temporalio.api.failure.v1 import Failure
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest, DescribeWorkflowExecutionResponse
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
@@ -177,7 +178,9 @@ async def show_workflow(client: Client, name: str) -> dict[str, Any]:
         "status": status,
         "started_at": info.start_time.ToDatetime().isoformat() if info.HasField("start_time") else None,
         "history_length": info.history_length,
-        "pending_activities": [_activity(workflow_id, p).as_dict() for p in response.pending_activities],
+        "pending_activities": [
+            (await _activity(client, workflow_id, p)).as_dict() for p in response.pending_activities
+        ],
     }
     if status == "Running":
         trajectory_id = trajectory_id_of_workflow(workflow_id)
@@ -187,8 +190,15 @@ async def show_workflow(client: Client, name: str) -> dict[str, Any]:
     return shown
 
 
-def _activity(workflow_id: str, pending: Any) -> FailingActivity:
-    failure = pending.last_failure.message if pending.HasField("last_failure") else None
+async def _failure_message(client: Client, failure: Failure) -> str:
+    """A failure's own message: the codec keeps it encrypted on the server ("Encoded failure")."""
+    copy = Failure()
+    copy.CopyFrom(failure)
+    return str(await client.data_converter.decode_failure(copy))
+
+
+async def _activity(client: Client, workflow_id: str, pending: Any) -> FailingActivity:
+    failure = await _failure_message(client, pending.last_failure) if pending.HasField("last_failure") else None
     return FailingActivity(
         workflow_id=workflow_id,
         trajectory_id=trajectory_id_of_workflow(workflow_id),
@@ -219,7 +229,9 @@ async def failing_activities(client: Client, *, limit: int = 1000) -> list[Faili
             except RPCError:
                 return []
             return [
-                _activity(workflow_id, p) for p in response.pending_activities if p.attempt >= FAILING_AFTER_ATTEMPTS
+                await _activity(client, workflow_id, p)
+                for p in response.pending_activities
+                if p.attempt >= FAILING_AFTER_ATTEMPTS
             ]
 
     found = await asyncio.gather(*(one(i) for i in ids))

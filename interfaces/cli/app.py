@@ -8,7 +8,7 @@ import typer
 
 from infrastructure.logging import configure_logging
 from infrastructure.settings import Settings
-from interfaces.cli import db, events, frameworks, lifecycle, ops, report, views
+from interfaces.cli import db, events, frameworks, keys, lifecycle, ops, report, views
 from interfaces.cli.demo import register_demo
 from interfaces.cli.guard import GuardedGroup
 from interfaces.cli.scenario import register_scenario
@@ -23,6 +23,7 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(events.app, name="event")
 app.add_typer(frameworks.app, name="framework")
+app.add_typer(keys.app, name="keys")
 app.add_typer(ops.projections_app, name="projections")
 app.add_typer(ops.workflows_app, name="workflows")
 

@@ -30,7 +30,16 @@ def explain(error: BaseException) -> tuple[int, str]:
     from pydantic import ValidationError
 
     from application.event_store import InvalidAppend, UndecodableEvent
+    from infrastructure.keyring import KeyringError
+    from infrastructure.temporal_client import TemporalUnreachable
+    from infrastructure.temporal_server import EmbeddedTemporalError
 
+    if isinstance(error, KeyringError):
+        return EXIT_USAGE, f"Sleutels onbruikbaar — {error}"
+    if isinstance(error, TemporalUnreachable):
+        return EXIT_REJECTED, str(error)
+    if isinstance(error, EmbeddedTemporalError):
+        return EXIT_REJECTED, f"De ingebouwde Temporal-server start niet — {error}"
     if isinstance(error, InvalidAppend):
         return EXIT_USAGE, f"Ongeldige invoer — {error}"
     if isinstance(error, UndecodableEvent):

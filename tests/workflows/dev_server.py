@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from infrastructure import temporal_binaries
+from tests.payload_keys import TEST_PAYLOAD_KEYS, converter_for_tests
 from workflows.contracts import NEXT_DEADLINE_ATTRIBUTE, ORGANISATION_ATTRIBUTE, PHASE_ATTRIBUTE
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ class DevServer:
     process: subprocess.Popen[bytes]
 
     async def client(self) -> Client:
-        return await Client.connect(self.address, namespace=NAMESPACE, data_converter=pydantic_data_converter)
+        return await Client.connect(self.address, namespace=NAMESPACE, data_converter=converter_for_tests())
 
 
 @contextlib.asynccontextmanager
@@ -104,6 +104,7 @@ async def worker_cluster(database_url: str, root: Path) -> AsyncIterator[tuple[D
             CBCT_TEMPORAL_NAMESPACE="cbct",
             CBCT_DATA_DIR=str(root / "data"),
             CBCT_OUTBOX_DIR=str(root / "outbox"),
+            CBCT_PAYLOAD_KEYS=TEST_PAYLOAD_KEYS,
             CBCT_LOG_FORMAT="json",
             CBCT_SHUTDOWN_GRACE_SECONDS="1",
             CBCT_SIGNING_KEYS=signing_setting(),

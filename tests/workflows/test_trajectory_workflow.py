@@ -14,7 +14,6 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import WorkflowHistory, WorkflowUpdateFailedError
 from temporalio.common import RetryPolicy
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from domain import (
@@ -24,6 +23,7 @@ from domain import (
     RequestPostponement,
     WithdrawParticipation,
 )
+from tests.payload_keys import replay_converter
 from tests.workflows.rig import Rig
 from tests.workflows.support import wait_until
 from workflows import trajectory as trajectory_workflow
@@ -225,5 +225,5 @@ async def test_every_recorded_history_replays_on_the_current_code(path: Path) ->
     types = {e.event_type for e in history.events}
     assert EventType.EVENT_TYPE_TIMER_FIRED in types
     assert EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED in types
-    replayer = Replayer(workflows=[TrajectoryWorkflow], data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=[TrajectoryWorkflow], data_converter=replay_converter())
     await replayer.replay_workflow(history)
