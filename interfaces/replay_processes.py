@@ -181,9 +181,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _die_with_parent()
     from infrastructure.logging import configure_logging
-    from infrastructure.settings import Settings
+    from infrastructure.settings_errors import settings_or_exit
 
-    configure_logging(Settings().log_format, args.log_level, stream=sys.stderr)
+    configure_logging(settings_or_exit().log_format, args.log_level, stream=sys.stderr)
     try:
         asyncio.run(_replay_share(args.url, args.outbox, args.seed, args.scale, set(args.only.split(",")), args.batch))
     except ReplayError as error:
