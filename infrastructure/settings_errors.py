@@ -105,7 +105,9 @@ def rule_of(error: Mapping[str, Any]) -> str:
     }
     if kind in bounds and bounds[kind][1] in ctx:
         word, key = bounds[kind]
-        return f"moet {word} {ctx[key]} zijn"
+        bound = ctx[key]
+        shown = int(bound) if isinstance(bound, float) and bound.is_integer() else bound
+        return f"moet {word} {str(shown).replace('.', ',')} zijn"
     if kind == "literal_error" and "expected" in ctx:
         return f"moet een van {str(ctx['expected']).replace(' or ', ' of ')} zijn"
     if kind == "string_too_short" and "min_length" in ctx:
