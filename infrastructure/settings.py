@@ -101,5 +101,5 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _client_cert_needs_key(self) -> Settings:
         if (self.temporal_tls_cert is None) != (self.temporal_tls_key is None):
-            raise ValueError("CBCT_TEMPORAL_TLS_CERT en CBCT_TEMPORAL_TLS_KEY: geef ze allebei (mTLS) of geen van beide")
+            raise ValueError("CBCT_TEMPORAL_TLS_CERT en CBCT_TEMPORAL_TLS_KEY: geef ze allebei (mTLS) of geen")
         return self

@@ -17,8 +17,8 @@ import hashlib
 import importlib
 import os
 from collections import Counter
-from datetime import date
 from collections.abc import Iterator
+from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -206,7 +206,7 @@ def _one_demo_at_a_time(database: str | None) -> Iterator[None]:
             yield
     except AlreadyLocked:
         fail(
-            f"Er is al een demo bezig op database {target} (gegevensmap {data_dir}); "
+            f"Demo al bezig op database {target} (gegevensmap {data_dir}): "
             "wacht tot die klaar is, of kies een eigen database met --database"
         )
         raise typer.Exit(EXIT_REJECTED) from None

@@ -88,7 +88,6 @@ class GuardedGroup(TyperGroup):
             raise
         except Exception as error:
             from infrastructure.logging import get_logger
-
             from infrastructure.settings_errors import mask
 
             code, message = explain(error)

@@ -122,7 +122,7 @@ def test_describe_names_the_environment_variable_of_each_setting() -> None:
     from infrastructure.settings import Settings
 
     with pytest.raises(ValidationError) as caught:
-        Settings(stuck_grace_days="x", temporal_api_key=API_KEY, _env_file=None)  # type: ignore[arg-type, call-arg]
+        Settings(stuck_grace_days="x", temporal_api_key=API_KEY, _env_file=None)
 
     line = describe(caught.value, [API_KEY])
 
