@@ -75,7 +75,8 @@ class InMemoryEventStore:
         self._tx += 1
         stamp = recorded_at or datetime.now(UTC)
         if reservation is not None and held:  # in the same transaction, before the append's own events
-            self._record(reservation.stream_id, [reservation.event], held, stamp, correlation_id, causation_id, None, actor)
+            r = reservation
+            self._record(r.stream_id, [r.event], held, stamp, correlation_id, causation_id, None, actor)
         new = self._record(stream_id, events, payloads, stamp, correlation_id, causation_id, command_id, actor)
         async with self._changed:
             self._changed.notify_all()

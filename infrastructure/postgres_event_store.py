@@ -86,6 +86,7 @@ _loads = orjson.loads
 class _Undo(Exception):
     """Rolls back a reserved append whose own statement wrote nothing."""
 
+
 _VISIBLE = "transaction_id < pg_snapshot_xmin(pg_current_snapshot())"
 
 
