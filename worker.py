@@ -23,7 +23,7 @@ from datetime import timedelta
 from bootstrap import bootstrap, sender_for
 from infrastructure.logging import bind_operation, configure_logging, get_logger
 from infrastructure.settings import Settings
-from infrastructure.settings_errors import settings_or_exit
+from infrastructure.settings_errors import mask, settings_or_exit
 from workflows.contracts import TASK_QUEUE
 from workflows.worker_factory import trajectory_worker
 
@@ -99,7 +99,7 @@ def main() -> None:
     try:
         asyncio.run(_main(settings))
     except Exception as error:
-        log.exception("worker_failed", error=str(error))
+        log.exception("worker_failed", error=mask(str(error)))
         sys.exit(1)
 
 
