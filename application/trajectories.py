@@ -266,10 +266,17 @@ class TrajectoryService:
 
     async def certificate_facts(self, certificate_number: str, *, excluding: str | None = None) -> CertificateFacts:
         """What the store knows about a certificate number: its holder, running certificate and any
-        trajectory still in progress — from every trajectory that used it (except `excluding`)."""
+        trajectory still in progress — from every trajectory that used it (except `excluding`).
+
+        The openings reserved in the number's stream count too: a stream read sees every committed
+        event at once, where the global order may lag behind a long transaction (`settle` gives up
+        after a while) — so an opening that won a race is never missed by the one that lost it."""
+        used = dict.fromkeys(await self._certificates.trajectories(certificate_number))
+        for reserved in await self._store.read_stream(certificate_stream(certificate_number)):
+            used[str(reserved.data.get("trajectory_id", ""))] = None
         states = []
-        for trajectory_id in await self._certificates.trajectories(certificate_number):
-            if trajectory_id == excluding:
+        for trajectory_id in used:
+            if not trajectory_id or trajectory_id == excluding:
                 continue
             state = (await self._handler.load(stream_id(trajectory_id))).state
             if state is not None:

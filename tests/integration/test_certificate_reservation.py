@@ -112,6 +112,32 @@ async def test_two_openings_of_one_number_at_the_same_instant_one_wins(database_
             assert opened[0].transaction_id == reserved[0].transaction_id  # one transaction
 
 
+class Lagging(Together):
+    """Together, and its global order lags behind (a long transaction elsewhere holds it back; `settle`
+    gives up): the index of openings sees none of them."""
+
+    async def settle(self, within: float = 5.0) -> bool:
+        return False
+
+    async def read_all(self, *args: Any, **kw: Any) -> Any:
+        return []
+
+
+async def test_one_wins_even_while_the_global_order_lags(database_url: str) -> None:
+    """The loser's second look reads the number's stream itself, which sees every committed opening at
+    once: it is refused naming the winner though the global order shows nothing yet."""
+    async with open_pool(database_url) as pool:
+        barrier = asyncio.Barrier(2)
+        here, there = TrajectoryService(Lagging(pool, barrier)), TrajectoryService(Lagging(pool, barrier))
+        openings = [opening("a-lag", "Bibliotheek Aa", "9300"), opening("b-lag", "Bibliotheek Bee", "9300")]
+
+        outcomes = await asyncio.gather(
+            here.handle(openings[0], at("2018-06-15")), there.handle(openings[1], at("2018-06-15"))
+        )
+
+        one_wins(outcomes, openings)
+
+
 async def test_many_openings_started_together_without_help_still_one_per_number(database_url: str) -> None:
     """No barrier: several pairs of openings gathered at once, on their own timing; one per number."""
     async with open_pool(database_url) as pool:
