@@ -23,6 +23,7 @@ from datetime import timedelta
 from bootstrap import bootstrap, sender_for
 from infrastructure.logging import bind_operation, configure_logging, get_logger
 from infrastructure.settings import Settings
+from infrastructure.settings_errors import mask, settings_or_exit
 from workflows.contracts import TASK_QUEUE
 from workflows.worker_factory import trajectory_worker
 
@@ -85,8 +86,7 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         raise RuntimeError(f"crashed: {', '.join(t.get_name() for t in crashed)}")
 
 
-async def _main() -> None:
-    settings = Settings()
+async def _main(settings: Settings) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -96,12 +96,12 @@ async def _main() -> None:
 
 
 def main() -> None:
-    settings = Settings()
+    settings = settings_or_exit()  # a wrong CBCT_* value: one masked line, exit 2
     configure_logging(settings.log_format, settings.log_level)
     try:
-        asyncio.run(_main())
+        asyncio.run(_main(settings))
     except Exception as error:
-        log.exception("worker_failed", error=str(error))
+        log.exception("worker_failed", error=mask(str(error)))
         sys.exit(1)
 
 

@@ -21,7 +21,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
-from application.event_store import EventStore, NewEvent, RecordedEvent, WrongExpectedVersion, read_as
+from application.event_store import (
+    EventStore,
+    NewEvent,
+    RecordedEvent,
+    Reservation,
+    WrongExpectedVersion,
+    read_as,
+)
 
 # Event ids are derived from the command id, so a retried append is recognised by ids as well.
 EVENT_NAMESPACE = uuid.UUID("6d1c1c3e-6a0b-4f38-9a5e-1b3c2c0c7e11")
@@ -186,7 +193,12 @@ class CommandHandler(Generic[S, C, E, R]):
             rule, message = explained
             return Rejected(d.command_id(command), d.stream_id(command), rule, message)
 
-    async def handle(self, command: C, now: datetime, *, causation_id: str | None = None) -> Outcome:
+    async def handle(
+        self, command: C, now: datetime, *, causation_id: str | None = None, reservation: Reservation | None = None
+    ) -> Outcome:
+        """Decide and append. With a `reservation`, events are appended only together with it; when its
+        stream moved (someone changed the facts the command was informed by), WrongExpectedVersion for
+        that stream is raised to the caller, who reads the facts again."""
         d = self._decider
         stream_id = d.stream_id(command)
         command_id = d.command_id(command)
@@ -236,8 +248,11 @@ class CommandHandler(Generic[S, C, E, R]):
                     correlation_id=self._correlation_id(command) or command_id,
                     causation_id=causation_id or command_id,
                     actor=d.actor(command),
+                    reservation=reservation,
                 )
-            except WrongExpectedVersion:
+            except WrongExpectedVersion as conflict:
+                if reservation is not None and conflict.stream_id == reservation.stream_id:
+                    raise
                 self._cache.pop(stream_id, None)
                 loaded = None
                 continue

@@ -88,6 +88,22 @@ class RecordedEvent:
 
 
 @dataclass(frozen=True)
+class Reservation:
+    """One event appended to another stream in the same transaction as an append, at that stream's
+    expected version: the append is written only with it, and a reservation stream that moved since
+    the writer read it refuses both (WrongExpectedVersion naming the reservation stream).
+
+    What a check across streams needs to be race-free: the writer reads the reservation stream's
+    version, then the facts it decides on; anyone who changed those facts since moved that version.
+    A retried append whose reservation event (same id) is stored already passes it.
+    """
+
+    stream_id: str
+    event: NewEvent
+    expected_version: Expected
+
+
+@dataclass(frozen=True)
 class AppendResult:
     """What an append did: the stream's new version and the events' positions.
 
@@ -401,6 +417,7 @@ class EventStore(Protocol):
         correlation_id: str | None = None,
         causation_id: str | None = None,
         actor: str | None = None,
+        reservation: Reservation | None = None,
     ) -> AppendResult: ...
 
     async def read_stream(

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
 
-from application.command_handler import CommandHandler, Outcome
-from application.event_store import START, EventStore, RecordedEvent
+from application.command_handler import EVENT_NAMESPACE, CommandHandler, ConflictPersisted, Outcome
+from application.event_store import START, EventStore, NewEvent, RecordedEvent, Reservation, WrongExpectedVersion
 from domain import (
     COMMAND_TYPES,
     CertificateFacts,
@@ -167,8 +169,9 @@ class CertificateIndex:
 
     Read when a trajectory is opened: it settles the store (every event committed before is visible),
     then reads only the openings recorded since its last read, so the first lookup of a process reads
-    every opening once and later ones a few rows. Two openings of one number at the very same moment
-    can both pass (the check is a read, not a lock); everything committed before is seen.
+    every opening once and later ones a few rows; everything committed before is seen. The read alone
+    would let two openings of one number at the very same moment both pass: the reservation appended
+    with each opening closes that (`TrajectoryService._open`).
     """
 
     def __init__(self, store: EventStore) -> None:
@@ -192,11 +195,41 @@ class CertificateIndex:
             return list(self._by_number.get(certificate_number, {}))
 
 
+CERTIFICATE_STREAM_PREFIX = "certificate-"
+NUMBER_RESERVED = "CertificateNumberReserved"
+_PLAIN_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@\-]{0,100}$")
+
+
+def certificate_stream(number: str) -> str:
+    """The stream that serialises the openings of one certificate number: `certificate-<number>`, or
+    for a number with other characters `certificate-sha256.<digest>` (two numbers sharing one stream
+    would only take turns; the facts stay each number's own)."""
+    if _PLAIN_NUMBER.match(number):
+        return f"{CERTIFICATE_STREAM_PREFIX}{number}"
+    return f"{CERTIFICATE_STREAM_PREFIX}sha256.{hashlib.sha256(number.encode()).hexdigest()}"
+
+
+def _reservation_event(command: OpenTrajectory, decider: TrajectoryDecider) -> NewEvent:
+    """What an opening records in its number's stream; its id follows from the request, so a retried
+    opening's reservation is recognised as the one stored."""
+    fingerprint = decider.fingerprint(command)
+    return NewEvent(
+        NUMBER_RESERVED,
+        {
+            "certificate_number": command.certificate_number,
+            "trajectory_id": command.trajectory_id,
+            "organisation": command.organisation,
+        },
+        event_id=uuid.uuid5(EVENT_NAMESPACE, f"{command.command_id}/reservation/{fingerprint}"),
+    )
+
+
 class TrajectoryService:
     """Commands in, explained outcomes out; plus the current state of a trajectory."""
 
     def __init__(self, store: EventStore, *, max_attempts: int = 5, cache_size: int = 1_000) -> None:
         self._store = store
+        self._max_attempts = max_attempts
         self._decider = TrajectoryDecider()
         self._handler: CommandHandler[TrajectoryState | None, Command | Informed, Event, Rules] = CommandHandler(
             store, self._decider, max_attempts=max_attempts, cache_size=cache_size
@@ -204,18 +237,46 @@ class TrajectoryService:
         self._certificates = CertificateIndex(store)
 
     async def handle(self, command: Command, now: datetime, *, causation_id: str | None = None) -> Outcome:
-        informed: Command | Informed = command
         if isinstance(command, OpenTrajectory):
-            facts = await self.certificate_facts(command.certificate_number, excluding=command.trajectory_id)
-            informed = Informed(command, facts)
-        return await self._handler.handle(informed, now, causation_id=causation_id)
+            return await self._open(command, now, causation_id)
+        return await self._handler.handle(command, now, causation_id=causation_id)
+
+    async def _open(self, command: OpenTrajectory, now: datetime, causation_id: str | None) -> Outcome:
+        """An opening, decided on its certificate number's facts and appended only with a reservation of
+        that number (`certificate_stream`) at the version it had before the facts were read: of two
+        openings at once, the second to append finds the version moved, reads the facts again — the
+        first one's opening among them — and is judged by the same rules as if it had come later.
+        A store from before reservations starts the number's stream at its first opening since."""
+        number = command.certificate_number
+        reserved_in = certificate_stream(number)
+        for _attempt in range(self._max_attempts):
+            version = await self._store.stream_version(reserved_in)
+            facts = await self.certificate_facts(number, excluding=command.trajectory_id)
+            reservation = Reservation(reserved_in, _reservation_event(command, self._decider), version)
+            try:
+                return await self._handler.handle(
+                    Informed(command, facts), now, causation_id=causation_id, reservation=reservation
+                )
+            except WrongExpectedVersion as conflict:
+                if conflict.stream_id != reserved_in:
+                    raise
+        raise ConflictPersisted(
+            f"certificaatnummer {number}: steeds gelijktijdig geopend na {self._max_attempts} pogingen; probeer opnieuw"
+        )
 
     async def certificate_facts(self, certificate_number: str, *, excluding: str | None = None) -> CertificateFacts:
         """What the store knows about a certificate number: its holder, running certificate and any
-        trajectory still in progress — from every trajectory that used it (except `excluding`)."""
+        trajectory still in progress — from every trajectory that used it (except `excluding`).
+
+        The openings reserved in the number's stream count too: a stream read sees every committed
+        event at once, where the global order may lag behind a long transaction (`settle` gives up
+        after a while) — so an opening that won a race is never missed by the one that lost it."""
+        used = dict.fromkeys(await self._certificates.trajectories(certificate_number))
+        for reserved in await self._store.read_stream(certificate_stream(certificate_number)):
+            used[str(reserved.data.get("trajectory_id", ""))] = None
         states = []
-        for trajectory_id in await self._certificates.trajectories(certificate_number):
-            if trajectory_id == excluding:
+        for trajectory_id in used:
+            if not trajectory_id or trajectory_id == excluding:
                 continue
             state = (await self._handler.load(stream_id(trajectory_id))).state
             if state is not None:

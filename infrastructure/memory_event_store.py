@@ -25,6 +25,7 @@ from application.event_store import (
     InvalidAppend,
     NewEvent,
     RecordedEvent,
+    Reservation,
     Upcasters,
     VerifyCorrection,
     WrongExpectedVersion,
@@ -58,20 +59,56 @@ class InMemoryEventStore:
         causation_id: str | None = None,
         actor: str | None = None,
         recorded_at: datetime | None = None,
+        reservation: Reservation | None = None,
     ) -> AppendResult:
         events = list(events)
         payloads = validate_append(stream_id, events, expected_version, self._max_event_bytes)
+        held: list[str] = []
+        if reservation is not None:
+            held = validate_append(
+                reservation.stream_id, [reservation.event], reservation.expected_version, self._max_event_bytes
+            )
         retry = self._find_retry(stream_id, events, command_id)
         if retry is not None:
             return retry
-        stream = self._streams.get(stream_id, [])
-        current = len(stream)
+        current = self._checked_version(stream_id, expected_version)
+        if reservation is not None and any(e.event_id == reservation.event.event_id for e in self._events):
+            held = []  # a retry whose reservation was stored already
+        elif reservation is not None:
+            self._checked_version(reservation.stream_id, reservation.expected_version)
+        self._tx += 1
+        stamp = recorded_at or datetime.now(UTC)
+        if reservation is not None and held:  # in the same transaction, before the append's own events
+            r = reservation
+            self._record(r.stream_id, [r.event], held, stamp, correlation_id, causation_id, None, actor)
+        new = self._record(stream_id, events, payloads, stamp, correlation_id, causation_id, command_id, actor)
+        async with self._changed:
+            self._changed.notify_all()
+        return AppendResult(
+            stream_id, current + len(new), tuple(e.position for e in new), tuple(e.event_id for e in new)
+        )
+
+    def _checked_version(self, stream_id: str, expected_version: Expected) -> int:
+        current = len(self._streams.get(stream_id, []))
         if (isinstance(expected_version, int) and expected_version != current) or (
             expected_version is ExpectedVersion.NO_STREAM and current != 0
         ):
             raise WrongExpectedVersion(stream_id, expected_version, current)
-        self._tx += 1
-        stamp = recorded_at or datetime.now(UTC)
+        return current
+
+    def _record(
+        self,
+        stream_id: str,
+        events: list[NewEvent],
+        payloads: list[str],
+        stamp: datetime,
+        correlation_id: str | None,
+        causation_id: str | None,
+        command_id: str | None,
+        actor: str | None,
+    ) -> list[RecordedEvent]:
+        """Store `events` at the end of `stream_id`, in the current transaction (`self._tx`)."""
+        current = len(self._streams.get(stream_id, []))
         new: list[RecordedEvent] = []
         for i, (event, payload) in enumerate(zip(events, payloads, strict=True)):
             new.append(
@@ -93,11 +130,7 @@ class InMemoryEventStore:
             )
         self._events.extend(new)
         self._streams.setdefault(stream_id, []).extend(new)
-        async with self._changed:
-            self._changed.notify_all()
-        return AppendResult(
-            stream_id, current + len(new), tuple(e.position for e in new), tuple(e.event_id for e in new)
-        )
+        return new
 
     def _find_retry(self, stream_id: str, events: list[NewEvent], command_id: str | None) -> AppendResult | None:
         ids = {e.event_id for e in events}

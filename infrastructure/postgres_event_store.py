@@ -31,6 +31,7 @@ from application.event_store import (
     InvalidAppend,
     NewEvent,
     RecordedEvent,
+    Reservation,
     Upcasters,
     VerifyCorrection,
     WrongExpectedVersion,
@@ -83,6 +84,11 @@ _FROM = "events LEFT JOIN event_corrections c ON c.event_id = events.event_id"
 
 # orjson parses event payloads about four times faster than json; catch-up spends most of its time here.
 _loads = orjson.loads
+
+
+class _Undo(Exception):
+    """Rolls back a reserved append whose own statement wrote nothing."""
+
 
 _VISIBLE = "transaction_id < pg_snapshot_xmin(pg_current_snapshot())"
 
@@ -141,6 +147,7 @@ class PostgresEventStore:
         causation_id: str | None = None,
         actor: str | None = None,
         recorded_at: Any = None,
+        reservation: Reservation | None = None,
     ) -> AppendResult:
         events = list(events)
         payloads = validate_append(stream_id, events, expected_version, self._max_event_bytes)
@@ -162,6 +169,8 @@ class PostgresEventStore:
             no_stream,
             recorded_at,
         )
+        if reservation is not None:
+            return await self._append_reserved(args, reservation, events, expected_version)
         for _attempt in range(20):  # only ExpectedVersion.ANY loops, and only while it loses races
             try:
                 row = await self._fetchrow(_APPEND, *args)
@@ -188,6 +197,66 @@ class PostgresEventStore:
                 positions=tuple(row["positions"]),
                 event_ids=tuple(e.event_id for e in events),
             )
+        raise WrongExpectedVersion(stream_id, expected_version, await self.stream_version(stream_id))
+
+    async def _append_reserved(
+        self, args: tuple[Any, ...], reservation: Reservation, events: list[NewEvent], expected_version: Expected
+    ) -> AppendResult:
+        """The append and its reservation in one transaction: both, or neither.
+
+        The reservation goes first: a writer that lost the race for the reservation stream waits on the
+        winner's row and then fails, before it writes anything (WrongExpectedVersion naming that stream).
+        A stored reservation event (same id) is a retry's: passed, the append itself says what it was.
+        """
+        stream_id, command_id = args[0], args[5]
+        r = reservation
+        held = validate_append(r.stream_id, [r.event], r.expected_version, self._max_event_bytes)
+        r_args = (
+            r.stream_id,
+            [r.event.event_id],
+            [r.event.event_type],
+            [r.event.schema_version],
+            held,
+            None,  # not the command's: a command id is the append's own, once
+            *args[6:9],
+            r.expected_version if isinstance(r.expected_version, int) else None,
+            r.expected_version is ExpectedVersion.NO_STREAM,
+            args[11],
+        )
+        outcome: asyncpg.Record | None = None
+        async for attempt in outage_retry(self._outage_budget):
+            with attempt:
+                async with self._pool.acquire() as conn:
+                    stage = "reservation"
+                    try:
+                        async with conn.transaction():
+                            taken = await conn.fetchrow(_APPEND, *r_args)
+                            assert taken is not None
+                            if not taken["seen"] and taken["last_version"] is None:
+                                raise WrongExpectedVersion(r.stream_id, r.expected_version, taken["current_version"])
+                            stage = "append"
+                            outcome = await conn.fetchrow(_APPEND, *args)
+                            assert outcome is not None
+                            if outcome["seen"] or outcome["last_version"] is None:
+                                raise _Undo  # roll the reservation back; classified below
+                    except asyncpg.UniqueViolationError:
+                        if stage == "reservation":  # the winner's row, committed while we waited on it
+                            actual = await self.stream_version(r.stream_id)
+                            raise WrongExpectedVersion(r.stream_id, r.expected_version, actual) from None
+                        outcome = None
+                    except _Undo:
+                        pass
+        if outcome is not None and not outcome["seen"] and outcome["last_version"] is not None:
+            self.wakeup.poke()
+            return AppendResult(
+                stream_id=stream_id,
+                stream_version=outcome["last_version"],
+                positions=tuple(outcome["positions"]),
+                event_ids=tuple(e.event_id for e in events),
+            )
+        duplicate = await self._find_retry(stream_id, events, command_id)
+        if duplicate is not None:
+            return duplicate
         raise WrongExpectedVersion(stream_id, expected_version, await self.stream_version(stream_id))
 
     async def _find_retry(self, stream_id: str, events: list[NewEvent], command_id: str | None) -> AppendResult | None:

@@ -13,7 +13,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     """Everything a process may be told from outside; defaults give a working embedded set-up."""
 
-    model_config = SettingsConfigDict(env_prefix="CBCT_", env_file=".env", extra="ignore")
+    # `hide_input_in_errors`: a wrong value may be a secret; errors name the setting and the rule only.
+    model_config = SettingsConfigDict(env_prefix="CBCT_", env_file=".env", extra="ignore", hide_input_in_errors=True)
 
     database_url: str | None = Field(
         default=None,
@@ -75,9 +76,9 @@ class Settings(BaseSettings):
             return None
         parts = urlsplit(value)
         if parts.scheme not in ("postgresql", "postgres"):
-            raise ValueError(f"must be a postgresql:// URL, not scheme {parts.scheme!r}")
+            raise ValueError(f"moet een postgresql://-URL zijn, niet schema {parts.scheme!r}")
         if not parts.hostname and "host=" not in parts.query:
-            raise ValueError("needs a host, or ?host=/socket/dir for a Unix socket")
+            raise ValueError("heeft een host nodig, of ?host=/socket/map voor een Unix-socket")
         return value
 
     @field_validator("temporal_address")
@@ -87,7 +88,7 @@ class Settings(BaseSettings):
             return None
         host, sep, port = value.rpartition(":")
         if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise ValueError(f"must be host:port (for example temporal:7233), not {value!r}")
+            raise ValueError(f"moet host:poort zijn (bijvoorbeeld temporal:7233), niet {value!r}")
         return value
 
     @field_validator(
@@ -100,5 +101,5 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _client_cert_needs_key(self) -> Settings:
         if (self.temporal_tls_cert is None) != (self.temporal_tls_key is None):
-            raise ValueError("CBCT_TEMPORAL_TLS_CERT and CBCT_TEMPORAL_TLS_KEY: give both (mTLS) or neither")
+            raise ValueError("CBCT_TEMPORAL_TLS_CERT en CBCT_TEMPORAL_TLS_KEY: geef ze allebei (mTLS) of geen")
         return self

@@ -12,7 +12,8 @@ models up to date once at the end (not each process on its own, at the same time
 Each process dies with its parent (`PR_SET_PDEATHSIG`, and all share the parent's process group), so a
 killed demo leaves no half of itself running; the next run resumes every share where it stood.
 
-Child: `python -m interfaces.replay_processes --url URL --outbox DIR --part I --parts N [...]`.
+Child: `python -P -m interfaces.replay_processes --outbox DIR --only N,N,... [...]`, the database URL as
+the first line of its stdin (a command line is world-readable in `ps`; the URL may hold a password).
 """
 
 from __future__ import annotations
@@ -77,10 +78,9 @@ async def replay_in_processes(
     async def run_share(index: int, share: list[str]) -> None:
         child = await asyncio.create_subprocess_exec(
             sys.executable,
+            "-P",  # the installed modules, never an `interfaces/` of whatever directory the demo runs in
             "-m",
             "interfaces.replay_processes",
-            "--url",
-            url,
             "--outbox",
             str(outbox),
             "--seed",
@@ -93,10 +93,16 @@ async def replay_in_processes(
             str(batch),
             "--log-level",
             log_level,
+            stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
         )
         children.append(child)
-        assert child.stdout is not None
+        assert child.stdin is not None and child.stdout is not None
+        # The URL (and any password in it) on stdin: a command line is anyone's to read in `ps`.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # it died at once: its code says why
+            child.stdin.write(url.encode() + b"\n")
+            await child.stdin.drain()
+        child.stdin.close()
         failure: dict[str, str] | None = None
         async for line in child.stdout:
             message = json.loads(line)
@@ -171,7 +177,6 @@ async def _replay_share(url: str, outbox: Path, seed: int, scale: int, only: set
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m interfaces.replay_processes", description=__doc__)
-    parser.add_argument("--url", required=True)
     parser.add_argument("--outbox", required=True, type=Path)
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--scale", type=int, default=1)
@@ -181,11 +186,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _die_with_parent()
     from infrastructure.logging import configure_logging
-    from infrastructure.settings import Settings
+    from infrastructure.settings_errors import settings_or_exit
 
-    configure_logging(Settings().log_format, args.log_level, stream=sys.stderr)
+    configure_logging(settings_or_exit().log_format, args.log_level, stream=sys.stderr)
+    url = sys.stdin.readline().strip()
+    if not url:
+        _emit({"error": {"trajectory_id": "", "where": "start", "message": "geen database-URL op stdin"}})
+        return 2
     try:
-        asyncio.run(_replay_share(args.url, args.outbox, args.seed, args.scale, set(args.only.split(",")), args.batch))
+        asyncio.run(_replay_share(url, args.outbox, args.seed, args.scale, set(args.only.split(",")), args.batch))
     except ReplayError as error:
         _emit({"error": {"trajectory_id": error.trajectory_id, "where": error.where, "message": error.message}})
         return 1

@@ -7,10 +7,11 @@ import os
 import typer
 
 from infrastructure.logging import configure_logging
-from infrastructure.settings import Settings
+from infrastructure.settings_errors import InvalidSettings, load_settings
 from interfaces.cli import db, events, frameworks, keys, lifecycle, ops, report, views
 from interfaces.cli.demo import register_demo
 from interfaces.cli.guard import GuardedGroup
+from interfaces.cli.output import EXIT_USAGE, fail
 from interfaces.cli.scenario import register_scenario
 
 app = typer.Typer(
@@ -53,7 +54,11 @@ for noun, group in groups.items():
 
 @app.callback()
 def _root() -> None:
-    settings = Settings()
+    try:
+        settings = load_settings()
+    except InvalidSettings as error:  # one masked line, before anything logs a traceback with its locals
+        fail(str(error))
+        raise typer.Exit(EXIT_USAGE) from None
     # People read the CLI's own output; its logs stay quiet unless asked for with CBCT_LOG_LEVEL.
     level = settings.log_level if "CBCT_LOG_LEVEL" in os.environ else "warning"
     configure_logging(settings.log_format, level)

@@ -12,9 +12,12 @@ run resumes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
 import importlib
 import os
 from collections import Counter
+from collections.abc import Iterator
 from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -23,7 +26,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from application.demo import DEFAULT_SEED, DEMO_START, REFERENCE_DATE
 from infrastructure.settings import Settings
-from interfaces.cli.output import EXIT_REJECTED, console, err_console, fail, print_json, print_table
+from interfaces.cli.output import EXIT_REJECTED, EXIT_USAGE, console, err_console, fail, print_json, print_table
 
 if TYPE_CHECKING:
     from application.demo.replay import ReplaySummary
@@ -111,11 +114,28 @@ async def _report(store: Any) -> Any:
     return await period_report(store, DEMO_START, date(2022, 12, 31), REFERENCE_DATE, members)
 
 
+MAX_SCALE = 100
+"""The benchmark's largest scale (25.100 trajecten, 58 minuten gemeten): beyond it a run takes hours and
+its memory grows with it, for figures that scale 100 already shows."""
+
+
+def max_processes() -> int:
+    """Two processes per core, at least 4: each runs a Temporal test server (a JVM) and a worker of its own,
+    and beyond two per core they only wait on each other while memory runs out."""
+    return max(4, 2 * (os.cpu_count() or 1))
+
+
 def demo(
     seed: Annotated[
         int, typer.Option(help="Zaadje van de planner: dezelfde waarde geeft dezelfde demo.")
     ] = DEFAULT_SEED,
-    scale: Annotated[int, typer.Option(min=1, help="Aantal kopieën van het register (1 = het register zelf).")] = 1,
+    scale: Annotated[
+        int,
+        typer.Option(
+            help=f"Aantal kopieën van het register (1 = het register zelf), hoogstens {MAX_SCALE}: dat is de grootste "
+            "van de benchmark (25.100 trajecten, bijna een uur); daarboven duurt het uren en groeit het geheugen mee."
+        ),
+    ] = 1,
     database: Annotated[
         str | None,
         typer.Option(help="Eigen database voor de demo op dezelfde server (standaard: de geconfigureerde)."),
@@ -123,8 +143,9 @@ def demo(
     processes: Annotated[
         int | None,
         typer.Option(
-            min=1,
-            help="Aantal processen, elk met een eigen deel van het register (standaard: één per kern, hoogstens 4).",
+            help="Aantal processen, elk met een eigen deel van het register (standaard: één per kern, hoogstens 4). "
+            "Hoogstens twee per kern (minstens 4 toegestaan): elk proces draait een eigen Temporal-testserver en "
+            "worker, en meer processen wachten alleen op elkaar terwijl het geheugen opraakt.",
         ),
     ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="JSON in plaats van tabellen.")] = False,
@@ -135,10 +156,70 @@ def demo(
     trajecten blijven staan zoals de wereld op 21-02-2023 was. Een tweede run verandert niets; een
     afgebroken run gaat verder waar hij was.
     """
-    from application.demo.replay import ReplayError
     from interfaces.replay_processes import default_processes
 
+    _check_bounds(scale, processes)
     workers = processes if processes is not None else default_processes()
+    with _one_demo_at_a_time(database):
+        summary, report, register = _replay(seed, scale, database, workers, json_output)
+    _show(summary, report, register, json_output)
+
+
+def _check_bounds(scale: int, processes: int | None) -> None:
+    """--scale and --processes within what one machine carries; else one line, exit 2."""
+    if not 1 <= scale <= MAX_SCALE:
+        fail(
+            f"--scale {scale}: moet tussen 1 en {MAX_SCALE} liggen; {MAX_SCALE} is de grootste schaal van de "
+            "benchmark (25.100 trajecten, bijna een uur), daarboven duurt de demo uren en groeit het geheugen mee"
+        )
+        raise typer.Exit(EXIT_USAGE)
+    limit = max_processes()
+    if processes is not None and not 1 <= processes <= limit:
+        fail(
+            f"--processes {processes}: moet tussen 1 en {limit} liggen (twee per kern, minstens 4); elk proces "
+            "draait een eigen Temporal-testserver en worker, meer processen wachten alleen op elkaar"
+        )
+        raise typer.Exit(EXIT_USAGE)
+
+
+@contextlib.contextmanager
+def _one_demo_at_a_time(database: str | None) -> Iterator[None]:
+    """An exclusive lock per target (data dir and database), in a private file in the data dir: a second
+    demo on the same database is told at once (exit 1) rather than replaying against the first."""
+    from infrastructure.database import database_name
+    from infrastructure.exclusive_lock import AlreadyLocked, ForeignLockFile, exclusive_lock
+    from infrastructure.settings_errors import mask
+
+    settings = Settings()
+    server = mask(settings.database_url) if settings.database_url else "ingebed"
+    if database is not None:
+        target = database
+    elif settings.database_url:
+        target = database_name(settings.database_url)
+    else:
+        target = settings.database_name
+    data_dir = settings.data_dir.resolve()
+    key = hashlib.sha256(f"{data_dir}\0{server}\0{target}".encode()).hexdigest()[:16]
+    path = data_dir / f".demo-{key}.lock"
+    try:
+        with exclusive_lock(path):
+            yield
+    except AlreadyLocked:
+        fail(
+            f"Demo al bezig op database {target} (gegevensmap {data_dir}): "
+            "wacht tot die klaar is, of kies een eigen database met --database"
+        )
+        raise typer.Exit(EXIT_REJECTED) from None
+    except ForeignLockFile as error:
+        fail(f"Demo niet gestart: {error}")
+        raise typer.Exit(EXIT_REJECTED) from None
+
+
+def _replay(
+    seed: int, scale: int, database: str | None, workers: int, json_output: bool
+) -> tuple[ReplaySummary, Any, dict[str, Any]]:
+    from application.demo.replay import ReplayError
+
     try:
         if json_output:
             summary, report, register = asyncio.run(_run(seed, scale, database, workers, None))
@@ -155,7 +236,10 @@ def demo(
     except ReplayError as error:
         fail(f"Demo afgebroken: {error}")
         raise typer.Exit(EXIT_REJECTED) from None
+    return summary, report, register
 
+
+def _show(summary: ReplaySummary, report: Any, register: dict[str, Any], json_output: bool) -> None:
     if json_output:
         data: dict[str, Any] = {"summary": summary.as_dict(), "register": register}
         if report is not None:

@@ -55,7 +55,15 @@ def explain(error: BaseException) -> tuple[int, str]:
     if isinstance(error, UnicodeDecodeError):
         return EXIT_USAGE, f"invoer is geen UTF-8-tekst ({error.reason} op positie {error.start})"
     if isinstance(error, ValidationError):
-        fields = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(invoer)'}: {e['msg']}" for e in error.errors())
+        from infrastructure.settings_errors import describe
+
+        if error.title == "Settings":
+            return EXIT_USAGE, describe(error)
+        # Only where and which rule: pydantic's errors also carry the input, which may be a secret.
+        fields = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(invoer)'}: {e['msg']}"
+            for e in error.errors(include_input=False, include_url=False)
+        )
         return EXIT_USAGE, f"Ongeldige instelling of invoer — {fields}"
     if isinstance(error, asyncpg.UndefinedTableError | asyncpg.UndefinedColumnError):
         return EXIT_REJECTED, f"De database is niet (volledig) gemigreerd: voer `cbct db migrate` uit ({error})"
@@ -73,6 +81,12 @@ def explain(error: BaseException) -> tuple[int, str]:
     return EXIT_REJECTED, f"{INTERNAL_ERROR}: {type(error).__name__}: {error}"
 
 
+def _validation(error: BaseException) -> bool:
+    from pydantic import ValidationError
+
+    return isinstance(error, ValidationError)
+
+
 class GuardedGroup(TyperGroup):
     """The root command group: turns any error of a subcommand into one line and an exit code."""
 
@@ -83,10 +97,13 @@ class GuardedGroup(TyperGroup):
             raise
         except Exception as error:
             from infrastructure.logging import get_logger
+            from infrastructure.settings_errors import mask
 
             code, message = explain(error)
-            get_logger(__name__).debug("cli_error", error=repr(error), exc_info=True)
-            fail(" ".join(message.split()))
+            message = mask(" ".join(message.split()))  # no password of a URL, no secret setting's value
+            # A traceback's text would repeat a ValidationError's input (a secret, perhaps): not for those.
+            get_logger(__name__).debug("cli_error", error=message, exc_info=not _validation(error))
+            fail(message)
             if os.environ.get("CBCT_TRACEBACK"):
                 raise
             raise typer.Exit(code) from None

@@ -44,7 +44,7 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]
 
 def fail(message: str) -> None:
     """Print a refusal or error on stderr; the text is shown as is (rule codes look like markup)."""
-    err_console.print(markup_safe(message), style="bold red")
+    err_console.print(markup_safe(message), style="bold red", soft_wrap=True)  # one line, however narrow
 
 
 def warn_halts(halts: Iterable[Any]) -> None:
