@@ -3,8 +3,10 @@ add their prose and restyle it in Word."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
+from application.output_file import write_file
 from application.reports.document import (
     Document,
     FigureBlock,
@@ -74,7 +76,6 @@ def write_docx(document: Document, path: Path | str) -> Path:
             out.add_paragraph(f"Figuur {block.number}: {block.chart.title}", style="Caption")
         elif isinstance(block, PageBreak):
             out.add_page_break()  # type: ignore[no-untyped-call]  # python-docx leaves it unannotated
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    out.save(str(target))
-    return target
+    buffer = io.BytesIO()
+    out.save(buffer)
+    return write_file(path, buffer.getvalue())

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from application.output_file import write_file
 from application.reports.document import (
     Document,
     FigureBlock,
@@ -137,10 +139,9 @@ def write_pdf(document: Document, path: Path | str) -> Path:
         canvas.drawRightString(A4[0] - 2 * cm, 1.2 * cm, f"pagina {doc.page}")
         canvas.restoreState()
 
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
     pdf = SimpleDocTemplate(
-        str(target),
+        buffer,
         pagesize=A4,
         leftMargin=2 * cm,
         rightMargin=2 * cm,
@@ -150,7 +151,7 @@ def write_pdf(document: Document, path: Path | str) -> Path:
         author="CBCT",
     )
     pdf.build(story, onFirstPage=footer, onLaterPages=footer)
-    return target
+    return write_file(path, buffer.getvalue())
 
 
 def _cell_text(value: Any, column: int) -> str:
