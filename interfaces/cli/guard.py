@@ -30,7 +30,10 @@ def explain(error: BaseException) -> tuple[int, str]:
     from pydantic import ValidationError
 
     from application.event_store import InvalidAppend, UndecodableEvent
+    from application.output_file import OutputFileError
 
+    if isinstance(error, OutputFileError):  # a file the user named could not be written (a full disk: 1)
+        return (EXIT_REJECTED if error.system_fault else EXIT_USAGE), str(error)
     if isinstance(error, InvalidAppend):
         return EXIT_USAGE, f"Ongeldige invoer — {error}"
     if isinstance(error, UndecodableEvent):

@@ -188,3 +188,19 @@ def test_no_export_holds_a_bidi_control(report: PeriodReport, tmp_path: Path) ->
 
     text = "".join(page.extract_text() for page in PdfReader(pdf).pages)
     assert "Bibliotheek \\u202egnp.exe" in text and not set(BIDI_CONTROLS) & set(text)
+
+
+def test_the_register_csv_cells_show_a_bidi_override_as_a_code() -> None:
+    from application.spreadsheet import csv_row
+
+    assert csv_row([RLO, "=1+1", 3]) == ["Bibliotheek \\u202egnp.exe", "'=1+1", 3]
+
+
+def test_an_unwritable_file_never_reads_as_a_database_error() -> None:
+    """Whatever path an OutputFileError takes to the top of the CLI, it keeps its own words."""
+    from interfaces.cli.guard import explain
+
+    full = OutputFileError(Path("/dev/full"), OSError(errno.ENOSPC, "No space left on device"))
+    assert explain(full) == (1, "/dev/full: kan niet schrijven — de schijf is vol")
+    folder = OutputFileError(Path("/tmp"), OSError(errno.EISDIR, "Is a directory"))
+    assert explain(folder) == (2, "/tmp: kan niet schrijven — is een map, verwacht een bestand")
