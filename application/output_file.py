@@ -37,11 +37,11 @@ SYSTEM_FAULTS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
 class OutputFileError(OSError):
     """The named file could not be written; the message names it and the cause (in Dutch)."""
 
-    def __init__(self, path: Path, cause: OSError | str) -> None:
+    def __init__(self, path: Path | str, cause: OSError | str) -> None:
         code = cause.errno if isinstance(cause, OSError) else None
         text = cause if isinstance(cause, str) else CAUSES.get(code or 0, cause.strerror or str(cause))
         super().__init__(code, f"{path}: kan niet schrijven — {text}")
-        self.path = path
+        self.path = str(path)
         self.system_fault = code in SYSTEM_FAULTS
 
     def __str__(self) -> str:

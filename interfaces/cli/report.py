@@ -8,6 +8,8 @@ itself: DOCX (editable) or PDF, laid out like CBCT's report. --charts writes the
 
 from __future__ import annotations
 
+import errno
+import os
 import re
 import sys
 import tempfile
@@ -190,6 +192,21 @@ def period_command(
         _write(report, previous, fmt, output, charts)
     except OutputFileError as error:
         _write_failed(error)
+    except OSError as error:
+        if error.filename:
+            raise
+        _stdout_failed(error)
+
+
+def _stdout_failed(error: OSError) -> NoReturn:
+    """Standard output itself failed (`> /dev/full`): say so, not "database"; a closed pipe (`| head`) is
+    quiet. What is still buffered goes to /dev/null, so Python's flush at exit cannot fail a second time."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    if error.errno == errno.EPIPE:
+        raise typer.Exit(EXIT_REJECTED)
+    _write_failed(OutputFileError("standaarduitvoer", error))
 
 
 def _write(report: Any, previous: Any, fmt: ReportFormat, output: Path | None, charts: Path | None) -> None:
