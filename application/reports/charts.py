@@ -6,12 +6,14 @@ bars in CBCT's colours: niet/beperkt red, grotendeels yellow, volledig green.
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from application.output_file import make_directory, write_file
 from application.reports.dutch import datum, decimal
 from application.reports.groups import ALL, BOTH_GROUP, CC_GROUP, VOB_GROUP
 from application.reports.period import ANSWER_LABELS, ANSWERS, BANDS, CATEGORIES, NORMS, Bands, PeriodReport
@@ -51,13 +53,17 @@ class Target:
 
 
 def _save(figure: Any, target: Target, key: str, title: str) -> Chart:
-    png = target.directory / f"{key}.png"
-    figure.savefig(png, format="png", dpi=150, bbox_inches="tight")
+    png = write_file(target.directory / f"{key}.png", _image(figure, "png", dpi=150))
     if not target.svg:
         return Chart(key, title, png, None)
-    svg = target.directory / f"{key}.svg"
-    figure.savefig(svg, format="svg", bbox_inches="tight")
+    svg = write_file(target.directory / f"{key}.svg", _image(figure, "svg"))
     return Chart(key, title, png, svg)
+
+
+def _image(figure: Any, fmt: str, **options: Any) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=fmt, bbox_inches="tight", **options)
+    return buffer.getvalue()
 
 
 def _stacked(directory: Target, key: str, title: str, sub: str, labels: Sequence[str], bands: Sequence[Bands]) -> Chart:
@@ -181,7 +187,7 @@ def write_charts(report: PeriodReport, directory: Path | str, *, svg: bool = Tru
     """Write every chart as PNG (and SVG) into `directory`, in the report's order."""
     from matplotlib import rc_context
 
-    Path(directory).mkdir(parents=True, exist_ok=True)
+    make_directory(directory)
     target = Target(Path(directory), svg)
     with rc_context({"font.size": 11, "font.family": "DejaVu Sans", "svg.hashsalt": "cbct"}):
         return _all_charts(report, target)

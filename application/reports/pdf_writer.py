@@ -1,11 +1,16 @@
-"""The document as PDF (reportlab, pure Python: no office suite needed), A4 with page numbers."""
+"""The document as PDF (reportlab, pure Python: no office suite needed), A4 with page numbers.
+
+Text is set in embedded DejaVu Sans with per-character fallbacks (pdf_fonts), so names in any script
+show their letters rather than ■; user text goes through `export_text` first (no bidi overrides)."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 
+from application.output_file import write_file
+from application.reports import pdf_fonts
 from application.reports.document import (
     Document,
     FigureBlock,
@@ -16,9 +21,10 @@ from application.reports.document import (
     TableBlock,
 )
 from application.reports.render import dutch
+from application.spreadsheet import export_text
 
 BLUE = "#1f4e79"
-HEAD_FONT = "Helvetica-Bold"
+HEAD_FONT = pdf_fonts.BOLD
 CELL_SIZE = 8
 CELL_PADDING = 6  # reportlab's default left and right padding of a table cell
 
@@ -42,14 +48,20 @@ def write_pdf(document: Document, path: Path | str) -> Path:
     from reportlab.platypus import PageBreak as Break
     from reportlab.platypus import Paragraph as P
 
+    fonts = pdf_fonts.register()
+
+    def m(text: str) -> str:
+        return pdf_fonts.markup(export_text(text), fonts)
+
     sheet = getSampleStyleSheet()
     body = ParagraphStyle(
-        "body", parent=sheet["BodyText"], fontName="Helvetica", fontSize=10, leading=13.5, spaceAfter=5
+        "body", parent=sheet["BodyText"], fontName=pdf_fonts.REGULAR, fontSize=10, leading=13.5, spaceAfter=5
     )
     styles = {
         "title": ParagraphStyle(
             "t",
             parent=sheet["Title"],
+            fontName=pdf_fonts.BOLD,
             textColor=colors.HexColor(BLUE),
             fontSize=20,
             leading=24,
@@ -60,33 +72,45 @@ def write_pdf(document: Document, path: Path | str) -> Path:
         "body": body,
         "note": ParagraphStyle("n", parent=body, fontSize=8, leading=10, textColor=colors.HexColor("#555555")),
         1: ParagraphStyle(
-            "h1", parent=sheet["Heading1"], textColor=colors.HexColor(BLUE), fontSize=15, spaceBefore=12, keepWithNext=1
+            "h1",
+            parent=sheet["Heading1"],
+            fontName=pdf_fonts.BOLD,
+            textColor=colors.HexColor(BLUE),
+            fontSize=15,
+            spaceBefore=12,
+            keepWithNext=1,
         ),
         2: ParagraphStyle(
-            "h2", parent=sheet["Heading2"], textColor=colors.HexColor(BLUE), fontSize=12.5, keepWithNext=1
+            "h2",
+            parent=sheet["Heading2"],
+            fontName=pdf_fonts.BOLD,
+            textColor=colors.HexColor(BLUE),
+            fontSize=12.5,
+            keepWithNext=1,
         ),
-        3: ParagraphStyle("h3", parent=sheet["Heading3"], fontSize=11, keepWithNext=1),
+        3: ParagraphStyle("h3", parent=sheet["Heading3"], fontName=pdf_fonts.BOLD, fontSize=11, keepWithNext=1),
     }
     cell = ParagraphStyle("cell", parent=body, fontSize=CELL_SIZE, leading=9.5, spaceAfter=0)
     cell_right = ParagraphStyle("cellr", parent=cell, alignment=2)
     head = ParagraphStyle("head", parent=cell, fontName=HEAD_FONT, textColor=colors.white)
-    caption = ParagraphStyle("cap", parent=body, fontName="Helvetica-Oblique", fontSize=8.5, spaceBefore=2)
+    caption = ParagraphStyle("cap", parent=body, fontName=pdf_fonts.OBLIQUE, fontSize=8.5, spaceBefore=2)
     width = A4[0] - 4 * cm
 
     story: list[Any] = []
     for block in document.blocks:
         if isinstance(block, Heading):
-            story.append(P(escape(block.text), styles[min(block.level, 3)]))
+            story.append(P(m(block.text), styles[min(block.level, 3)]))
         elif isinstance(block, Paragraph):
-            story.append(P(escape(block.text), styles[block.style]))
+            story.append(P(m(block.text), styles[block.style]))
             if block.style == "title":
                 story.append(Spacer(1, 4))
         elif isinstance(block, Items):
             story.append(
                 ListFlowable(
-                    [ListItem(P(escape(i), body), leftIndent=14) for i in block.items],
+                    [ListItem(P(m(i), body), leftIndent=14) for i in block.items],
                     bulletType="1" if block.numbered else "bullet",
                     leftIndent=14,
+                    bulletFontName=pdf_fonts.REGULAR,
                 )
             )
         elif isinstance(block, TableBlock):
@@ -95,10 +119,13 @@ def write_pdf(document: Document, path: Path | str) -> Path:
                 i > 0 and any(isinstance(r[i], int | float) for r in spec.rows) for i in range(len(spec.columns))
             ]
             head_right = ParagraphStyle("headr", parent=head, alignment=2)
-            data = [[P(escape(c), head_right if numeric[i] else head) for i, c in enumerate(spec.columns)]]
+            data = [[P(m(c), head_right if numeric[i] else head) for i, c in enumerate(spec.columns)]]
             for row in spec.rows:
                 data.append(
-                    [P(_cell_text(v, i), cell_right if numeric[i] else _indented(cell, v)) for i, v in enumerate(row)]
+                    [
+                        P(m(_cell_text(v, i)), cell_right if numeric[i] else _indented(cell, v))
+                        for i, v in enumerate(row)
+                    ]
                 )
             table = Table(data, colWidths=_widths(spec.columns, spec.rows, width), repeatRows=1)
             table.setStyle(
@@ -113,9 +140,9 @@ def write_pdf(document: Document, path: Path | str) -> Path:
                     ]
                 )
             )
-            parts: list[Any] = [P(escape(f"Tabel {block.number}: {spec.title}"), caption), table]
+            parts: list[Any] = [P(m(f"Tabel {block.number}: {spec.title}"), caption), table]
             if spec.note:
-                parts.append(P(escape(spec.note), styles["note"]))
+                parts.append(P(m(spec.note), styles["note"]))
             parts.append(Spacer(1, 6))
             story.append(KeepTogether(parts) if len(spec.rows) < 30 else _Seq(parts))
         elif isinstance(block, FigureBlock):
@@ -123,7 +150,7 @@ def write_pdf(document: Document, path: Path | str) -> Path:
             scale = min(width / image.imageWidth, (11 * cm) / image.imageHeight)
             image.drawWidth, image.drawHeight = image.imageWidth * scale, image.imageHeight * scale
             story.append(
-                KeepTogether([image, P(escape(f"Figuur {block.number}: {block.chart.title}"), caption), Spacer(1, 6)])
+                KeepTogether([image, P(m(f"Figuur {block.number}: {block.chart.title}"), caption), Spacer(1, 6)])
             )
         elif isinstance(block, PageBreak):
             story.append(Break())
@@ -131,32 +158,31 @@ def write_pdf(document: Document, path: Path | str) -> Path:
 
     def footer(canvas: Any, doc: Any) -> None:
         canvas.saveState()
-        canvas.setFont("Helvetica", 8)
+        canvas.setFont(pdf_fonts.REGULAR, 8)
         canvas.setFillColor(colors.HexColor("#666666"))
-        canvas.drawString(2 * cm, 1.2 * cm, document.title)
+        canvas.drawString(2 * cm, 1.2 * cm, export_text(document.title))
         canvas.drawRightString(A4[0] - 2 * cm, 1.2 * cm, f"pagina {doc.page}")
         canvas.restoreState()
 
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
     pdf = SimpleDocTemplate(
-        str(target),
+        buffer,
         pagesize=A4,
         leftMargin=2 * cm,
         rightMargin=2 * cm,
         topMargin=2 * cm,
         bottomMargin=2 * cm,
-        title=document.title,
+        title=export_text(document.title),
         author="CBCT",
     )
     pdf.build(story, onFirstPage=footer, onLaterPages=footer)
-    return target
+    return write_file(path, buffer.getvalue())
 
 
 def _cell_text(value: Any, column: int) -> str:
-    """Escaped cell text ('-' for nothing); a sub-row's leading spaces become an indent (see _indented)."""
+    """Cell text ('-' for nothing); a sub-row's leading spaces become an indent (see _indented)."""
     text = dutch(value) if value is not None else ("" if column == 0 else "-")
-    return escape(text.lstrip(" "))
+    return text.lstrip(" ")
 
 
 def _indented(style: Any, value: Any) -> Any:

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from application.output_file import write_file
 from application.reports.period import PeriodReport
 from application.reports.tables import Cell, report_tables
 from application.spreadsheet import csv_row, terminal_text, xlsx_append
@@ -88,7 +89,6 @@ def to_xlsx(report: PeriodReport, path: Path | str, previous: PeriodReport | Non
     meta.append(["tot en met", report.date_to])
     meta.append(["peildatum", report.peildatum])
     meta["B2"].number_format = meta["B3"].number_format = meta["B4"].number_format = "DD-MM-YYYY"
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    workbook.save(target)
-    return target
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return write_file(path, buffer.getvalue())

@@ -30,10 +30,13 @@ def explain(error: BaseException) -> tuple[int, str]:
     from pydantic import ValidationError
 
     from application.event_store import InvalidAppend, UndecodableEvent
+    from application.output_file import OutputFileError
     from infrastructure.keyring import KeyringError
     from infrastructure.temporal_client import TemporalUnreachable
     from infrastructure.temporal_server import EmbeddedTemporalError
 
+    if isinstance(error, OutputFileError):  # a file the user named could not be written (a full disk: 1)
+        return (EXIT_REJECTED if error.system_fault else EXIT_USAGE), str(error)
     if isinstance(error, KeyringError):
         return EXIT_USAGE, f"Sleutels onbruikbaar — {error}"
     if isinstance(error, TemporalUnreachable):

@@ -43,8 +43,9 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]
 
 
 def fail(message: str) -> None:
-    """Print a refusal or error on stderr; the text is shown as is (rule codes look like markup)."""
-    err_console.print(markup_safe(message), style="bold red", soft_wrap=True)  # one line, however narrow
+    """Print a refusal or error on stderr; the text is shown as is (rule codes look like markup), on one
+    line however narrow the terminal (soft wrap: the terminal may fold it, Rich adds no line breaks)."""
+    err_console.print(markup_safe(message), style="bold red", soft_wrap=True)
 
 
 def warn_halts(halts: Iterable[Any]) -> None:

@@ -8,22 +8,35 @@ itself: DOCX (editable) or PDF, laid out like CBCT's report. --charts writes the
 
 from __future__ import annotations
 
+import errno
+import os
+import re
 import sys
 import tempfile
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
-from interfaces.cli.output import EXIT_USAGE, console, err_console, fail, print_json
+from application.output_file import OutputFileError, check_target, write_file
+from domain.vocabulary import Association
+from interfaces.cli.output import EXIT_REJECTED, EXIT_USAGE, console, err_console, fail, print_json
 from interfaces.cli.safe_text import markup_safe
 from interfaces.cli.session import run
 
 DEFAULT_FROM = "2018-01-01"
 DEFAULT_TO = "2022-12-31"
-ASSOCIATIONS = ("VOB", "Cultuurconnectie")
+# The associations that report member counts (members of both count in both), spelled as the vocabulary does.
+ASSOCIATIONS = (Association.VOB.value, Association.CULTUURCONNECTIE.value)
+# Dates a report can be about: CBCT certifies since 2008; 2000..2100 leaves room and keeps out typos
+# such as 0001 or 9999, which no calendar computation should have to survive.
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
+# An association has about 140 members; 100,000 is far above any real count and keeps percentages sane.
+MAX_MEMBERS = 100_000
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+_COUNT = re.compile(r"[0-9]{1,7}", re.ASCII)
 
 
 class ReportFormat(StrEnum):
@@ -38,12 +51,22 @@ class ReportFormat(StrEnum):
 FILE_FORMATS = (ReportFormat.xlsx, ReportFormat.docx, ReportFormat.pdf)
 
 
+def _refuse(message: str) -> NoReturn:
+    fail(message)
+    raise typer.Exit(EXIT_USAGE)
+
+
 def _date(option: str, text: str) -> date:
+    """A date as JJJJ-MM-DD in ASCII digits (no 20180101, no week dates, no superscripts), 2000..2100."""
     try:
-        return date.fromisoformat(text)
+        if not _ISO_DATE.fullmatch(text):
+            raise ValueError(text)
+        day = date.fromisoformat(text)
     except ValueError:
-        fail(f"{option}: geen geldige datum '{text}' (verwacht JJJJ-MM-DD, bv. 2018-01-01)")
-        raise typer.Exit(EXIT_USAGE) from None
+        _refuse(f"{option}: geen geldige datum '{text}' (verwacht JJJJ-MM-DD, bv. 2018-01-01)")
+    if not EARLIEST <= day <= LATEST:
+        _refuse(f"{option}: {text} ligt buiten {EARLIEST} t/m {LATEST}")
+    return day
 
 
 def peildatum_option(text: str | None) -> date | None:
@@ -52,29 +75,44 @@ def peildatum_option(text: str | None) -> date | None:
 
 
 def _members(values: list[str]) -> dict[str, int]:
+    """--leden VERENIGING=AANTAL: a known association (any case), once, with 1..MAX_MEMBERS members."""
     counts: dict[str, int] = {}
+    known = {a.casefold(): a for a in ASSOCIATIONS}
     for value in values:
-        name, _, number = value.partition("=")
-        if name not in ASSOCIATIONS or not number.strip().isdigit():
-            fail(
-                f"--leden: verwacht VERENIGING=AANTAL met vereniging VOB of Cultuurconnectie, bv. VOB=138; "
+        given, sep, number = value.partition("=")
+        name = known.get(given.strip().casefold())
+        if not sep or name is None:
+            _refuse(
+                f"--leden: verwacht VERENIGING=AANTAL met vereniging {' of '.join(ASSOCIATIONS)}, bv. VOB=138; "
                 f"niet '{value}'"
             )
-            raise typer.Exit(EXIT_USAGE)
-        counts[name] = int(number)
+        if name in counts:
+            _refuse(f"--leden: {name} staat er twee keer in")
+        number = number.strip()
+        count = int(number) if _COUNT.fullmatch(number) else 0
+        if not 1 <= count <= MAX_MEMBERS:
+            _refuse(
+                f"--leden: het aantal leden van {name} moet een geheel getal van 1 t/m {MAX_MEMBERS} zijn "
+                f"(cijfers 0-9), bv. {name}=138; niet '{number}'"
+            )
+        counts[name] = count
     return counts
 
 
 def _compare(text: str) -> tuple[date, date]:
     start, sep, end = text.partition(":")
     if not sep:
-        fail(f"--compare-to: verwacht VAN:TOT, bv. 2014-01-01:2017-12-31; niet '{text}'")
-        raise typer.Exit(EXIT_USAGE)
+        _refuse(f"--compare-to: verwacht VAN:TOT, bv. 2014-01-01:2017-12-31; niet '{text}'")
     a, b = _date("--compare-to (van)", start), _date("--compare-to (tot)", end)
     if a > b:
-        fail(f"--compare-to: {a:%d-%m-%Y} ligt na {b:%d-%m-%Y}")
-        raise typer.Exit(EXIT_USAGE)
+        _refuse(f"--compare-to: {a:%d-%m-%Y} ligt na {b:%d-%m-%Y}")
     return a, b
+
+
+def _write_failed(error: OutputFileError) -> NoReturn:
+    """A file that cannot be written: one line naming it and the cause; 1 if the system cannot (a full disk)."""
+    fail(str(error))
+    raise typer.Exit(EXIT_REJECTED if error.system_fault else EXIT_USAGE)
 
 
 def period_command(
@@ -112,22 +150,32 @@ def period_command(
     auditcategorieën, module leesbevordering, uitstel, tevredenheid; als tabel, bestand of document."""
     start, end = _date("--from", date_from), _date("--to", date_to)
     if start > end:
-        fail(f"--from ({start:%d-%m-%Y}) ligt na --to ({end:%d-%m-%Y})")
-        raise typer.Exit(EXIT_USAGE)
+        _refuse(f"--from ({start:%d-%m-%Y}) ligt na --to ({end:%d-%m-%Y})")
     try:
         fmt = ReportFormat(output_format)
     except ValueError:
-        fail(f"--format: moet table, json, csv, xlsx, docx of pdf zijn, niet '{output_format}'")
-        raise typer.Exit(EXIT_USAGE) from None
+        _refuse(f"--format: moet table, json, csv, xlsx, docx of pdf zijn, niet '{output_format}'")
     if fmt in FILE_FORMATS and output is None:
-        fail(f"--output: verplicht bij --format {fmt.value} (bv. --output rapportage.{fmt.value})")
-        raise typer.Exit(EXIT_USAGE)
+        _refuse(f"--output: verplicht bij --format {fmt.value} (bv. --output rapportage.{fmt.value})")
+    if output is not None and fmt not in (*FILE_FORMATS, ReportFormat.csv):
+        _refuse(f"--output: alleen bij --format csv, xlsx, docx of pdf (nu {fmt.value}, dat naar het scherm gaat)")
     as_of = peildatum_option(peildatum)
+    if as_of is not None and as_of < start:
+        _refuse(f"--peildatum ({as_of:%d-%m-%Y}) ligt voor --from ({start:%d-%m-%Y}): dan is er nog niets te tellen")
     counts = _members(members or [])
     counted_on = _date("--leden-op", members_on) if members_on else None
     earlier = _compare(compare_to) if compare_to else None
+    if earlier and as_of is not None and as_of < earlier[0]:
+        _refuse(f"--compare-to: begint ({earlier[0]:%d-%m-%Y}) na --peildatum ({as_of:%d-%m-%Y})")
+    try:  # a folder named as the file, or a file named as the charts' folder: say so before any work
+        if output is not None:
+            check_target(output)
+        if charts is not None:
+            check_target(charts, directory=True)
+    except OutputFileError as error:
+        _write_failed(error)
 
-    from application.reports import Membership, compute, render_report, to_csv, to_xlsx, write_charts
+    from application.reports import Membership, compute
     from application.reports.as_of import facts_as_of, today
 
     membership = Membership(counted_on, counts)
@@ -140,6 +188,31 @@ def period_command(
         return report, previous
 
     report, previous = run(work)
+    try:
+        _write(report, previous, fmt, output, charts)
+    except OutputFileError as error:
+        _write_failed(error)
+    except OSError as error:
+        if error.filename:
+            raise
+        _stdout_failed(error)
+
+
+def _stdout_failed(error: OSError) -> NoReturn:
+    """Standard output itself failed (`> /dev/full`): say so, not "database"; a closed pipe (`| head`) is
+    quiet. What is still buffered goes to /dev/null, so Python's flush at exit cannot fail a second time."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    if error.errno == errno.EPIPE:
+        raise typer.Exit(EXIT_REJECTED)
+    _write_failed(OutputFileError("standaarduitvoer", error))
+
+
+def _write(report: Any, previous: Any, fmt: ReportFormat, output: Path | None, charts: Path | None) -> None:
+    """Print or write the report in `fmt`; files are written whole or not at all (application.output_file)."""
+    from application.reports import render_report, to_csv, to_xlsx, write_charts
+
     # Machine formats keep stdout clean: notes go to stderr.
     notes = console if fmt is ReportFormat.table else err_console
     if fmt is ReportFormat.json:
@@ -152,8 +225,7 @@ def period_command(
         if output is None:
             sys.stdout.write(text)
         else:
-            output.parent.mkdir(parents=True, exist_ok=True)
-            output.write_text(text, encoding="utf-8", newline="")
+            write_file(output, text.encode("utf-8"))
             notes.print(markup_safe(f"CSV geschreven: {output}"))
     elif fmt is ReportFormat.xlsx:
         assert output is not None
