@@ -47,13 +47,18 @@ class _Bounds:
     max_depth: int
     max_nodes: int
     _depth: int
+    _composed: int
 
     def compose_node(self, parent: Node | None, index: Any) -> Node:
         self._depth += 1
+        self._composed += 1
         try:
             if self._depth > self.max_depth:
                 mark = self.peek_event().start_mark  # type: ignore[attr-defined]
                 raise BoundedYamlError(f"te diep genest (meer dan {self.max_depth} niveaus)", mark.line + 1)
+            if self._composed > self.max_nodes:
+                mark = self.peek_event().start_mark  # type: ignore[attr-defined]
+                raise BoundedYamlError(f"te veel waarden (meer dan {self.max_nodes})", mark.line + 1)
             node: Node = super().compose_node(parent, index)  # type: ignore[misc]
             return node
         finally:
@@ -88,7 +93,7 @@ def _measure(root: Node, *, max_nodes: int, max_depth: int) -> None:
             height[key] = 1 + max((height[id(c)] for c in children), default=0)
             if size[key] > max_nodes:
                 raise BoundedYamlError(
-                    f"te groot na het uitvouwen van aliassen (meer dan {max_nodes} waarden)",
+                    f"te veel waarden na het uitvouwen van aliassen (meer dan {max_nodes})",
                     node.start_mark.line + 1,
                 )
             if height[key] > max_depth:
@@ -124,7 +129,7 @@ class _PythonLoader(_Bounds, Reader, Scanner, Parser, Composer, SafeConstructor,
         Composer.__init__(self)
         SafeConstructor.__init__(self)
         Resolver.__init__(self)
-        self.max_depth, self.max_nodes, self._depth = max_depth, max_nodes, 0
+        self.max_depth, self.max_nodes, self._depth, self._composed = max_depth, max_nodes, 0, 0
 
 
 if _CParser is not None:
@@ -138,7 +143,7 @@ if _CParser is not None:
             Composer.__init__(self)
             SafeConstructor.__init__(self)
             Resolver.__init__(self)
-            self.max_depth, self.max_nodes, self._depth = max_depth, max_nodes, 0
+            self.max_depth, self.max_nodes, self._depth, self._composed = max_depth, max_nodes, 0, 0
 
     _Loader: type = _FastLoader
 else:  # pragma: no cover
