@@ -32,6 +32,8 @@ try:
 except ImportError:  # pragma: no cover - PyYAML built without libyaml
     _CParser = None
 
+WITH_LIBYAML = _CParser is not None
+
 
 class BoundedYamlError(ValueError):
     """The text is no YAML within the bounds; `line` (1-based) where known."""
@@ -162,9 +164,10 @@ def load_bounded_yaml(text: str, *, max_depth: int, max_nodes: int) -> Any:
         return loader.construct_document(node)
     except BoundedYamlError:
         raise
-    except ReaderError as error:
+    except ReaderError as error:  # libyaml gives the character as a number, PyYAML as a string
+        code = error.character if isinstance(error.character, int) else ord(error.character)
         raise BoundedYamlError(
-            f"geen geldige YAML: teken {error.character!r} is niet toegestaan (positie {error.position})"
+            f"geen geldige YAML: teken U+{code:04X} is niet toegestaan (positie {error.position})"
         ) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
