@@ -40,6 +40,7 @@ from infrastructure.migrations import migrate_database
 from infrastructure.payload_codec import ephemeral_data_converter
 from infrastructure.postgres_event_store import PostgresEventStore
 from infrastructure.retry import outage_retry
+from infrastructure.scratch import SCRATCH_PREFIX, scratch_claim
 from infrastructure.settings import Settings
 from projections.messages import message_stream
 from projections.registry import all_projections
@@ -338,13 +339,15 @@ async def open_world(url: str, outbox: Path, *, settings: Settings | None = None
 
 @asynccontextmanager
 async def scratch_database(settings: Settings) -> AsyncIterator[str]:
-    """A fresh database on the configured server (embedded or `CBCT_DATABASE_URL`), dropped afterwards."""
+    """A fresh database on the configured server (embedded or `CBCT_DATABASE_URL`), dropped afterwards;
+    claimed while it lives, so that a later run drops it when this process is killed first."""
     database = Database.from_settings(settings)
     try:
-        url = with_database(database.url, f"cbct_scratch_{secrets.token_hex(6)}")
-        try:
-            yield url
-        finally:
-            await drop_database(url)
+        url = with_database(database.url, f"{SCRATCH_PREFIX}{secrets.token_hex(6)}")
+        async with scratch_claim(url):
+            try:
+                yield url
+            finally:
+                await drop_database(url)
     finally:
         database.close()

@@ -25,23 +25,32 @@ expect:                                   # optional, checked when the world sto
 `command_id`, `trajectory_id` and `actor` may be left out (default: `<trajectory>/<n>-<command>`, the
 scenario's trajectory, `scenario`). A malformed file is refused as a whole with `ScenarioFileError`,
 which names the step (1-based) and the field.
+
+A scenario file is input from anyone, and a run drives real workflows and a time-skipping server, so
+the file is bounded before anything runs (`LIMITS`): only a regular file of at most 1 MiB is read (not
+`/dev/zero`, not a FIFO); the YAML may nest 20 levels and expand to 200,000 values (aliases count each
+time they are used: anchors for a shared contact list are fine, a "billion laughs" is not); at most 500
+steps; every moment and date between 2000-01-01 and 2100-12-31, as in the commands; and the world runs
+at most 10 years, from the first step to `until`. Values are bounded by the command models themselves.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
+from calendar import isleap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from application.input_file import InputFileError, read_text_file
+from application.scenarios.bounded_yaml import BoundedYamlError, load_bounded_yaml
 from application.trajectories import InvalidCommandInput, parse_command, rules_for_version
 from domain import COMMAND_TYPES, Command
 from domain.calendar import AMSTERDAM, local_moment
+from domain.commands import FIRST_DAY, LAST_DAY
 
 DEFAULT_ACTOR = "scenario"
 DEFAULT_HOUR = time(9, 0)
@@ -49,6 +58,19 @@ REGISTER_FIELDS = ("result", "remark", "status", "certified_until")
 _STEP_KEYS = {"at", "command", "expect"}
 _EXPECT_KEYS = {"accepted", "rule", "events", "deadlines", "register"}
 _TOP_KEYS = {"name", "trajectory", "until", "steps", "expect"}
+
+MAX_FILE_BYTES = 1024 * 1024
+"""The shipped scenarios are 2-3 KB; 1 MiB holds 500 richly written steps, and parses in about a second."""
+MAX_DEPTH = 20
+"""A scenario nests 7 levels (file, steps, step, expect, deadlines, one deadline, its field)."""
+MAX_VALUES = 200_000
+"""Values in the document after expanding its aliases: far more than 500 steps hold, far less than a bomb."""
+MAX_STEPS = 500
+"""A real trajectory has some tens of commands; each step is a real workflow update in skipped time."""
+MAX_SPAN_YEARS = 10
+"""Two certification cycles and then some: the time-skipping server is never asked to skip centuries."""
+MAX_TEXT = 200
+"""A name, rule, event type, deadline kind or register value, as a command's `Text`."""
 
 
 class ScenarioFileError(ValueError):
@@ -111,23 +133,22 @@ class Scenario:
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario file."""
+    """Read and validate a scenario file: a regular file of at most `MAX_FILE_BYTES` (the message of a
+    `ScenarioFileError` leaves the file's name to the caller)."""
     file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ScenarioFileError(f"kan het bestand niet lezen: {error.strerror or error}") from None
+        text = read_text_file(file, max_bytes=MAX_FILE_BYTES)
+    except InputFileError as error:
+        raise ScenarioFileError(str(error).removeprefix(f"{file}: ")) from None
     return parse_scenario(text, default_name=file.stem)
 
 
 def parse_scenario(text: str, *, default_name: str = "scenario") -> Scenario:
     """Validate a scenario's YAML text; every error names the step and the field."""
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = f" (regel {mark.line + 1})" if mark is not None else ""
-        raise ScenarioFileError(f"geen geldige YAML{line}: {getattr(error, 'problem', None) or error}") from None
+        data = load_bounded_yaml(text, max_depth=MAX_DEPTH, max_nodes=MAX_VALUES)
+    except BoundedYamlError as error:
+        raise ScenarioFileError(str(error)) from None
     if not isinstance(data, dict):
         raise ScenarioFileError("verwacht een YAML-mapping met ten minste 'steps'")
     _no_unknown(data, _TOP_KEYS, None)
@@ -136,6 +157,12 @@ def parse_scenario(text: str, *, default_name: str = "scenario") -> Scenario:
     raw_steps = data.get("steps")
     if not isinstance(raw_steps, list) or not raw_steps:
         raise ScenarioFileError("verwacht een lijst met ten minste één stap", field="steps")
+    if len(raw_steps) > MAX_STEPS:
+        raise ScenarioFileError(
+            f"te veel stappen ({len(raw_steps)}; ten hoogste {MAX_STEPS}): een traject kent enkele tientallen "
+            "commando's, en elke stap gaat door de echte workflow",
+            field="steps",
+        )
     framework = next(
         (
             str(raw.get("framework_version"))
@@ -156,8 +183,23 @@ def parse_scenario(text: str, *, default_name: str = "scenario") -> Scenario:
     until = _moment(data["until"], None, "until") if "until" in data else steps[-1].at
     if until < steps[-1].at:
         raise ScenarioFileError(f"{_local(until)} ligt vóór de laatste stap ({_local(steps[-1].at)})", field="until")
+    _within_span(steps[0].at, until, None if "until" in data else steps[-1].number)
     expect = _expectation(data.get("expect"), None, final=True)
     return Scenario(name=name, trajectory_id=trajectory_id, steps=steps, until=until, expect=expect)
+
+
+def _within_span(start: datetime, until: datetime, last_step: int | None) -> None:
+    """The world runs from the first step to `until` (or the last step): at most `MAX_SPAN_YEARS`."""
+    first = start.astimezone(AMSTERDAM).date()
+    day = 28 if first.month == 2 and first.day == 29 and not isleap(first.year + MAX_SPAN_YEARS) else first.day
+    limit = first.replace(year=first.year + MAX_SPAN_YEARS, day=day)
+    if until.astimezone(AMSTERDAM).date() > limit:
+        raise ScenarioFileError(
+            f"{_local(until)} ligt meer dan {MAX_SPAN_YEARS} jaar na de eerste stap ({_local(start)}); "
+            f"een scenario beslaat ten hoogste {MAX_SPAN_YEARS} jaar versnelde tijd",
+            step=last_step,
+            field="at" if last_step else "until",
+        )
 
 
 def _step(raw: Any, number: int, trajectory_id: str, framework: str | None) -> ScenarioStep:
@@ -259,13 +301,15 @@ def _deadlines(raw: Any, step: int | None) -> tuple[ExpectedDeadline, ...]:
     for index, item in enumerate(raw):
         where = f"{field}[{index}]"
         if isinstance(item, str) and item:
-            found.append(ExpectedDeadline(item))
+            found.append(ExpectedDeadline(_text(item, step, where)))
         elif isinstance(item, dict):
             _no_unknown(item, {"kind", "due"}, step, prefix=f"{where}.")
             kind = _text(item.get("kind"), step, f"{where}.kind")
             due = item.get("due")
             if due is not None and not isinstance(due, date):
                 raise ScenarioFileError("verwacht een datum (JJJJ-MM-DD)", step=step, field=f"{where}.due")
+            if due is not None:
+                _in_range(due, step, f"{where}.due")
             found.append(ExpectedDeadline(kind, due if not isinstance(due, datetime) else due.date()))
         else:
             raise ScenarioFileError("verwacht een termijnsoort of {kind, due}", step=step, field=where)
@@ -281,6 +325,10 @@ def _register(raw: Any, step: int | None) -> dict[str, str | date | None]:
     for key, value in raw.items():
         if value is not None and not isinstance(value, str | date):
             raise ScenarioFileError("verwacht tekst, een datum of null", step=step, field=f"{field}.{key}")
+        if isinstance(value, date):
+            _in_range(value, step, f"{field}.{key}")
+        elif isinstance(value, str) and len(value) > MAX_TEXT:
+            raise ScenarioFileError(f"te lang (ten hoogste {MAX_TEXT} tekens)", step=step, field=f"{field}.{key}")
         result[key] = value
     return result
 
@@ -290,27 +338,46 @@ def _moment(value: Any, step: int | None, field: str) -> datetime:
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, date):
-        return local_moment(value, DEFAULT_HOUR)
+        return local_moment(_in_range(value, step, field), DEFAULT_HOUR)
     elif isinstance(value, str):
         try:
             moment = datetime.fromisoformat(value.strip())
         except ValueError:
+            shown = value if len(value) <= 40 else value[:40] + "…"
             raise ScenarioFileError(
-                f"{value!r} is geen moment (JJJJ-MM-DD of JJJJ-MM-DD UU:MM)", step=step, field=field
+                f"{shown!r} is geen moment (JJJJ-MM-DD of JJJJ-MM-DD UU:MM)", step=step, field=field
             ) from None
         if len(value.strip()) == 10:
-            return local_moment(moment.date(), DEFAULT_HOUR)
+            return local_moment(_in_range(moment.date(), step, field), DEFAULT_HOUR)
     else:
         raise ScenarioFileError("verwacht een datum of moment (JJJJ-MM-DD UU:MM)", step=step, field=field)
+    _in_range(moment.date(), step, field)  # before any time-zone arithmetic, which overflows at year 1 or 9999
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=AMSTERDAM)
     return moment.astimezone(UTC)
 
 
+def _in_range(day: date, step: int | None, field: str) -> date:
+    """Dates as the commands take them: the store's events must be readable by every view for ever, and
+    Temporal's test server fails (a Java NullPointerException) when asked for the year 9999."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ScenarioFileError(
+            f"{day.isoformat()} ligt niet tussen {FIRST_DAY.isoformat()} en {LAST_DAY.isoformat()}",
+            step=step,
+            field=field,
+        )
+    return day
+
+
 def _text(value: Any, step: int | None, field: str) -> str:
-    if not isinstance(value, str | int) or not str(value).strip():
+    if isinstance(value, bool) or not isinstance(value, str | int) or not str(value).strip():
         raise ScenarioFileError("verwacht een niet-lege tekst", step=step, field=field)
-    return str(value).strip()
+    text = str(value).strip()
+    if len(text) > MAX_TEXT:
+        raise ScenarioFileError(f"te lang (ten hoogste {MAX_TEXT} tekens)", step=step, field=field)
+    if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in text):
+        raise ScenarioFileError("moet één regel tekst zijn, zonder stuurtekens", step=step, field=field)
+    return text
 
 
 def _plain(value: Any) -> Any:

@@ -1,7 +1,9 @@
 """`cbct scenario run FILE`: rehearse one trajectory in skipped time through the real workflows.
 
-Runs on a scratch database (created on the configured server, dropped afterwards) and Temporal's
-time-skipping test server, so nothing of the real register or the real workflows is touched. Prints
+Runs on a scratch database (created on the configured server, dropped afterwards; one left behind by a
+killed run is dropped by the next, as is its outbox) and Temporal's time-skipping test server, so
+nothing of the real register or the real workflows is touched. The file is bounded before anything
+starts (size, depth, aliases, steps, dates: see `application/scenarios/file.py`). Prints
 each step's answer, the deadlines still open, the register row and the timeline; `--format json` gives
 the same as one JSON document. Exit codes: 0 every expectation met, 1 one or more not met, 2 the file
 is no valid scenario (the message names the step and the field).
@@ -10,7 +12,6 @@ is no valid scenario (the message names the step and the field).
 from __future__ import annotations
 
 import asyncio
-import tempfile
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -24,6 +25,8 @@ from domain.calendar import AMSTERDAM
 from infrastructure.settings import Settings
 from interfaces.cli.output import EXIT_REJECTED, EXIT_USAGE, console, fail, print_json, print_table
 
+OUTBOX_PREFIX = "cbct-scenario-outbox-"
+
 app = typer.Typer(
     help="Scenario's: een traject oefenen in versnelde tijd, met de echte workflows.", no_args_is_help=True
 )
@@ -35,11 +38,12 @@ class Format(StrEnum):
 
 
 async def _run(scenario: Scenario) -> ScenarioOutcome:
+    from infrastructure.scratch import scratch_directory
     from interfaces.skipped_time import open_world, scratch_database
 
     settings = Settings()
-    with tempfile.TemporaryDirectory(prefix="cbct-scenario-outbox-") as outbox:
-        async with scratch_database(settings) as url, open_world(url, Path(outbox), settings=settings) as world:
+    with scratch_directory(OUTBOX_PREFIX) as outbox:
+        async with scratch_database(settings) as url, open_world(url, outbox, settings=settings) as world:
             return await run_scenario(world, scenario)
 
 

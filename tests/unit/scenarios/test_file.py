@@ -128,7 +128,7 @@ def test_a_malformed_file_is_refused_naming_the_step_and_the_field(
 
 def test_an_unreadable_file_is_a_scenario_error(tmp_path: Path) -> None:
     """A path that does not exist is refused like a malformed file, not with a traceback."""
-    with pytest.raises(ScenarioFileError, match="kan het bestand niet lezen"):
+    with pytest.raises(ScenarioFileError, match="bestand bestaat niet"):
         load_scenario(tmp_path / "nergens.yaml")
 
 

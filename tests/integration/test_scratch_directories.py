@@ -1,0 +1,83 @@
+"""Scratch directories (a scenario run's outbox): removed by the next run only when their owner is gone.
+
+The claim is a `flock` on `.owner`, which the kernel drops when the owning process dies: a directory
+whose marker can be locked is stale. A live owner's, one without a marker, a symlink and a plain file
+of the same prefix are all left alone.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from infrastructure.scratch import remove_stale_directories, scratch_directory
+
+PREFIX = "cbct-test-scratch-"
+
+
+def test_a_scratch_directory_is_claimed_while_it_lives_and_removed_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with scratch_directory(PREFIX) as path:
+        assert path.parent == tmp_path and path.name.startswith(PREFIX)
+        assert (path.stat().st_mode & 0o777) == 0o700
+        assert (path / ".owner").read_text() == f"{os.getpid()}\n"
+        assert remove_stale_directories(tmp_path, PREFIX) == []  # claimed by us: kept
+        assert path.is_dir()
+    assert not path.exists()
+
+
+def test_only_directories_whose_owner_is_gone_are_removed(tmp_path: Path) -> None:
+    dead = tmp_path / f"{PREFIX}dead"
+    dead.mkdir()
+    (dead / ".owner").write_text("4242\n")  # nobody holds its lock
+    (dead / "mail.eml").write_text("Aan: anna@x.example")
+
+    live = tmp_path / f"{PREFIX}live"
+    live.mkdir()
+    marker = live / ".owner"
+    marker.write_text("")
+    holder = subprocess.Popen(  # another process claims it, as a concurrent run would
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, sys; f = open(sys.argv[1]); fcntl.flock(f, fcntl.LOCK_EX); print('ok', flush=True); "
+            "sys.stdin.read()",
+            str(marker),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "ok\n"
+
+        unmarked = tmp_path / f"{PREFIX}older"
+        unmarked.mkdir()
+        target = tmp_path / "elsewhere"
+        target.mkdir()
+        (target / ".owner").write_text("")
+        (tmp_path / f"{PREFIX}link").symlink_to(target)
+        (tmp_path / f"{PREFIX}file").write_text("")
+        other = tmp_path / "not-ours"
+        other.mkdir()
+        (other / ".owner").write_text("")
+
+        assert remove_stale_directories(tmp_path, PREFIX) == [dead]
+        assert not dead.exists()
+        assert live.is_dir() and unmarked.is_dir() and target.is_dir() and other.is_dir()
+        assert (tmp_path / f"{PREFIX}link").is_symlink() and (tmp_path / f"{PREFIX}file").is_file()
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=30)
+
+    # Its owner has ended: now it is stale.
+    assert remove_stale_directories(tmp_path, PREFIX) == [live]
+    assert unmarked.is_dir() and target.is_dir() and (target / ".owner").exists()
