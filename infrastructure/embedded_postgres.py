@@ -9,12 +9,21 @@ server was left running), and — run as root — every ancestor folder of the d
 world-readable.
 
 How it works:
-- One start at a time per data directory: an exclusive `flock` on `DATA_DIR/.pg-start.lock`.
-- Who uses the server: each process holds a shared `flock` on `DATA_DIR/.pg-users.lock` while it does.
-  The kernel drops it when a process dies (even by kill -9), so nothing stale is ever left. The last
-  user to leave (an exclusive lock succeeds) stops the server.
-- A new cluster is initialised in a temporary directory and renamed into place, so an interrupted
-  `initdb` never leaves a half cluster behind.
+- Private: the data directory is 0700 (under root 0710, group `pgserver`, so that the service user can
+  pass through to `pgdata`, and nobody else can), the cluster is 0700, and the server listens on no TCP
+  port, only on a Unix socket in `pgdata` — or, when that path cannot hold a socket (too long, or with
+  `,` `"` `\\`), in a fresh directory of unpredictable name made 0700 in /tmp, recorded in
+  `postmaster.pid` for the other processes, and refused when it is not the server user's own 0700
+  directory. The socket file itself is 0700 too.
+- One start at a time per data directory: an exclusive `flock` on `DATA_DIR/.pg-locks/start.lock`
+  (0600, in a 0700 directory). Waiting for it is bounded (`lock_timeout`, 60 s): a holder that never
+  lets go gives one Dutch line naming the lock file instead of a hang.
+- Who uses the server: each process holds a shared `flock` on `DATA_DIR/.pg-locks/users.lock` while
+  it does. The kernel drops it when a process dies (even by kill -9), so nothing stale is ever left. The
+  last user to leave (an exclusive lock succeeds) stops the server.
+- A new cluster is initialised in a staging directory and renamed into place, so an interrupted
+  `initdb` never leaves a half cluster behind; a failed one removes its staging directory, and those of
+  processes that are gone are removed by the next start.
 - A `postmaster.pid` whose server is gone (dead, a zombie, or not a postgres process) or whose contents
   cannot be read is removed before starting.
 - SIGTERM or Ctrl-C during the start: a server this process started, and that nobody else uses yet, is
@@ -22,10 +31,11 @@ How it works:
   KeyboardInterrupt while the server is in use too, so the last user leaving still stops it.
 - As root: Postgres refuses to run as root, so the server runs as the system user `pgserver` (created
   when missing). No folder outside the data directory is ever changed: `pgdata` is owned by that user
-  and the data directory gets o+x. When a folder above the data directory cannot be entered by others
-  (`/root`, a 0700 home), the cluster lives in `/var/lib/cbct/<name>-<hash>` instead and `pgdata` is a
-  symbolic link to it. When the installed binaries cannot be reached by that user, they are copied
-  next to the cluster once.
+  and the data directory is root's, group `pgserver`, 0710. When a folder above the data directory
+  cannot be entered by others (`/root`, a 0700 home), the cluster lives in `/var/lib/cbct/<name>-<hash>`
+  (0700, `pgserver`) instead, `pgdata` is a symbolic link to it, and the data directory is 0700. When the
+  installed binaries cannot be reached by that user, they are copied to `/var/lib/cbct` once per version,
+  with the libraries the wheel vendors beside them (pg_binaries.py).
 """
 
 from __future__ import annotations
@@ -43,7 +53,6 @@ import subprocess
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,13 +60,22 @@ from urllib.parse import quote
 
 import psutil
 
+from infrastructure.pg_binaries import BinaryCopyError, copied_binaries, remove_stale_staging, run_as
+from infrastructure.waiting_lock import LOCK_TIMEOUT, acquire, open_lock_file, private_directory, waiting_lock
+
 SERVICE_USER = "pgserver"  # the user pgserver itself runs Postgres as under root: existing clusters keep working
-_START_LOCK = ".pg-start.lock"
-_USERS_LOCK = ".pg-users.lock"
+_LOCK_DIR = ".pg-locks"
+_START_LOCK = "start.lock"
+_USERS_LOCK = "users.lock"
+_LEGACY_LOCKS = (".pg-start.lock", ".pg-users.lock")
+"""An older version's lock files, 0644 in the data directory: anyone who opened one could hold it."""
+_SOCKET_PARENT = Path("/tmp")
+_SOCKET_PREFIX = "cbct-pg-"
 _SOCKET_PATH_MAX = 100  # bytes; Unix socket paths are limited to 107 on Linux
 _START_TIMEOUT = 60
 ROOT_CLUSTERS = Path("/var/lib/cbct")
-"""Under root, clusters whose data directory the service user cannot reach live here."""
+"""Under root, clusters whose data directory the service user cannot reach live here (0711: the
+service user passes through, nobody lists it), and the binaries copied for the service user."""
 
 
 class EmbeddedPostgresError(RuntimeError):
@@ -79,10 +97,6 @@ def _pgserver_utils() -> Any:
     return utils
 
 
-def _postgres_version() -> int:
-    return int(_pgserver_utils().TARGET_POSTGRES_VERSION)
-
-
 def _installed_binaries() -> Path:
     utils = _pgserver_utils()
     return Path(utils.POSTGRES_VERSIONS[utils.TARGET_POSTGRES_VERSION])
@@ -99,14 +113,34 @@ def _is_root() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
-@contextlib.contextmanager
-def _flock(path: Path, mode: int) -> Iterator[int]:
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+def _server_uid() -> int:
+    """The user the server runs as: the service user under root, else ourselves."""
+    return _uid(SERVICE_USER) if _is_root() else os.geteuid()
+
+
+def _check_socket_dir(socket_dir: Path) -> None:
+    """The server's socket directory must be the server user's own and closed to everyone else: in
+    one that others may enter, anyone reaches the server as its superuser (local trust)."""
     try:
-        fcntl.flock(fd, mode)
-        yield fd
-    finally:
-        os.close(fd)
+        info = os.lstat(socket_dir)
+    except FileNotFoundError:
+        raise EmbeddedPostgresError(f"{socket_dir}: de socketmap van de ingebedde Postgres bestaat niet") from None
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != _server_uid() or stat.S_IMODE(info.st_mode) & 0o077:
+        raise EmbeddedPostgresError(
+            f"{socket_dir}: de socketmap van de ingebedde Postgres is niet privé (eigenaar uid {info.st_uid}, "
+            f"modus {stat.S_IMODE(info.st_mode):04o}; verwacht uid {_server_uid()}, 0700); "
+            "stop die server en verwijder de map"
+        )
+
+
+def _discard_socket_dir(socket_dir: Path) -> None:
+    """Remove a socket directory of our own making in /tmp once its server is gone (never pgdata)."""
+    if socket_dir.parent != _SOCKET_PARENT or not socket_dir.name.startswith(_SOCKET_PREFIX):
+        return
+    with contextlib.suppress(OSError):
+        info = os.lstat(socket_dir)
+        if stat.S_ISDIR(info.st_mode) and info.st_uid == _server_uid():
+            shutil.rmtree(socket_dir, ignore_errors=True)
 
 
 def _exit_on_sigterm(signum: int, frame: Any) -> None:
@@ -150,6 +184,7 @@ def _read_running(pgdata: Path) -> _Running | None:
         for leftover in (socket_dir / f".s.PGSQL.{port}.lock", socket_dir / f".s.PGSQL.{port}"):
             with contextlib.suppress(OSError):
                 leftover.unlink()
+        _discard_socket_dir(socket_dir)
         pid_file.unlink(missing_ok=True)
         return None
     return _Running(pid, socket_dir, port)
@@ -176,6 +211,8 @@ class EmbeddedPostgres:
     """A handle on the embedded server in `data_dir/pgdata`; start() is safe from many processes at once."""
 
     data_dir: Path
+    lock_timeout: float = LOCK_TIMEOUT
+    """Seconds to wait for another process's start or stop before giving up with a message."""
     _users_fd: int | None = field(default=None, repr=False)
     _running: _Running | None = field(default=None, repr=False)
     _bin: Path | None = field(default=None, repr=False)
@@ -191,30 +228,42 @@ class EmbeddedPostgres:
         """Start (or join) the server and return a libpq URL for its `postgres` database."""
         if self._running is not None:
             return self.url("postgres")
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         data_dir = self.data_dir.resolve()
         started_here = False
         self._sigterm = _take_sigterm()
-        with _flock(data_dir / _START_LOCK, fcntl.LOCK_EX):
-            try:
-                if _is_root():
-                    self._prepare_for_service_user(data_dir)
-                self._bin = self._binaries()
-                running = _read_running(self.pgdata)
-                if running is None:
-                    self._ensure_cluster()
-                    started_here = True
-                    running = self._launch()
-                self._running = running
-                users = os.open(data_dir / _USERS_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
-                fcntl.flock(users, fcntl.LOCK_SH)
-                self._users_fd = users
-            except BaseException:
-                if started_here and self._users_fd is None:
-                    self._stop_if_alone(data_dir)
-                self._running = None
-                self._give_back_sigterm()
-                raise
+        try:
+            locks = private_directory(data_dir / _LOCK_DIR)
+            with waiting_lock(locks / _START_LOCK, fcntl.LOCK_EX, self.lock_timeout):
+                try:
+                    if _is_root():
+                        self._prepare_for_service_user(data_dir)
+                    elif os.stat(data_dir).st_uid == os.geteuid():
+                        os.chmod(data_dir, 0o700)
+                    self._bin = self._binaries()
+                    running = _read_running(self.pgdata)
+                    if running is None:
+                        _remove_legacy_locks(data_dir)
+                        self._ensure_cluster()
+                        started_here = True
+                        running = self._launch()
+                    _check_socket_dir(running.socket_dir)
+                    self._running = running
+                    users = open_lock_file(locks / _USERS_LOCK)
+                    try:
+                        acquire(users, locks / _USERS_LOCK, fcntl.LOCK_SH, self.lock_timeout)
+                    except BaseException:
+                        os.close(users)
+                        raise
+                    self._users_fd = users
+                except BaseException:
+                    if started_here and self._users_fd is None:
+                        self._stop_if_alone(data_dir)
+                    self._running = None
+                    raise
+        except BaseException:
+            self._give_back_sigterm()
+            raise
         atexit.register(self.stop)
         return self.url("postgres")
 
@@ -223,13 +272,21 @@ class EmbeddedPostgres:
         if self._users_fd is None:
             return
         data_dir = self.data_dir.resolve()
-        with _flock(data_dir / _START_LOCK, fcntl.LOCK_EX):
-            os.close(self._users_fd)
-            self._users_fd = None
-            self._running = None
-            self._stop_if_alone(data_dir)
-        atexit.unregister(self.stop)
-        self._give_back_sigterm()
+        try:
+            with waiting_lock(data_dir / _LOCK_DIR / _START_LOCK, fcntl.LOCK_EX, self.lock_timeout):
+                os.close(self._users_fd)
+                self._users_fd = None
+                self._running = None
+                self._stop_if_alone(data_dir)
+        except TimeoutError:
+            pass  # a start that never ends holds the lock: let go of our handle; the last user stops it
+        finally:
+            if self._users_fd is not None:
+                os.close(self._users_fd)
+                self._users_fd = None
+                self._running = None
+            atexit.unregister(self.stop)
+            self._give_back_sigterm()
 
     def _give_back_sigterm(self) -> None:
         if self._sigterm is not None and signal.getsignal(signal.SIGTERM) is _exit_on_sigterm:
@@ -268,37 +325,39 @@ class EmbeddedPostgres:
         installed = _installed_binaries()
         if not _is_root() or _traversable_by_others(installed) is None:
             return installed
-        # The service user cannot reach the packaged binaries: use a copy next to the cluster.
-        home = self.pgdata.parent
-        copy = home / f".pginstall{_postgres_version()}"
-        if not (copy / "bin" / "postgres").exists():
-            staging = Path(tempfile.mkdtemp(prefix=".pginstall-", dir=home))
-            for part in ("bin", "lib", "share"):
-                shutil.copytree(installed.parent / part, staging / part, symlinks=True)
-            staging.chmod(0o755)
-            shutil.rmtree(copy, ignore_errors=True)
-            staging.rename(copy)
-        return copy / "bin"
+        # The service user cannot reach the packaged binaries (a virtualenv in a 0700 home): a copy.
+        try:
+            return copied_binaries(_root_clusters(), installed, run_as(_identity()))
+        except BinaryCopyError as error:
+            raise EmbeddedPostgresError(
+                f"de Postgres-programma's zijn voor gebruiker '{SERVICE_USER}' niet te bereiken en een kopie "
+                f"in {ROOT_CLUSTERS} werkt niet: {error}"
+            ) from None
 
     def _ensure_cluster(self) -> None:
         """Initialise `pgdata` when it has no cluster yet (in a temporary directory, renamed into place)."""
         pgdata = self.pgdata
         prefix = f".{pgdata.name}-init-"
-        for leftover in pgdata.parent.glob(prefix + "*"):  # an initdb that was interrupted
+        for leftover in pgdata.parent.glob(prefix + "*"):  # an initdb of this cluster that was interrupted
             shutil.rmtree(leftover, ignore_errors=True)
+        remove_stale_staging(pgdata.parent)  # those of other clusters (in ROOT_CLUSTERS), when theirs are gone
         if (pgdata / "PG_VERSION").exists():
             return
         if pgdata.exists() and any(pgdata.iterdir()):
             raise EmbeddedPostgresError(f"{pgdata} is not empty but holds no Postgres cluster; move it away")
-        staging = Path(tempfile.mkdtemp(prefix=prefix, dir=pgdata.parent))
-        if _is_root():
-            shutil.chown(staging, SERVICE_USER, SERVICE_USER)
-        self._run(
-            "initdb", "--auth=trust", "--auth-local=trust", "--encoding=utf8", "-U", "postgres", "-D", str(staging)
-        )
-        if pgdata.exists():
-            pgdata.rmdir()
-        staging.rename(pgdata)
+        staging = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=pgdata.parent))
+        try:
+            if _is_root():
+                shutil.chown(staging, SERVICE_USER, SERVICE_USER)
+            self._run(
+                "initdb", "--auth=trust", "--auth-local=trust", "--encoding=utf8", "-U", "postgres", "-D", str(staging)
+            )
+            if pgdata.exists():
+                pgdata.rmdir()
+            staging.rename(pgdata)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
 
     def _prepare_for_service_user(self, data_dir: Path) -> None:
         """Under root: make sure the service user exists and can reach the cluster; change nothing
@@ -323,14 +382,17 @@ class EmbeddedPostgres:
                     "toegang (chmod o+x), kies een andere CBCT_DATA_DIR of gebruik CBCT_DATABASE_URL."
                 )
             digest = hashlib.sha256(str(data_dir).encode()).hexdigest()[:12]
-            name = "".join(c if c.isalnum() else "-" for c in data_dir.name).strip("-") or "data"
-            ROOT_CLUSTERS.mkdir(mode=0o755, parents=True, exist_ok=True)
-            target = ROOT_CLUSTERS / f"{name}-{digest}"
+            name = "".join(c if c.isalnum() else "-" for c in data_dir.name).strip("-")[:40] or "data"
+            target = _root_clusters() / f"{name}-{digest}"
             target.mkdir(mode=0o700, exist_ok=True)
             if link.exists():
                 link.rmdir()
             link.symlink_to(target, target_is_directory=True)
-        data_dir.chmod(data_dir.stat().st_mode | stat.S_IXOTH)
+        if link.is_symlink():  # the service user never enters the data directory: it is root's alone
+            os.chmod(data_dir, 0o700)
+        else:  # it passes through to pgdata by its group; nobody else enters or lists it
+            os.chown(data_dir, -1, _gid(SERVICE_USER))
+            os.chmod(data_dir, 0o710)
         pgdata = self.pgdata
         pgdata.mkdir(mode=0o700, exist_ok=True)
         uid = _uid(SERVICE_USER)
@@ -343,13 +405,13 @@ class EmbeddedPostgres:
                         shutil.chown(path, SERVICE_USER, SERVICE_USER)
 
     def _socket_dir(self) -> Path:
+        """pgdata itself (the server user's, 0700) when its path can hold a socket; else a fresh 0700
+        directory in /tmp whose name nobody can guess, so nobody can make it first."""
         # Postgres splits the socket setting at commas and reads double quotes in it as quoting.
         plain = not any(c in str(self.pgdata) for c in ',"\\')
         if plain and len(str(self.pgdata / ".s.PGSQL.5432").encode()) <= _SOCKET_PATH_MAX:
             return self.pgdata
-        digest = hashlib.sha256(str(self.pgdata).encode()).hexdigest()[:12]
-        fallback = Path(tempfile.gettempdir()) / f"cbct-pg-{digest}"
-        fallback.mkdir(mode=0o700, exist_ok=True)
+        fallback = Path(tempfile.mkdtemp(prefix=_SOCKET_PREFIX, dir=_SOCKET_PARENT))
         if _is_root():
             shutil.chown(fallback, SERVICE_USER, SERVICE_USER)
         return fallback
@@ -358,17 +420,25 @@ class EmbeddedPostgres:
         socket_dir = self._socket_dir()
         # pg_ctl builds a /bin/sh command line with the data directory and log file in double quotes,
         # unescaped: run it inside the data directory with relative paths, and quote -o ourselves.
-        options = f"-h '' -k {shlex.quote(str(socket_dir))}"
-        self._run("pg_ctl", "start", "-w", "-t", str(_START_TIMEOUT), "-D", ".", "-l", "log", "-o", options,
-                  timeout=_START_TIMEOUT + 10, cwd=self.pgdata)  # fmt: skip
-        deadline = time.monotonic() + _START_TIMEOUT
-        while True:
-            running = _read_running(self.pgdata)
-            if running is not None and _ready(self.pgdata):
-                return running
-            if time.monotonic() > deadline:
-                raise EmbeddedPostgresError(f"the server in {self.pgdata} did not become ready; see {self.pgdata}/log")
-            time.sleep(0.05)
+        # No TCP at all (-h ''): only the socket, in a directory nobody else can enter.
+        options = f"-h '' -k {shlex.quote(str(socket_dir))} -c unix_socket_permissions=0700"
+        try:
+            self._run("pg_ctl", "start", "-w", "-t", str(_START_TIMEOUT), "-D", ".", "-l", "log", "-o", options,
+                      timeout=_START_TIMEOUT + 10, cwd=self.pgdata)  # fmt: skip
+            deadline = time.monotonic() + _START_TIMEOUT
+            while True:
+                running = _read_running(self.pgdata)
+                if running is not None and _ready(self.pgdata):
+                    return running
+                if time.monotonic() > deadline:
+                    raise EmbeddedPostgresError(
+                        f"the server in {self.pgdata} did not become ready; see {self.pgdata}/log"
+                    )
+                time.sleep(0.05)
+        except BaseException:
+            if not _postmasters(self.pgdata):
+                _discard_socket_dir(socket_dir)
+            raise
 
     def _stop_if_alone(self, data_dir: Path) -> None:
         """Stop the server when no process holds a handle. Call with the start lock held: nobody can
@@ -376,9 +446,12 @@ class EmbeddedPostgres:
         if not _can_lock_alone(data_dir):
             return
         self._bin = self._bin or self._binaries()
+        running = _read_running(self.pgdata)
         if (self.pgdata / "postmaster.pid").exists():
             with contextlib.suppress(EmbeddedPostgresError, subprocess.TimeoutExpired):
                 self._run("pg_ctl", "stop", "-w", "-m", "fast", "-D", str(self.pgdata), timeout=30)
+                if running is not None:
+                    _discard_socket_dir(running.socket_dir)
                 return
         # pg_ctl start was cut short: its server may not have written postmaster.pid yet.
         for process in _postmasters(self.pgdata):
@@ -403,7 +476,7 @@ def _postmasters(pgdata: Path) -> list[psutil.Process]:
 
 def _can_lock_alone(data_dir: Path) -> bool:
     """Whether no process holds a handle on the server (a non-blocking exclusive lock would succeed)."""
-    fd = os.open(data_dir / _USERS_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = open_lock_file(data_dir / _LOCK_DIR / _USERS_LOCK)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -417,3 +490,25 @@ def _uid(user: str) -> int:
     import pwd
 
     return pwd.getpwnam(user).pw_uid
+
+
+def _gid(user: str) -> int:
+    import pwd
+
+    return pwd.getpwnam(user).pw_gid
+
+
+def _root_clusters() -> Path:
+    """ROOT_CLUSTERS, made when missing: 0711, so that the service user passes through and nobody lists it."""
+    ROOT_CLUSTERS.mkdir(mode=0o711, parents=True, exist_ok=True)
+    info = ROOT_CLUSTERS.stat()
+    if info.st_uid == 0 and stat.S_IMODE(info.st_mode) != 0o711:
+        os.chmod(ROOT_CLUSTERS, 0o711)
+    return ROOT_CLUSTERS
+
+
+def _remove_legacy_locks(data_dir: Path) -> None:
+    """An older version's lock files, which anyone could open and hold: no process of ours uses them."""
+    for name in _LEGACY_LOCKS:
+        with contextlib.suppress(FileNotFoundError):
+            (data_dir / name).unlink()
