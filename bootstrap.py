@@ -104,12 +104,12 @@ def sender_for(settings: Settings) -> MessageSender:
 @asynccontextmanager
 async def _temporal(app: App) -> AsyncIterator[None]:
     from application.command_signature import CommandSigner
-    from infrastructure.keyring import load_keyring
+    from infrastructure.keyring import signing_keys
     from infrastructure.temporal_client import temporal_connection
     from workflows.client import TrajectoryClient
     from workflows.worker_factory import trajectory_worker
 
-    signing = load_keyring(app.settings).signing  # signs this process's commands; verifies its worker's
+    signing = signing_keys(app.settings)  # signs this process's commands; verifies its worker's
     async with temporal_connection(app.settings) as (client, ui_address):
         trajectories = TrajectoryClient(client, signer=CommandSigner(signing))
         app.temporal_access = TemporalAccess(client, trajectories, ui_address)

@@ -32,7 +32,7 @@ log = get_logger("worker")
 
 async def run(settings: Settings, stop: asyncio.Event) -> None:
     """Run until `stop` is set, then shut down in order."""
-    from infrastructure.keyring import load_keyring
+    from infrastructure.keyring import signing_keys
     from infrastructure.temporal_client import temporal_connection
     from interfaces.workflow_ops import reconcile
     from workflows.client import TrajectoryClient, ensure_search_attributes
@@ -48,7 +48,7 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
             store=app.store,
             service=app.service,
             sender=sender_for(settings),
-            signing_keys=load_keyring(settings).signing,  # verifies every submission's signature
+            signing_keys=signing_keys(settings),  # verifies every submission's signature
             graceful_shutdown_timeout=timedelta(seconds=settings.shutdown_grace_seconds),
         )
         halt_projections = asyncio.Event()

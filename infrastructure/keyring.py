@@ -17,7 +17,8 @@ import fcntl
 import json
 import os
 import secrets
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -211,3 +212,45 @@ def rotate(data_dir: Path, purpose: Purpose) -> str:
         raw["current"] = key_id
         _write_file(path, data)
     return key_id
+
+
+class ReloadingKeySet:
+    """Verifying keys that follow a rotation by another process: a key id not known yet makes it read the
+    data directory's key file again (at most once a second, so foreign key ids cannot set the pace).
+    The current key stays the one this process started with; every process can verify it."""
+
+    def __init__(self, keys: KeySet, reload: Callable[[], KeySet] | None, *, min_interval: float = 1.0) -> None:
+        self._keys = keys
+        self._reload = reload
+        self._min_interval = min_interval
+        self._reloaded_at = float("-inf")
+
+    @property
+    def current(self) -> str:
+        return self._keys.current
+
+    @property
+    def current_key(self) -> bytes:
+        return self._keys.current_key
+
+    def key(self, key_id: str) -> bytes | None:
+        found = self._keys.key(key_id)
+        if found is not None or self._reload is None:
+            return found
+        now = time.monotonic()
+        if now - self._reloaded_at < self._min_interval:
+            return None
+        self._reloaded_at = now
+        try:
+            fresh = self._reload()
+        except (OSError, KeyringError):
+            return None
+        self._keys = KeySet(current=self._keys.current, keys={**fresh.keys, **self._keys.keys})
+        return self._keys.key(key_id)
+
+
+def signing_keys(settings: Settings) -> ReloadingKeySet:
+    """The signing keys of this process; from the key file they follow `cbct keys rotate signing`."""
+    keys = load_keyring(settings).signing
+    reload = None if settings.signing_keys is not None else (lambda: load_file(settings.data_dir).signing)
+    return ReloadingKeySet(keys, reload)

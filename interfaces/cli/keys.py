@@ -82,7 +82,8 @@ def rotate_command(purpose: Annotated[Purpose, typer.Argument(help="payload of s
         "Lopende processen lezen payloads onder de nieuwe sleutel vanzelf; herstart de worker om er ook mee "
         "te versleutelen."
         if purpose is Purpose.payload
-        else "Herstart de worker (en `cbct serve`), zodat hij commando's onder de nieuwe sleutel aanvaardt."
+        else "Lopende workers aanvaarden commando's onder de nieuwe sleutel vanzelf; herstart ze om er ook mee "
+        "te ondertekenen."
     )
     console.print(
         f"Nieuwe huidige {purpose.value}-sleutel: {key_id} (in {key_file(settings.data_dir)}). "
