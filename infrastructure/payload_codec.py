@@ -20,7 +20,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import secrets
-import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -37,14 +36,13 @@ from temporalio.converter import (
 )
 from temporalio.exceptions import ApplicationError
 
-from infrastructure.keyring import KEY_BYTES, KeyringError, KeySet
+from infrastructure.keyring import KEY_BYTES, KeySet, ReloadingKeySet
 
 ENCODING = b"binary/encrypted"
 KEY_ID = "encryption-key-id"
 REFUSED_ENCODING = b"binary/cbct-refused"
 REFUSED_ERROR_TYPE = "PayloadRefused"
 _NONCE_BYTES = 12
-_RELOAD_INTERVAL = 1.0
 
 
 class EncryptionCodec(PayloadCodec):
@@ -55,35 +53,20 @@ class EncryptionCodec(PayloadCodec):
     """
 
     def __init__(self, keys: KeySet, *, accept_plain: bool = False, reload: Callable[[], KeySet] | None = None) -> None:
-        self._keys = keys
+        # A key id we do not know yet may come from a rotation since we started: the key file is read
+        # again (at most once a second). We keep encoding under our current key, which every process reads.
+        self._keys = ReloadingKeySet(keys, reload)
         self._accept_plain = accept_plain
-        self._reload = reload
-        self._reloaded_at = float("-inf")
         self._ciphers: dict[str, AESGCM] = {}
 
     def _cipher(self, key_id: str) -> AESGCM | None:
         cipher = self._ciphers.get(key_id)
         if cipher is None:
-            key = self._keys.key(key_id) or self._key_after_rotation(key_id)
+            key = self._keys.key(key_id)
             if key is None:
                 return None
             cipher = self._ciphers[key_id] = AESGCM(key)
         return cipher
-
-    def _key_after_rotation(self, key_id: str) -> bytes | None:
-        """A key id we do not know yet may come from a rotation since we started: read the key file again
-        (at most once a second, so foreign key ids cannot make us read it at their pace). We keep
-        encoding under our current key, which every process can read."""
-        now = time.monotonic()
-        if self._reload is None or now - self._reloaded_at < _RELOAD_INTERVAL:
-            return None
-        self._reloaded_at = now
-        try:
-            fresh = self._reload()
-        except (OSError, KeyringError):
-            return None
-        self._keys = KeySet(current=self._keys.current, keys={**fresh.keys, **self._keys.keys})
-        return self._keys.key(key_id)
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         key_id = self._keys.current
