@@ -324,11 +324,12 @@ async def test_raw_submissions_that_are_unsigned_foreign_or_altered_are_refused_
     opened = await production.client().submit(opening("t-1"))  # signed with the older key, still in the ring
     assert opened.accepted
     before = await production.events("t-1")
+    mails_before = eml_files(production.outbox)  # a deadline that fell due in skipped time may have sent one
     director = altered(signed(withdrawal("t-1", actor="planner:anna")), actor="director:CBCT")
     changed = await production.raw(director, start)
     assert (changed.accepted, changed.rule) == (False, SIGNATURE_INVALID)
     assert await production.events("t-1") == before
-    assert eml_files(production.outbox) == []  # the opening sends none; the refusals none either
+    assert eml_files(production.outbox) == mails_before  # the refusal sent none
 
 
 async def test_an_outside_fire_deadline_is_refused_by_the_validator(production: Production) -> None:
