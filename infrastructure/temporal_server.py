@@ -273,9 +273,11 @@ class EmbeddedTemporal:
                 await asyncio.wait_for(self._until_namespace_ready(client, budget), budget - time.monotonic())
                 return info
             except (EmbeddedTemporalError, TimeoutError):
-                # alive but hung (stopped, deadlocked): it would not hear a SIGTERM either
+                # alive but hung (stopped, deadlocked): it would not hear a SIGTERM either; wait until it
+                # is gone, or its ports still look taken and the replacement moves to others
                 with contextlib.suppress(psutil.Error):
                     server.kill()
+                self._reap(server)
         for stray in self._servers_on_our_file():  # still stopping, or left by a lost state file
             self._terminate(stray)
         state["server"] = None
@@ -432,6 +434,12 @@ class EmbeddedTemporal:
             await asyncio.sleep(0.1)
 
     # --- stopping ---------------------------------------------------------------------------------------
+
+    def _reap(self, server: psutil.Process) -> None:
+        """Wait (bounded) until a killed server is gone, through its Popen when this process started it."""
+        child = _SPAWNED.pop(server.pid, None)
+        with contextlib.suppress(psutil.Error, subprocess.TimeoutExpired):
+            child.wait(5) if child is not None else server.wait(5)
 
     def _terminate(self, server: psutil.Process) -> None:
         """SIGTERM (the server stops gracefully in a few seconds), SIGKILL when it hangs; wait until it is gone."""
