@@ -10,6 +10,7 @@ import os
 import shutil
 import tempfile
 import uuid
+import zlib
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -24,6 +25,21 @@ from tests.projections.world import World, make_world
 from tests.second_user import intruder  # noqa: F401  (the second-account fixture, for every suite)
 
 SERVERS = ["embedded"] + (["external"] if os.environ.get("CBCT_DATABASE_URL") else [])
+ONE_SERVER_SUITES = ("e2e", "workflows", "reports")
+"""Suites whose subject is the process, not the store: each of their tests runs on one server, chosen per
+test (a stable hash of its id), so both servers still carry end-to-end tests and CI runs each once. The
+store, projection and integration suites run on every server."""
+
+
+@pytest.hookimpl(tryfirst=True)  # before the marks are read
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "server_url" not in metafunc.fixturenames or len(SERVERS) < 2:
+        return
+    suite = Path(str(metafunc.definition.path)).relative_to(Path(__file__).parent).parts[0]
+    if suite in ONE_SERVER_SUITES and not metafunc.definition.get_closest_marker("every_server"):
+        chosen = SERVERS[zlib.crc32(metafunc.definition.nodeid.encode()) % len(SERVERS)]
+        # as a mark, which the fixture's own params then yield to
+        metafunc.definition.add_marker(pytest.mark.parametrize("server_url", [chosen], indirect=True, ids=[chosen]))
 
 
 @pytest.fixture(scope="session")
