@@ -1,10 +1,12 @@
 """The worker process (`python -m worker`): trajectories' workflows and activities, and the projections.
 
-Composition root: logging → `bootstrap` (database, store, service, projections) → Temporal
-(`CBCT_TEMPORAL_ADDRESS`, else the embedded dev server in `CBCT_DATA_DIR`) → the Temporal worker
-(`TrajectoryWorkflow` and its activities, bound to this process's store, service and sender) → every
-projection as a task → `reconcile` (every open trajectory in the store gets its running workflow).
-Several workers on one task queue share the work; when one dies, Temporal hands its work to the others.
+Composition root: logging → `Readiness` → `bootstrap` (database, store, service, projections) → Temporal
+(`CBCT_TEMPORAL_ADDRESS`, else the embedded dev server in `CBCT_DATA_DIR`), supervised: a lost server is
+revived or waited for, and the readiness says so) → the Temporal worker (`TrajectoryWorkflow` and its
+activities, bound to this process's store, service and sender) → every projection as a task →
+`reconcile` (every open trajectory in the store gets its running workflow) → the readiness file that
+`python -m worker --check` reads. Several workers on one task queue share the work; when one dies,
+Temporal hands its work to the others.
 
 SIGTERM / SIGINT stop it gracefully: the worker stops polling, running activities get
 `shutdown_grace_seconds` to finish (what does not is retried by another worker, idempotently), the
@@ -21,7 +23,9 @@ import sys
 from datetime import timedelta
 
 from bootstrap import bootstrap, sender_for
+from infrastructure import readiness_file
 from infrastructure.logging import bind_operation, configure_logging, get_logger
+from infrastructure.readiness import Readiness
 from infrastructure.settings import Settings
 from infrastructure.settings_errors import mask, settings_or_exit
 from workflows.contracts import TASK_QUEUE
@@ -33,12 +37,14 @@ log = get_logger("worker")
 async def run(settings: Settings, stop: asyncio.Event) -> None:
     """Run until `stop` is set, then shut down in order."""
     from infrastructure.keyring import signing_keys
-    from infrastructure.temporal_client import temporal_connection
+    from infrastructure.temporal_supervisor import supervised_temporal
     from interfaces.workflow_ops import reconcile
     from workflows.client import TrajectoryClient, ensure_search_attributes
 
     identity = f"worker@{socket.gethostname()}:{os.getpid()}"
-    async with bootstrap(settings) as app, temporal_connection(settings, identity=identity) as (client, ui):
+    readiness = Readiness()  # marked by the components that lose what they need; read by `--check`
+    async with bootstrap(settings) as app, supervised_temporal(settings, readiness, identity=identity) as temporal:
+        client = temporal.client
         try:
             await ensure_search_attributes(client)
         except Exception as error:  # a cluster may not let us: its operators register them
@@ -57,6 +63,10 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
             for name in app.projections.names
         ]
         polling = asyncio.create_task(worker.run(), name="temporal-worker")
+        keepers = [
+            asyncio.create_task(temporal.keep(worker), name="temporal-supervisor"),
+            asyncio.create_task(readiness_file.publish(readiness, settings.data_dir), name="readiness-file"),
+        ]
         try:
             started = await reconcile(app.pool, app.service, TrajectoryClient(client))
         except Exception as error:  # not fatal: `cbct workflows reconcile` does the same later
@@ -66,20 +76,22 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
             "worker_started",
             task_queue=TASK_QUEUE,
             namespace=client.namespace,
-            web_ui=ui,
+            web_ui=temporal.ui,
             projections=app.projections.names,
             reconciled=len(started),
         )
         done = asyncio.create_task(stop.wait())
-        await asyncio.wait([done, polling, *projections], return_when=asyncio.FIRST_COMPLETED)
-        crashed = [t for t in [polling, *projections] if t.done() and not t.cancelled() and t.exception()]
+        await asyncio.wait([done, polling, *keepers, *projections], return_when=asyncio.FIRST_COMPLETED)
+        crashed = [t for t in [polling, *keepers, *projections] if t.done() and not t.cancelled() and t.exception()]
         for task in crashed:
             log.error("worker_task_crashed", task=task.get_name(), error=repr(task.exception()))
         log.info("worker_stopping")
         if not polling.done():
             await worker.shutdown()
         halt_projections.set()
-        await asyncio.gather(polling, *projections, return_exceptions=True)
+        for keeper in keepers:
+            keeper.cancel()
+        await asyncio.gather(polling, *keepers, *projections, return_exceptions=True)
         done.cancel()
     log.info("worker_stopped")
     if crashed:  # a supervisor restarts the worker; projections resume from their checkpoints
@@ -97,6 +109,10 @@ async def _main(settings: Settings) -> None:
 
 def main() -> None:
     settings = settings_or_exit()  # a wrong CBCT_* value: one masked line, exit 2
+    if sys.argv[1:] == ["--check"]:  # the healthcheck: does a live worker of this data dir report ready?
+        verdict = readiness_file.check(settings.data_dir)
+        print(verdict.line)
+        sys.exit(verdict.code)
     configure_logging(settings.log_format, settings.log_level)
     try:
         asyncio.run(_main(settings))

@@ -20,7 +20,7 @@ from temporalio.service import RPCError, TLSConfig
 from infrastructure.keyring import load_file, load_keyring
 from infrastructure.payload_codec import encrypted_data_converter
 from infrastructure.settings import Settings
-from infrastructure.temporal_server import EmbeddedTemporal
+from infrastructure.temporal_server import EmbeddedTemporal, TemporalServerInfo
 
 CONNECT_TIMEOUT = 15.0
 """Seconds a connection may take; the SDK's own retries would wait about 50 s for a hung server."""
@@ -91,6 +91,19 @@ async def connect_client(
     )
 
 
+async def connect_embedded(
+    settings: Settings,
+    info: TemporalServerInfo,
+    *,
+    interceptors: Sequence[Interceptor] = (),
+    identity: str | None = None,
+) -> Client:
+    """A client for the embedded server at `info`: plain loopback (the TLS and API key settings are for
+    an external server), our converter."""
+    converter = data_converter(settings)
+    return await _connect(info.address, info.namespace, converter, interceptors=interceptors, identity=identity)
+
+
 async def _connect(
     target: str,
     namespace: str,
@@ -142,9 +155,8 @@ async def temporal_connection(
         return
     server = EmbeddedTemporal(settings.data_dir, settings.temporal_namespace)
     info = await server.start()
-    try:  # plain loopback: the TLS and API key settings are for an external server
-        converter = data_converter(settings)
-        client = await _connect(info.address, info.namespace, converter, interceptors=interceptors, identity=identity)
+    try:
+        client = await connect_embedded(settings, info, interceptors=interceptors, identity=identity)
         yield client, info.ui_address
     finally:
         server.stop(wait=False)  # the server finishes its graceful stop on its own

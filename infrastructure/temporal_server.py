@@ -176,6 +176,8 @@ class EmbeddedTemporal:
         self.start_timeout = start_timeout
         self.stop_timeout = stop_timeout
         self._info: TemporalServerInfo | None = None
+        self._server: _Proc | None = None
+        self._held = False  # our handle is in server.json (also while a revival is under way)
         self._me = _Proc.current()
 
     @property
@@ -189,6 +191,11 @@ class EmbeddedTemporal:
     @property
     def info(self) -> TemporalServerInfo | None:
         return self._info
+
+    @property
+    def running(self) -> bool:
+        """The server this handle joined is alive (not gone, not a zombie, not another process on its pid)."""
+        return self._server is not None and self._server.process() is not None
 
     # --- start and stop ---------------------------------------------------------------------------------
 
@@ -204,10 +211,24 @@ class EmbeddedTemporal:
             info = await self._attach(state, deadline)
             if info is None:
                 info = await self._launch(state, deadline)
-            state["handles"].append(self._me.to_json())
+            if self._me.to_json() not in state["handles"]:  # a revival keeps the one handle
+                state["handles"].append(self._me.to_json())
             self._write_state(state)
+            self._held = True
         self._info = info
+        self._server = _Proc.from_json(state["server"])
         return info
+
+    async def revive(self) -> TemporalServerInfo:
+        """Join or start the server again after the one this handle joined died (kill -9, a crash) or
+        hung; return where it answers now: its recorded ports when they are free, so the address rarely
+        moves (the caller compares it). Another process may have started the successor already."""
+        child = _SPAWNED.get(self._server.pid) if self._server is not None else None
+        if child is not None and child.poll() is not None:  # ours and dead: reap it, or its zombie stays
+            _SPAWNED.pop(child.pid, None)
+        self._info = None
+        self._server = None
+        return await self.start()
 
     def stop(self, *, wait: bool = True) -> None:
         """Release this handle; the server stops when no live process holds one any more.
@@ -215,9 +236,11 @@ class EmbeddedTemporal:
         The graceful stop takes a few seconds. With `wait=False` the server finishes it on its own (a CLI
         command need not wait for it); a start meanwhile waits for it before opening the file again.
         """
-        if self._info is None:
+        if not self._held:
             return
         self._info = None
+        self._server = None
+        self._held = False
         with self._locked_sync(time.monotonic() + self.stop_timeout + 30):
             state = self._read_state()
             handles = [h for h in state.get("handles", []) if _Proc.from_json(h).process() is not None]
