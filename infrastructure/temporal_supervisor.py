@@ -49,7 +49,7 @@ class TemporalSupervisor:
         embedded: EmbeddedTemporal | None,
         identity: str | None = None,
         interval: float = 0.5,
-        max_backoff: float = 30.0,
+        max_backoff: float = 10.0,
         health_timeout: float = 3.0,
     ) -> None:
         self.client = client
