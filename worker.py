@@ -113,6 +113,9 @@ def main() -> None:
         verdict = readiness_file.check(settings.data_dir)
         print(verdict.line)
         sys.exit(verdict.code)
+    if sys.argv[1:]:  # a mistyped `--check` must not start a second worker
+        print("Gebruik: python -m worker [--check]", file=sys.stderr)
+        sys.exit(2)
     configure_logging(settings.log_format, settings.log_level)
     try:
         asyncio.run(_main(settings))
