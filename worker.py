@@ -9,6 +9,11 @@ Several workers on one task queue share the work; when one dies, Temporal hands 
 SIGTERM / SIGINT stop it gracefully: the worker stops polling, running activities get
 `shutdown_grace_seconds` to finish (what does not is retried by another worker, idempotently), the
 projections stop after their current batch, then Temporal and the database connections are released.
+The grace bounds the exit: what still runs after it (a local activity retrying a decision) is
+abandoned; the next worker decides it once, by its command id.
+
+With the embedded Postgres, this process owns the server's life: a `PostgresKeeper` restarts it within
+about a second when its postmaster dies.
 """
 
 from __future__ import annotations
@@ -22,12 +27,17 @@ from datetime import timedelta
 
 from bootstrap import bootstrap, sender_for
 from infrastructure.logging import bind_operation, configure_logging, get_logger
+from infrastructure.postgres_keeper import PostgresKeeper
+from infrastructure.readiness import Readiness
 from infrastructure.settings import Settings
 from infrastructure.settings_errors import mask, settings_or_exit
 from workflows.contracts import TASK_QUEUE
 from workflows.worker_factory import trajectory_worker
 
 log = get_logger("worker")
+
+SHUTDOWN_MARGIN_SECONDS = 1.0
+"""After the grace: time for the SDK to cancel activities and report them, before we abandon them."""
 
 
 async def run(settings: Settings, stop: asyncio.Event) -> None:
@@ -38,7 +48,14 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
     from workflows.client import TrajectoryClient, ensure_search_attributes
 
     identity = f"worker@{socket.gethostname()}:{os.getpid()}"
+    readiness = Readiness()
     async with bootstrap(settings) as app, temporal_connection(settings, identity=identity) as (client, ui):
+        halt_keeper = asyncio.Event()
+        keeper = (
+            asyncio.create_task(PostgresKeeper(app.database.embedded, readiness).run(halt_keeper), name="pg-keeper")
+            if app.database.embedded is not None
+            else None
+        )
         try:
             await ensure_search_attributes(client)
         except Exception as error:  # a cluster may not let us: its operators register them
@@ -76,11 +93,20 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         for task in crashed:
             log.error("worker_task_crashed", task=task.get_name(), error=repr(task.exception()))
         log.info("worker_stopping")
-        if not polling.done():
-            await worker.shutdown()
         halt_projections.set()
-        await asyncio.gather(polling, *projections, return_exceptions=True)
+        shutdown = asyncio.create_task(worker.shutdown()) if not polling.done() else None
+        within = settings.shutdown_grace_seconds + SHUTDOWN_MARGIN_SECONDS
+        _, pending = await asyncio.wait([polling, *projections, *([shutdown] if shutdown else [])], timeout=within)
+        if pending:  # the grace bounds the exit: the next worker decides what was abandoned, by command id
+            log.warning("worker_shutdown_abandoned", grace_seconds=settings.shutdown_grace_seconds,
+                        tasks=sorted(t.get_name() for t in pending))  # fmt: skip
+            for task in pending:
+                task.cancel()
+            await asyncio.wait(pending, timeout=SHUTDOWN_MARGIN_SECONDS)
         done.cancel()
+        halt_keeper.set()
+        if keeper is not None and (await asyncio.wait([keeper], timeout=SHUTDOWN_MARGIN_SECONDS))[1]:
+            keeper.cancel()  # a restart under way in its thread finishes on its own
     log.info("worker_stopped")
     if crashed:  # a supervisor restarts the worker; projections resume from their checkpoints
         raise RuntimeError(f"crashed: {', '.join(t.get_name() for t in crashed)}")
