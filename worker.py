@@ -36,7 +36,7 @@ from workflows.worker_factory import trajectory_worker
 
 log = get_logger("worker")
 
-SHUTDOWN_MARGIN_SECONDS = 1.0
+SHUTDOWN_MARGIN_SECONDS = 0.5
 """After the grace: time for the SDK to cancel activities and report them, before we abandon them."""
 
 
@@ -102,6 +102,7 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
                         tasks=sorted(t.get_name() for t in pending))  # fmt: skip
             for task in pending:
                 task.cancel()
+            app.pool.terminate()  # an abandoned activity holds a connection: a graceful close would wait for it
             await asyncio.wait(pending, timeout=SHUTDOWN_MARGIN_SECONDS)
         done.cancel()
         halt_keeper.set()
