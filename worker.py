@@ -11,6 +11,11 @@ Temporal hands its work to the others.
 SIGTERM / SIGINT stop it gracefully: the worker stops polling, running activities get
 `shutdown_grace_seconds` to finish (what does not is retried by another worker, idempotently), the
 projections stop after their current batch, then Temporal and the database connections are released.
+The grace bounds the exit: what still runs after it (a local activity retrying a decision) is
+abandoned; the next worker decides it once, by its command id.
+
+With the embedded Postgres, this process owns the server's life: a `PostgresKeeper` restarts it within
+about a second when its postmaster dies.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from datetime import timedelta
 from bootstrap import bootstrap, sender_for
 from infrastructure import readiness_file
 from infrastructure.logging import bind_operation, configure_logging, get_logger
+from infrastructure.postgres_keeper import PostgresKeeper
 from infrastructure.readiness import Readiness
 from infrastructure.settings import Settings
 from infrastructure.settings_errors import mask, settings_or_exit
@@ -32,6 +38,9 @@ from workflows.contracts import TASK_QUEUE
 from workflows.worker_factory import trajectory_worker
 
 log = get_logger("worker")
+
+SHUTDOWN_MARGIN_SECONDS = 0.5
+"""After the grace: time for the SDK to cancel activities and report them, before we abandon them."""
 
 
 async def run(settings: Settings, stop: asyncio.Event) -> None:
@@ -45,6 +54,12 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
     readiness = Readiness()  # marked by the components that lose what they need; read by `--check`
     async with bootstrap(settings) as app, supervised_temporal(settings, readiness, identity=identity) as temporal:
         client = temporal.client
+        halt_keeper = asyncio.Event()
+        pg_keeper = (
+            asyncio.create_task(PostgresKeeper(app.database.embedded, readiness).run(halt_keeper), name="pg-keeper")
+            if app.database.embedded is not None
+            else None
+        )
         try:
             await ensure_search_attributes(client)
         except Exception as error:  # a cluster may not let us: its operators register them
@@ -86,13 +101,24 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         for task in crashed:
             log.error("worker_task_crashed", task=task.get_name(), error=repr(task.exception()))
         log.info("worker_stopping")
-        if not polling.done():
-            await worker.shutdown()
         halt_projections.set()
+        shutdown = asyncio.create_task(worker.shutdown()) if not polling.done() else None
+        within = settings.shutdown_grace_seconds + SHUTDOWN_MARGIN_SECONDS
+        _, pending = await asyncio.wait([polling, *projections, *([shutdown] if shutdown else [])], timeout=within)
+        if pending:  # the grace bounds the exit: the next worker decides what was abandoned, by command id
+            log.warning("worker_shutdown_abandoned", grace_seconds=settings.shutdown_grace_seconds,
+                        tasks=sorted(t.get_name() for t in pending))  # fmt: skip
+            for task in pending:
+                task.cancel()
+            app.pool.terminate()  # an abandoned activity holds a connection: a graceful close would wait for it
+            await asyncio.wait(pending, timeout=SHUTDOWN_MARGIN_SECONDS)
         for keeper in keepers:
             keeper.cancel()
-        await asyncio.gather(polling, *keepers, *projections, return_exceptions=True)
+        await asyncio.gather(*keepers, return_exceptions=True)
         done.cancel()
+        halt_keeper.set()
+        if pg_keeper is not None and (await asyncio.wait([pg_keeper], timeout=SHUTDOWN_MARGIN_SECONDS))[1]:
+            pg_keeper.cancel()  # a restart under way in its thread finishes on its own
     log.info("worker_stopped")
     if crashed:  # a supervisor restarts the worker; projections resume from their checkpoints
         raise RuntimeError(f"crashed: {', '.join(t.get_name() for t in crashed)}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -13,6 +14,8 @@ from infrastructure.embedded_postgres import EmbeddedPostgres
 from infrastructure.settings import Settings
 
 _CREATE_LOCK = 0x43424354_0002  # 'CBCT' + 2: one CREATE DATABASE at a time
+POOL_CLOSE_SECONDS = 2.0
+"""How long closing a pool waits for its connections to be released before it terminates them."""
 
 
 def with_database(url: str, database: str) -> str:
@@ -110,4 +113,7 @@ async def open_pool(url: str, settings: Settings | None = None) -> AsyncIterator
     try:
         yield pool
     finally:
-        await pool.close()
+        try:  # `close` waits for every connection to be released, for ever if one never is
+            await asyncio.wait_for(pool.close(), POOL_CLOSE_SECONDS)
+        except TimeoutError:
+            pool.terminate()

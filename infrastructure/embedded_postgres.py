@@ -26,6 +26,10 @@ How it works:
   processes that are gone are removed by the next start.
 - A `postmaster.pid` whose server is gone (dead, a zombie, or not a postgres process) or whose contents
   cannot be read is removed before starting.
+- A server that died under its users (kill -9, an OOM kill) is started again by `restart()` — by the
+  process that owns its life (the worker's `PostgresKeeper`) — on the same cluster and in the same socket
+  directory, so the URLs handed out stay valid; the dead server's leftover backends are waited for (and
+  killed when they linger) first, so two servers never share the cluster.
 - SIGTERM or Ctrl-C during the start: a server this process started, and that nobody else uses yet, is
   stopped again before the process exits. Where nobody else handles SIGTERM, it raises
   KeyboardInterrupt while the server is in use too, so the last user leaving still stops it.
@@ -73,6 +77,8 @@ _SOCKET_PARENT = Path("/tmp")
 _SOCKET_PREFIX = "cbct-pg-"
 _SOCKET_PATH_MAX = 100  # bytes; Unix socket paths are limited to 107 on Linux
 _START_TIMEOUT = 60
+_LEFTOVER_GRACE = 5.0
+"""Seconds a dead postmaster's backends get to notice and exit before they are killed."""
 ROOT_CLUSTERS = Path("/var/lib/cbct")
 """Under root, clusters whose data directory the service user cannot reach live here (0711: the
 service user passes through, nobody lists it), and the binaries copied for the service user."""
@@ -267,6 +273,48 @@ class EmbeddedPostgres:
         atexit.register(self.stop)
         return self.url("postgres")
 
+    def alive(self) -> bool:
+        """Whether the server this handle joined still runs (no side effects; cheap enough to poll)."""
+        running = self._running
+        if running is None:
+            return False
+        try:
+            process = psutil.Process(running.pid)
+            return bool(process.status() != psutil.STATUS_ZOMBIE and process.name().startswith("postgres"))
+        except psutil.Error:
+            return False
+
+    def restart(self) -> bool:
+        """Start the server again after it died under this handle: same cluster, same socket directory
+        (so every URL handed out stays valid). Returns whether this call started it; False when it runs
+        already (another process restarted it first)."""
+        if self._users_fd is None:
+            raise EmbeddedPostgresError("restart() needs a started handle: start() first")
+        previous = self._running
+        data_dir = self.data_dir.resolve()
+        with waiting_lock(data_dir / _LOCK_DIR / _START_LOCK, fcntl.LOCK_EX, self.lock_timeout):
+            self._bin = self._bin or self._binaries()
+            running, started = self._relaunch(previous.socket_dir if previous is not None else None)
+            _check_socket_dir(running.socket_dir)
+            self._running = running
+        return started
+
+    def _relaunch(self, socket_dir: Path | None) -> tuple[_Running, bool]:
+        """The running server (started here when none runs: True). Call with the start lock held."""
+        deadline = time.monotonic() + _LEFTOVER_GRACE
+        while True:
+            running = _read_running(self.pgdata)
+            if running is not None:
+                return running, False
+            leftovers = _postmasters(self.pgdata)
+            if not leftovers:  # nothing of the dead server holds the cluster or its shared memory
+                return self._launch(socket_dir), True
+            if time.monotonic() > deadline:  # backends of no postmaster: they serve nobody
+                for process in leftovers:
+                    with contextlib.suppress(psutil.Error):
+                        process.kill()
+            time.sleep(0.05)
+
     def stop(self) -> None:
         """Release this process's handle; the server stops when no live process holds one."""
         if self._users_fd is None:
@@ -404,20 +452,32 @@ class EmbeddedPostgres:
                     if os.stat(path, follow_symlinks=False).st_uid != uid:
                         shutil.chown(path, SERVICE_USER, SERVICE_USER)
 
-    def _socket_dir(self) -> Path:
+    def _socket_dir(self, previous: Path | None = None) -> Path:
         """pgdata itself (the server user's, 0700) when its path can hold a socket; else a fresh 0700
-        directory in /tmp whose name nobody can guess, so nobody can make it first."""
+        directory in /tmp whose name nobody can guess, so nobody can make it first. On a restart, the
+        dead server's directory again when it can be made anew (or is still the server user's own and
+        private): the URLs handed out name it."""
         # Postgres splits the socket setting at commas and reads double quotes in it as quoting.
         plain = not any(c in str(self.pgdata) for c in ',"\\')
         if plain and len(str(self.pgdata / ".s.PGSQL.5432").encode()) <= _SOCKET_PATH_MAX:
             return self.pgdata
+        if previous is not None and previous.parent == _SOCKET_PARENT and previous.name.startswith(_SOCKET_PREFIX):
+            try:
+                os.mkdir(previous, 0o700)  # fails when anyone made it meanwhile: then it must pass the check
+                if _is_root():
+                    shutil.chown(previous, SERVICE_USER, SERVICE_USER)
+                return previous
+            except FileExistsError:
+                with contextlib.suppress(EmbeddedPostgresError):
+                    _check_socket_dir(previous)
+                    return previous
         fallback = Path(tempfile.mkdtemp(prefix=_SOCKET_PREFIX, dir=_SOCKET_PARENT))
         if _is_root():
             shutil.chown(fallback, SERVICE_USER, SERVICE_USER)
         return fallback
 
-    def _launch(self) -> _Running:
-        socket_dir = self._socket_dir()
+    def _launch(self, previous_socket_dir: Path | None = None) -> _Running:
+        socket_dir = self._socket_dir(previous_socket_dir)
         # pg_ctl builds a /bin/sh command line with the data directory and log file in double quotes,
         # unescaped: run it inside the data directory with relative paths, and quote -o ourselves.
         # No TCP at all (-h ''): only the socket, in a directory nobody else can enter.

