@@ -54,6 +54,7 @@ def run(work: Callable[[App], Awaitable[T]], *, temporal: bool = False, answer_w
             return result
 
     loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
     loop.set_exception_handler(_to_debug_log)
     try:
         return loop.run_until_complete(main())
@@ -73,6 +74,7 @@ def _close(loop: asyncio.AbstractEventLoop) -> None:
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.run_until_complete(loop.shutdown_default_executor())
     finally:
+        asyncio.set_event_loop(None)
         loop.close()
 
 
