@@ -184,38 +184,70 @@ async def _next_deadlines(temporal: Temporal, env: Env, tid: str) -> tuple[objec
     visibility lists it (`cbct workflows list`)."""
     assert temporal.server is not None
     client = await temporal.server.client()
-    async with open_pool(env.database_url) as pool:
-        pending = (await TrajectoryService(PostgresEventStore(pool)).outlook(tid))[1]
-    store = next((d.due_at for d in pending if not d.fired), None)
     status = await TrajectoryClient(client).status(tid)
     workflow = None if status.next_deadline is None else status.next_deadline.due_at
     [row] = [r for r in await list_workflows(client) if r.trajectory_id == tid]
-    return store, workflow, row.next_deadline
+    return await _store_deadline(env, tid), workflow, row.next_deadline
+
+
+async def _store_deadline(env: Env, tid: str) -> object:
+    async with open_pool(env.database_url) as pool:
+        pending = (await TrajectoryService(PostgresEventStore(pool)).outlook(tid))[1]
+    return next((d.due_at for d in pending if not d.fired), None)
+
+
+async def _announced_in_a_crash(temporal: Temporal, env: Env, tid: str) -> object:
+    """Open `tid`, then announce it with the server killed mid-command; return the next deadline the
+    store had before the announcement (the workflow still waits for that one)."""
+    opened = await cbct(env, "open", "trajectory", "open", tid, *OPEN)
+    assert await opened.exit_code(90) == 0, printed(opened)
+    before = await _store_deadline(env, tid)
+    proc, _ = await command_cut_off(temporal, env, "announce", "trajectory", "announce", tid)
+    assert proc.process.returncode == 1, printed(proc)
+    assert len(await stored(env.database_url, tid, "AnnouncementSent")) == 1
+    return before
+
+
+async def _healed(temporal: Temporal, env: Env, tid: str) -> object:
+    """Wait until the workflow's next deadline (query and visibility) equals the store's; return it."""
+
+    async def equal() -> tuple[object, ...] | None:
+        try:
+            store, workflow, listed = await _next_deadlines(temporal, env, tid)
+        except Exception:  # the server or the worker is not back yet
+            return None
+        return (store,) if store == workflow == listed else None
+
+    [store] = await wait_until(equal, "the workflow's next deadline to equal the store's", 90)
+    return store
 
 
 async def test_a_workflow_that_missed_an_event_in_a_crash_is_brought_up_to_the_store_without_a_command(
     world: tuple[Temporal, Env],
 ) -> None:
     """The server dies while `cbct trajectory announce` is appended: the workflow never sees the
-    announcement. After the restart, the worker's reconcile refreshes it: its next deadline (query and
-    visibility) equals the store's, and no command was sent."""
+    announcement. After the restart, the worker's reconcile at start refreshes it: its next deadline
+    (query and visibility) equals the store's, and no command was sent."""
     temporal, env = world
-    opened = await cbct(env, "open", "trajectory", "open", "t-s", *OPEN)
-    assert await opened.exit_code(90) == 0, printed(opened)
-    proc, _ = await command_cut_off(temporal, env, "announce", "trajectory", "announce", "t-s")
-    assert proc.process.returncode == 1, printed(proc)
-    assert await stored(env.database_url, "t-s", "AnnouncementSent")
+    before = await _announced_in_a_crash(temporal, env, "t-s")
     await temporal.start()
     worker = await env.worker("worker")
-
-    async def healed() -> tuple[object, object, object] | None:
-        try:
-            store, workflow, listed = await _next_deadlines(temporal, env, "t-s")
-        except Exception:
-            return None
-        return (store, workflow, listed) if store == workflow == listed else None
-
-    store, _, _ = await wait_until(healed, "the workflow's next deadline to equal the store's", 90)
-    assert store is not None
+    assert await _healed(temporal, env, "t-s") not in (None, before)
     assert worker.process.returncode is None
     assert len(await stored(env.database_url, "t-s", "AnnouncementSent")) == 1
+
+
+async def test_a_running_worker_brings_such_a_workflow_up_to_the_store_on_its_next_reconcile(
+    world: tuple[Temporal, Env],
+) -> None:
+    """The worker runs through the crash (reconcile every 2 s): after the restart its periodic
+    reconcile refreshes the workflow, with no command sent and no worker restarted."""
+    temporal, env = world
+    worker = await env.worker("worker", CBCT_RECONCILE_INTERVAL_SECONDS="2")
+    await wait_until(lambda: any(e.get("event") == "worker_started" for e in worker.log_events()), "worker to start")
+    before = await _announced_in_a_crash(temporal, env, "t-p")
+    await temporal.start()
+    assert await _healed(temporal, env, "t-p") not in (None, before)
+    assert worker.process.returncode is None
+    reconciled = [e for e in worker.log_events() if e.get("event") == "workflows_reconciled"]
+    assert any(e.get("refreshed") == 1 for e in reconciled), reconciled
