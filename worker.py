@@ -4,7 +4,8 @@ Composition root: logging → `Readiness` → `bootstrap` (database, store, serv
 (`CBCT_TEMPORAL_ADDRESS`, else the embedded dev server in `CBCT_DATA_DIR`), supervised: a lost server is
 revived or waited for, and the readiness says so) → the Temporal worker (`TrajectoryWorkflow` and its
 activities, bound to this process's store, service and sender) → every projection as a task →
-`reconcile` (every open trajectory in the store gets its running workflow) → the readiness file that
+`reconcile` (every open trajectory in the store gets its running workflow, brought up to the store, at start
+and every `CBCT_RECONCILE_INTERVAL_SECONDS`) → the readiness file that
 `python -m worker --check` reads. Several workers on one task queue share the work; when one dies,
 Temporal hands its work to the others.
 
@@ -47,7 +48,7 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
     """Run until `stop` is set, then shut down in order."""
     from infrastructure.keyring import signing_keys
     from infrastructure.temporal_supervisor import supervised_temporal
-    from interfaces.workflow_ops import reconcile
+    from interfaces.workflow_ops import reconcile, reconcile_every
     from workflows.client import TrajectoryClient, ensure_search_attributes
 
     identity = f"worker@{socket.gethostname()}:{os.getpid()}"
@@ -87,6 +88,10 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         except Exception as error:  # not fatal: `cbct workflows reconcile` does the same later
             log.warning("reconcile_failed", error=str(error))
             started = []
+        reconciling = asyncio.create_task(
+            reconcile_every(settings.reconcile_interval_seconds, app.pool, app.service, TrajectoryClient(client)),
+            name="reconcile",
+        )
         log.info(
             "worker_started",
             task_queue=TASK_QUEUE,
@@ -101,6 +106,7 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         for task in crashed:
             log.error("worker_task_crashed", task=task.get_name(), error=repr(task.exception()))
         log.info("worker_stopping")
+        reconciling.cancel()
         halt_projections.set()
         shutdown = asyncio.create_task(worker.shutdown()) if not polling.done() else None
         within = settings.shutdown_grace_seconds + SHUTDOWN_MARGIN_SECONDS

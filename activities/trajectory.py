@@ -4,7 +4,9 @@
 (`FireDeadline`, command id = deadline id) — reaches a trajectory: load → `domain.decide` → append,
 idempotent by command id (`application/command_handler.py`), so an activity retried after a lost
 worker appends nothing twice and answers with the events of the first attempt. With the verdict it
-returns the schedule after it: the next deadline and the e-mails this command's events caused.
+returns the schedule after it: the next deadline, the e-mails this command's events caused, and the
+stream version it was read at (the workflow reloads when that moved past what it knew: an event was
+appended outside its history, e.g. by an update the server lost in a crash).
 `survey` gives the same schedule from the store alone (at workflow start: every undelivered e-mail).
 
 Before anything is decided, `decide` checks who asks (the embedded Temporal server lets anyone on the
@@ -191,7 +193,7 @@ class TrajectoryActivities:
     async def _schedule(self, trajectory_id: str, caused_by: set[str] | None, *, fresh: bool = False) -> Schedule:
         """`fresh`: a command was just decided (its e-mails' events, appended just now, cannot be
         delivered yet; the service's fold of the stream is current)."""
-        state, pending, last_change = await self._service.outlook(trajectory_id, just_handled=fresh)
+        state, pending, last_change, version = await self._service.outlook(trajectory_id, just_handled=fresh)
         if state is None:
             return Schedule(exists=False, open=False)
         emails = []
@@ -211,4 +213,5 @@ class TrajectoryActivities:
             ),
             last_change=last_change,
             emails=tuple(emails),
+            version=version,
         )

@@ -301,18 +301,19 @@ class TrajectoryService:
 
     async def outlook(
         self, trajectory_id: str, *, just_handled: bool = False
-    ) -> tuple[TrajectoryState | None, list[Deadline], datetime | None]:
-        """The trajectory's state, its pending deadlines (earliest first, fired ones included) and the
-        moment of its last change: what its workflow schedules from. `just_handled`: a command on it was
+    ) -> tuple[TrajectoryState | None, list[Deadline], datetime | None, int]:
+        """The trajectory's state, its pending deadlines (earliest first, fired ones included), the
+        moment of its last change and the stream version all this was read at: what its workflow
+        schedules from (the version tells it whether it missed an event). `just_handled`: a command on it was
         handled by this service a moment ago (its workflow runs them one at a time), so the fold it
         left is current and the stream need not be read again."""
         cached = self._handler.cached(stream_id(trajectory_id)) if just_handled else None
         loaded = cached if cached is not None else await self._handler.load(stream_id(trajectory_id))
         if loaded.state is None:
-            return None, [], None
+            return None, [], None, loaded.version
         pending = deadlines(loaded.state, rules_for_version(loaded.state.framework_version))
         last = loaded.last_event.occurred_at if loaded.last_event is not None else None
-        return loaded.state, pending, last
+        return loaded.state, pending, last, loaded.version
 
     async def history(self, trajectory_id: str) -> list[RecordedEvent]:
         return await self._store.read_stream(stream_id(trajectory_id))

@@ -60,6 +60,17 @@ class Settings(BaseSettings):
     shutdown_grace_seconds: float = Field(
         default=30.0, ge=0, description="On SIGTERM the worker lets running workflows finish this long."
     )
+    command_wait_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="How long a CLI command waits for its answer before it names its id and the retry command.",
+    )
+    reconcile_interval_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="How often the worker brings every open trajectory's workflow up to the store.",
+    )
     max_event_bytes: int = Field(default=256 * 1024, gt=0, description="Largest accepted event payload.")
     pool_min_size: int = Field(default=1, ge=1)
     pool_max_size: int = Field(default=10, ge=1)

@@ -2,7 +2,10 @@
 
 - `reconcile` makes the event store the truth: every open trajectory in the store gets its running
   workflow (started when missing, idempotent), so workflows lost with Temporal's data come back, each
-  with its next timer (the workflow asks the store for its schedule when it starts).
+  with its next timer (the workflow asks the store for its schedule when it starts); a running one
+  whose schedule was read at a stream version behind the store's (it missed an event: an update the
+  server lost in a crash) is refreshed. The worker runs it at start and every
+  `CBCT_RECONCILE_INTERVAL_SECONDS` (`reconcile_every`).
 - `failing_activities` finds running workflows whose activities keep failing (attempt ≥ 3): Temporal
   retries them on its own with backoff; ops see why they fail here and in the Web UI.
 - `retry` starts a trajectory's workflow again after it failed, was terminated or timed out (for an
@@ -277,21 +280,71 @@ async def open_trajectories(pool: asyncpg.Pool, service: TrajectoryService) -> l
     return open_ids
 
 
+async def stream_versions(pool: asyncpg.Pool, trajectory_ids: Sequence[str]) -> dict[str, int]:
+    """Each trajectory's stream version in the store."""
+    rows = await pool.fetch(
+        "SELECT stream_id, max(stream_version) AS version FROM events WHERE stream_id = ANY($1::text[])"
+        " GROUP BY stream_id",
+        [f"{STREAM_PREFIX}{t}" for t in trajectory_ids],
+    )
+    return {r["stream_id"].removeprefix(STREAM_PREFIX): int(r["version"]) for r in rows}
+
+
 async def reconcile(pool: asyncpg.Pool, service: TrajectoryService, trajectories: TrajectoryClient) -> list[str]:
-    """Start a workflow for every open trajectory that has none running; return the ids started."""
+    """Start a workflow for every open trajectory that has none running, and refresh each running one
+    whose schedule is behind the store; return the ids started."""
     gate = asyncio.Semaphore(CONCURRENT)
+    open_ids = await open_trajectories(pool, service)
+    versions = await stream_versions(pool, open_ids)
+    refreshed: list[str] = []
 
     async def one(trajectory_id: str) -> str | None:
         async with gate:
             if await raw_status(trajectories.client, trajectory_workflow_id(trajectory_id)) == "Running":
+                if await _refresh_if_behind(trajectories, trajectory_id, versions.get(trajectory_id)):
+                    refreshed.append(trajectory_id)
                 return None
             await trajectories.start(trajectory_id)
             return trajectory_id
 
-    started = [t for t in await asyncio.gather(*(one(t) for t in await open_trajectories(pool, service))) if t]
-    if started:
-        log.info("workflows_reconciled", started=len(started), trajectory_ids=started[:20])
+    started = [t for t in await asyncio.gather(*(one(t) for t in open_ids)) if t]
+    if started or refreshed:
+        log.info(
+            "workflows_reconciled",
+            started=len(started),
+            refreshed=len(refreshed),
+            trajectory_ids=(started + refreshed)[:20],
+        )
     return started
+
+
+async def _refresh_if_behind(trajectories: TrajectoryClient, trajectory_id: str, store_version: int | None) -> bool:
+    """Refresh the workflow when its schedule was read before the store's last event (or, read by an
+    older revision, carries no version); one that has not read it yet will read it anyway."""
+    if store_version is None:
+        return False
+    try:
+        status = await trajectories.status(trajectory_id)
+        if status.open is None or (status.version is not None and status.version >= store_version):
+            return False
+        await trajectories.refresh(trajectory_id, store_version)
+    except Exception as error:  # one workflow that does not answer now is not the others' problem
+        log.warning("workflow_refresh_failed", trajectory_id=trajectory_id, error=str(error) or type(error).__name__)
+        return False
+    return True
+
+
+async def reconcile_every(
+    interval: float, pool: asyncpg.Pool, service: TrajectoryService, trajectories: TrajectoryClient
+) -> None:
+    """`reconcile` every `interval` seconds until cancelled (the worker's own task); a failed round is
+    logged, and the next one tries again."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await reconcile(pool, service, trajectories)
+        except Exception as error:
+            log.warning("reconcile_failed", error=str(error) or type(error).__name__)
 
 
 async def retry(pool: asyncpg.Pool, service: TrajectoryService, trajectories: TrajectoryClient, name: str) -> str:

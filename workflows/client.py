@@ -42,6 +42,7 @@ from workflows.contracts import (
     PHASE_ATTRIBUTE,
     TASK_QUEUE,
     CommandSubmission,
+    RefreshRequest,
     TrajectoryEnded,
     TrajectoryInput,
     TrajectoryStatus,
@@ -140,6 +141,15 @@ class TrajectoryClient:
 
     async def status(self, trajectory_id: str) -> TrajectoryStatus:
         return await self.handle(trajectory_id).query(TrajectoryWorkflow.status)
+
+    async def refresh(self, trajectory_id: str, store_version: int) -> TrajectoryStatus:
+        """Have the running workflow read its schedule from the store again (it missed events up to
+        `store_version`); one update per version, however often it is asked."""
+        return await self.handle(trajectory_id).execute_update(
+            TrajectoryWorkflow.refresh,  # type: ignore[arg-type]  # (the SDK's stub wants a sync handler)
+            RefreshRequest(store_version=store_version),
+            id=f"refresh/{store_version}",
+        )
 
 
 async def ensure_search_attributes(client: Client) -> None:

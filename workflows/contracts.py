@@ -10,7 +10,9 @@ Public API (for the CLI, the demo and scenario rehearsals):
 - start input `TrajectoryInput(trajectory_id, world_offset=timedelta(0), simulated=False)`;
 - update `submit` (`SUBMIT`): `CommandSubmission(command_type, command, at=None, key_id, signature)` → `Verdict`
   (signed: `application/command_signature.py`; the decide activity refuses an unsigned one);
-- query `status` (`STATUS`): `TrajectoryStatus`.
+- update `refresh` (`REFRESH`): `RefreshRequest(store_version)` → `TrajectoryStatus`: reload the schedule
+  from the store (events were appended that the workflow's history never saw: `reconcile` sends it);
+- query `status` (`STATUS`): `TrajectoryStatus` (with the stream `version` its schedule was read at).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ TASK_QUEUE = "cbct-trajectories"
 WORKFLOW_TYPE = "TrajectoryWorkflow"
 SUBMIT = "submit"
 STATUS = "status"
+REFRESH = "refresh"
 COMMAND_FAILED = "CommandFailed"
 """The failure type of an update whose decision kept failing until its retries ran out."""
 EMAIL_UNKNOWN = "EmailUnknown"
@@ -188,6 +191,15 @@ class TrajectoryStatus(_Message):
     emails_pending: int
     commands_handled: int
     world_now: AwareDatetime
+    version: int | None = None
+    """The trajectory's stream version its schedule was read at (None: not read yet, or read before
+    schedules carried it); behind the store's, the workflow missed an event (`reconcile` refreshes it)."""
+
+
+class RefreshRequest(_Message):
+    """Update `refresh`: read the schedule from the store again unless it was read at `store_version` or later."""
+
+    store_version: int | None = None
 
 
 # --- activities ------------------------------------------------------------------------------------------
@@ -224,6 +236,7 @@ class Schedule(_Message):
     deadlines: tuple[NextDeadline, ...] = ()  # not fired yet, earliest first
     last_change: AwareDatetime | None = None
     emails: tuple[PendingEmail, ...] = ()
+    version: int | None = None  # the stream version it was read at (None in histories recorded before)
 
 
 class Decision(_Message):

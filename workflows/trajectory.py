@@ -26,6 +26,11 @@
 - The workflow **ends** when the trajectory is closed (or was never opened) and nothing is left to
   send; a later command starts a new run (update-with-start), which decides it against the store.
 - **continue-as-new** when Temporal suggests it, after the running handlers have finished.
+- **Following the store** (patch `follow-store`): every schedule carries the stream version it was read
+  at. When a decision finds the stream further than this run's own changes explain (an event appended
+  outside its history: an update the server lost in a crash, a correction), the workflow reads its
+  whole schedule again (`trajectory.survey`: with every undelivered e-mail). The update `refresh` does
+  the same on request: `reconcile` sends it to a workflow whose `status` version is behind the store's.
 
 Only orchestration lives here: every decision and all I/O run in activities (`activities/`), so a
 change to a rule file never breaks the replay of a running workflow. Change this file only behind
@@ -49,6 +54,7 @@ from workflows.contracts import (
     NEXT_DEADLINE_ATTRIBUTE,
     ORGANISATION_ATTRIBUTE,
     PHASE_ATTRIBUTE,
+    REFRESH,
     STATUS,
     SUBMIT,
     WORKFLOW_COMMANDS,
@@ -59,6 +65,7 @@ from workflows.contracts import (
     Delivery,
     NextDeadline,
     PendingEmail,
+    RefreshRequest,
     Schedule,
     SendRequest,
     Snapshot,
@@ -75,6 +82,7 @@ DEADLINE_ACTOR = "system:deadlines"
 # Patches (README, "Changing workflow code"): histories recorded before them replay the old path.
 LOCAL_DECIDE = "local-decide"  # decide and survey as local activities: one workflow task per command
 STEADY_TIMER = "steady-timer"  # one timer per deadline, kept while other things change
+FOLLOW_STORE = "follow-store"  # a decision that finds the stream moved past this run's changes reloads
 
 PHASE = SearchAttributeKey.for_keyword(PHASE_ATTRIBUTE)
 ORGANISATION = SearchAttributeKey.for_keyword(ORGANISATION_ATTRIBUTE)
@@ -145,6 +153,15 @@ class TrajectoryWorkflow:
         if submission.at is not None and not self._input.simulated:
             raise ValueError("at: only a simulated world may name the moment a command is decided at")
 
+    @workflow.update(name=REFRESH)
+    async def refresh(self, request: RefreshRequest) -> TrajectoryStatus:
+        """Read the schedule from the store again: events were appended that this history never saw."""
+        async with self._lock:
+            known = None if self._schedule is None else self._schedule.version
+            if known is None or request.store_version is None or known < request.store_version:
+                await self._reload()
+            return self.status()
+
     @workflow.query(name=STATUS)
     def status(self) -> TrajectoryStatus:
         schedule = self._schedule
@@ -156,6 +173,7 @@ class TrajectoryWorkflow:
             emails_pending=len(self._emails),
             commands_handled=self._handled,
             world_now=self._world_now(),
+            version=None if schedule is None else schedule.version,
         )
 
     # --- the run -------------------------------------------------------------------------------------
@@ -163,10 +181,7 @@ class TrajectoryWorkflow:
     @workflow.run
     async def run(self, start: TrajectoryInput) -> TrajectoryEnded:
         async with self._lock:
-            survey = SurveyRequest(
-                trajectory_id=start.trajectory_id, simulated=start.simulated, world_offset=start.world_offset
-            )
-            self._apply(await self._activity("trajectory.survey", survey, Schedule, PATIENT_RETRY))
+            await self._reload()
         while True:
             self._send_pending()
             if self._finished():
@@ -267,9 +282,22 @@ class TrajectoryWorkflow:
         request = DecideRequest(
             submission=submission, now=now, simulated=self._input.simulated, world_offset=self._input.world_offset
         )
+        known = None if self._schedule is None else self._schedule.version
         decision = await self._activity("trajectory.decide", request, Decision, retry)
         self._apply(decision.schedule)
+        if _moved_past(known, decision) and workflow.patched(FOLLOW_STORE):
+            workflow.logger.info("stream moved past this history (%s → %s): reloaded", known, decision.schedule.version)
+            await self._reload()
         return decision
+
+    async def _reload(self) -> None:
+        """The schedule as the store has it, with every e-mail not delivered yet."""
+        survey = SurveyRequest(
+            trajectory_id=self._input.trajectory_id,
+            simulated=self._input.simulated,
+            world_offset=self._input.world_offset,
+        )
+        self._apply(await self._activity("trajectory.survey", survey, Schedule, PATIENT_RETRY))
 
     async def _activity(self, name: str, request: object, result: type[_R], retry: RetryPolicy) -> _R:
         """Run a decision activity. Locally, in the workflow task (one task per command instead of three):
@@ -361,3 +389,14 @@ class TrajectoryWorkflow:
         finally:
             self._sending.discard(email.message_id)
             self._changed = True
+
+
+def _moved_past(known: int | None, decision: Decision) -> bool:
+    """Whether the stream the decision read is further than `known` plus the decision's own events:
+    someone appended outside this history. Unknown versions (histories recorded before) never move."""
+    seen = decision.schedule.version
+    if known is None or seen is None:
+        return False
+    verdict = decision.verdict
+    own = len(verdict.events) if verdict.accepted and not verdict.duplicate else 0
+    return seen != known + own

@@ -2,8 +2,9 @@
 
 Exit codes stay the CLI's: 2 for input that cannot be used (a missing file, a directory where a file is
 expected, a value the store refuses), 1 for what the system cannot do now (no database, an unmigrated
-database, an event that cannot be read). Anything unexpected is still one line (exit 1), with the
-traceback in the log at debug level (`CBCT_LOG_LEVEL=debug`).
+database, an event that cannot be read). A trajectory command that failed or got no answer (1) adds
+its command id and the command that retries it safely (`interfaces/cli/retry.py`). Anything unexpected
+is still one line (exit 1), with the traceback in the log at debug level (`CBCT_LOG_LEVEL=debug`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ except ImportError:  # pragma: no cover - older typer on click
     from click import ClickException  # type: ignore[assignment]
 
 from interfaces.cli.output import EXIT_REJECTED, EXIT_USAGE, fail
+from interfaces.cli.retry import CommandNotDone, temporal_reason
 
 INTERNAL_ERROR = "Interne fout"
 
@@ -35,6 +37,11 @@ def explain(error: BaseException) -> tuple[int, str]:
     from infrastructure.temporal_client import TemporalUnreachable
     from infrastructure.temporal_server import EmbeddedTemporalError
 
+    if isinstance(error, CommandNotDone):
+        cause = error.__cause__
+        reason = temporal_reason(cause)
+        code, explained = (EXIT_REJECTED, reason) if reason is not None else explain(cause or error)
+        return code, error.line(explained)
     if isinstance(error, OutputFileError):  # a file the user named could not be written (a full disk: 1)
         return (EXIT_REJECTED if error.system_fault else EXIT_USAGE), str(error)
     if isinstance(error, KeyringError):

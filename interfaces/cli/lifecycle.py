@@ -4,6 +4,10 @@ The options come from the domain command's own fields, so the CLI can never drif
 accepts: pydantic validates the input and names the field on bad input (exit 2). Each command goes to
 its trajectory's workflow as an update (update-with-start), decided and appended once per command id
 (`--command-id` makes a retry safe). A refused command prints the rule and CBCT's explanation (exit 1).
+
+The command id is fixed before anything is sent (a fresh one when `--command-id` is absent): a command
+that fails or gets no answer within `CBCT_COMMAND_WAIT_SECONDS` ends in one line naming the id and the
+exact command that retries it (exit 1, `interfaces/cli/retry.py`).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import getpass
 import inspect
 import json
 import os
+import sys
 import types
 import typing
 import uuid
@@ -23,7 +28,9 @@ from pydantic import BaseModel
 
 from application.trajectories import InvalidCommandInput, parse_command
 from domain import commands as c
+from infrastructure.settings import Settings
 from interfaces.cli.output import EXIT_REJECTED, EXIT_USAGE, OutputFormat, console, fail, print_json
+from interfaces.cli.retry import CommandNotDone, retry_command
 from interfaces.cli.session import run
 
 # (noun, verb, command, Dutch help)
@@ -233,16 +240,15 @@ def _make(command: type[c.Command], help_text: str) -> Any:
             result: dict[str, Any] = verdict.as_dict()
             return result
 
-        from workflows.client import CommandFailed, CommandInputRejected
+        from workflows.client import CommandInputRejected
 
         try:
-            outcome = run(work, temporal=True)
+            outcome = run(work, temporal=True, answer_within=Settings().command_wait_seconds)
         except CommandInputRejected as error:
             fail(f"Ongeldige invoer — {error}")
             raise typer.Exit(EXIT_USAGE) from None
-        except CommandFailed as error:
-            fail(f"Niet verwerkt (probeer het opnieuw met hetzelfde --command-id) — {error}")
-            raise typer.Exit(EXIT_REJECTED) from None
+        except Exception as error:  # no answer: the guard prints one line with the id and the retry
+            raise CommandNotDone(parsed.command_id, retry_command(sys.argv[1:], parsed.command_id)) from error
         _print_outcome(outcome, output)
         if not outcome.get("accepted"):
             raise typer.Exit(EXIT_REJECTED)

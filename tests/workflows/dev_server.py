@@ -44,10 +44,11 @@ class DevServer:
 
 
 @contextlib.asynccontextmanager
-async def dev_server(directory: Path) -> AsyncIterator[DevServer]:
-    """Start a dev server on `directory/dev.db`; yield once it answers; stop it afterwards."""
+async def dev_server(directory: Path, port: int | None = None) -> AsyncIterator[DevServer]:
+    """Start a dev server on `directory/dev.db` (on `port`, else a free one: a restart passes the port it
+    had); yield once it answers; stop it afterwards."""
     directory.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240
-    port = free_port()
+    port = port or free_port()
     db_file = directory / "dev.db"
     argv = [
         str(temporal_binaries.temporal_cli_path()), "server", "start-dev", "--headless",
@@ -61,7 +62,7 @@ async def dev_server(directory: Path) -> AsyncIterator[DevServer]:
         "--search-attribute", f"{ORGANISATION_ATTRIBUTE}=Keyword",
         "--search-attribute", f"{NEXT_DEADLINE_ATTRIBUTE}=Datetime",
     ]  # fmt: skip
-    log = (directory / "server.log").open("wb")
+    log = (directory / "server.log").open("ab")
     process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)  # noqa: ASYNC220
     server = DevServer(f"127.0.0.1:{port}", db_file, process)
     try:
