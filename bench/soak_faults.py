@@ -1,0 +1,226 @@
+"""The soak test's faults: kill -9 of the Temporal dev server, of the embedded postmaster and of the worker.
+
+The servers are found through the files the product itself keeps (`temporal/server.json`,
+`pgdata/postmaster.pid`) and checked to be ours (the dev server runs in our `temporal/` folder, the
+postmaster on our `pgdata`) before the signal: other runs on this machine are never touched. The
+bench restarts the worker as a supervisor would; the servers are left to whoever needs them next.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+FAULT_KINDS = ("temporal", "postgres", "worker")
+
+
+def plan_faults(rng: random.Random, seconds: float, kinds: Sequence[str], per_kind: int) -> list[tuple[float, str]]:
+    """`per_kind` faults of each kind at random moments, sorted; none in the first 10 % (let the run
+    warm up) or the last 15 % (let the last one's recovery be seen), and at least 10 s apart when the
+    run allows it, so that each fault's recovery can be told apart."""
+    low, high = seconds * 0.10, seconds * 0.85
+    count = per_kind * len(kinds)
+    gap = min(10.0, (high - low) / max(count, 1))
+    for _ in range(100):
+        moments = sorted(rng.uniform(low, high) for _ in range(count))
+        if all(b - a >= gap for a, b in itertools.pairwise(moments)):
+            break
+    order = [kind for kind in kinds for _ in range(per_kind)]
+    rng.shuffle(order)
+    return list(zip(moments, order, strict=True))
+
+
+def temporal_server_pid(data_dir: Path) -> int | None:
+    """The live embedded Temporal dev server of `data_dir`, per its `server.json`, if it is ours."""
+    directory = data_dir / "temporal"
+    try:
+        state = json.loads((directory / "server.json").read_text())
+        pid = int(state["server"]["pid"])
+        process = psutil.Process(pid)
+        if "start-dev" in process.cmdline() and Path(process.cwd()) == directory.resolve():
+            return pid
+    except (OSError, ValueError, KeyError, TypeError, psutil.Error):
+        pass
+    return None
+
+
+def postmaster_pid(data_dir: Path) -> int | None:
+    """The live embedded postmaster of `data_dir`, per `pgdata/postmaster.pid`, if it runs our cluster."""
+    pgdata = (data_dir / "pgdata").resolve()
+    try:
+        pid = int((pgdata / "postmaster.pid").read_text().splitlines()[0])
+        process = psutil.Process(pid)
+        if process.name().startswith("postgres") and Path(process.cwd()) == pgdata:
+            return pid
+    except (OSError, ValueError, IndexError, psutil.Error):
+        pass
+    return None
+
+
+def kill_9(pid: int) -> bool:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+        return True
+    return False
+
+
+@dataclass
+class WorkerSupervisor:
+    """Runs `python -m worker` and starts it again whenever it exits, as systemd or Kubernetes would."""
+
+    env: Mapping[str, str]
+    log_dir: Path
+    restart_delay: float = 1.0
+    process: asyncio.subprocess.Process | None = None
+    starts: int = 0
+    unexpected_exits: list[int | None] = field(default_factory=list)
+    _killing: bool = False
+    _stopping: bool = False
+    _task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._supervise(), name="worker-supervisor")
+        await self._until_started()
+
+    async def _until_started(self) -> None:
+        for _ in range(100):
+            if self.process is not None:
+                return
+            await asyncio.sleep(0.05)
+
+    async def _supervise(self) -> None:
+        while not self._stopping:
+            self.starts += 1
+            log = os.open(self.log_dir / f"worker-{self.starts}.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                self.process = await asyncio.create_subprocess_exec(
+                    sys.executable,
+                    "-m",
+                    "worker",
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    env=dict(self.env),
+                    cwd=self.log_dir,
+                )
+            finally:
+                os.close(log)
+            code = await self.process.wait()
+            if not self._killing and not self._stopping:
+                self.unexpected_exits.append(code)
+            self._killing = False
+            if not self._stopping:
+                await asyncio.sleep(self.restart_delay)
+
+    def kill(self) -> bool:
+        """kill -9 the worker; the supervisor starts the next one."""
+        if self.process is None or self.process.returncode is not None:
+            return False
+        self._killing = True
+        return kill_9(self.process.pid)
+
+    async def stop(self, within: float) -> bool:
+        """SIGTERM and wait up to `within` seconds (then kill -9). True when it stopped in time."""
+        self._stopping = True
+        graceful = True
+        if self.process is not None and self.process.returncode is None:
+            self.process.terminate()
+            try:
+                await asyncio.wait_for(self.process.wait(), within)
+            except TimeoutError:
+                graceful = False
+                kill_9(self.process.pid)
+                await self.process.wait()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        return graceful
+
+
+@dataclass
+class FaultInjector:
+    """Injects the planned faults at their moments; a server that is down when its fault is due (nobody
+    needed it since the last kill) is waited for up to `patience` seconds, else the fault is skipped."""
+
+    data_dir: Path
+    worker: WorkerSupervisor
+    embedded_postgres: bool
+    patience: float = 30.0
+    done: list[tuple[float, str]] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    async def run(self, plan: Sequence[tuple[float, str]], t0: float, say: Callable[[str], None]) -> None:
+        for at, kind in plan:
+            await asyncio.sleep(max(0.0, t0 + at - time.monotonic()))
+            if kind == "postgres" and not self.embedded_postgres:
+                self.skipped.append(kind)
+                continue
+            give_up = time.monotonic() + self.patience
+            while not self._inject(kind):
+                if time.monotonic() > give_up:
+                    self.skipped.append(kind)
+                    say(f"fault {kind}: nothing to kill for {self.patience:.0f} s, skipped")
+                    break
+                await asyncio.sleep(0.5)
+            else:
+                moment = time.monotonic()
+                self.done.append((moment, kind))
+                say(f"fault {kind}: kill -9 at t={moment - t0:.0f}s")
+
+    def _inject(self, kind: str) -> bool:
+        if kind == "worker":
+            return self.worker.kill()
+        pid = temporal_server_pid(self.data_dir) if kind == "temporal" else postmaster_pid(self.data_dir)
+        return pid is not None and kill_9(pid)
+
+    def counts(self) -> dict[str, int]:
+        counts = {kind: 0 for kind in FAULT_KINDS}
+        for _, kind in self.done:
+            counts[kind] += 1
+        return counts
+
+
+def survivors(data_dir: Path) -> list[psutil.Process]:
+    """Every process that still runs on `data_dir` (servers orphaned by a kill, CLI processes), found by
+    its working directory or command line: its cwd lies inside the data directory or the cluster, or
+    its command line names one of them. Never this process or its ancestors (whose command line may
+    name the data directory: `--data-dir`)."""
+    roots = {str(data_dir.resolve())}
+    with contextlib.suppress(OSError):
+        roots.add(str((data_dir / "pgdata").resolve()))
+    me = psutil.Process()
+    exempt = {me.pid, *(p.pid for p in me.parents())}
+    found: list[psutil.Process] = []
+    for process in psutil.process_iter(["pid", "cmdline", "cwd"]):
+        try:
+            cwd = process.info["cwd"] or ""
+            cmdline = " ".join(process.info["cmdline"] or [])
+        except psutil.Error:
+            continue
+        if process.pid not in exempt and any(cwd.startswith(r) or r in cmdline for r in roots):
+            found.append(process)
+    return found
+
+
+def reap(data_dir: Path) -> list[str]:
+    """kill -9 every survivor of the run; returns their names and pids."""
+    killed: list[str] = []
+    for process in survivors(data_dir):
+        with contextlib.suppress(psutil.Error):
+            name = process.name()
+            if kill_9(process.pid):
+                killed.append(f"{name}[{process.pid}]")
+    return killed
