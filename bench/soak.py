@@ -8,7 +8,9 @@ on the embedded Postgres and the embedded Temporal dev server of a fresh data di
 database at `--database-url`); `--clients` operators send `cbct` commands as separate processes, each
 with its `--command-id`, retrying a failed one with the same id (bench/soak_clients.py). At random
 moments (seeded) the bench kills -9 the Temporal dev server, the embedded postmaster and the worker
-(bench/soak_faults.py); the servers come back when a process needs them.
+(bench/soak_faults.py); the servers come back when a process needs them. After a server's kill the
+operators hold back for `--quiet` seconds, so that only the worker (and commands under way) can bring
+it back: `healed_without_cli_s` says how fast that happened, `not_healed` how often it did not.
 
 Then, once the run has settled (at most `--settle` seconds), it checks (bench/soak_checks.py):
 - every accepted command stored exactly once (by command id in the event store; deadlines' and
@@ -19,7 +21,7 @@ Then, once the run has settled (at most `--settle` seconds), it checks (bench/so
 
 Progress goes to stderr; the last line of stdout is one JSON object:
     {"commands": N, "faults": {...}, "lost": 0, "doubled": 0, "stale_workflows": 0, ...}
-Exit 0 when nothing was lost, doubled, stale or missing; 1 otherwise.
+Exit 0 when nothing was lost, doubled, stale, missing or left unhealed; 1 otherwise.
 """
 
 from __future__ import annotations
@@ -172,10 +174,16 @@ async def observe(app: App, client: Any, logs: Sequence[CommandLog], outbox: Pat
         views[trajectory_id] = WorkflowView(
             running=True, attribute=running[trajectory_id], queried=queried, answered=answered
         )
+    read_model = {
+        r["trajectory_id"]: r["due_at"]
+        for r in await app.pool.fetch(
+            "SELECT trajectory_id, min(due_at) AS due_at FROM deadlines WHERE NOT fired GROUP BY trajectory_id"
+        )
+    }
     return {
         "commands": command_findings(logs, stored),
         "emails": email_findings(expected, outbox_files(outbox), message_id_header),
-        "deadlines": deadline_findings(store_next, views, datetime.now(UTC)),
+        "deadlines": deadline_findings(store_next, views, datetime.now(UTC), read_model),
     }
 
 
@@ -193,13 +201,15 @@ async def settle_and_check(
                 and d["stale_workflows"] == 0
                 and d["missing_workflows"] == 0
                 and d["unanswered_queries"] == 0
+                and d["stale_read_model"] == 0
             )
             elapsed = time.monotonic() - started
             if settled or elapsed > within:
                 return found, elapsed
             say(
                 f"settling ({elapsed:.0f} s): {e['emails_missing']} e-mails missing, {d['stale_workflows']} "
-                f"stale, {d['missing_workflows']} without workflow, {d['unanswered_queries']} unanswered"
+                f"stale, {d['missing_workflows']} without workflow, {d['unanswered_queries']} unanswered, "
+                f"{d['stale_read_model']} behind in the read model"
             )
             await asyncio.sleep(5)
 
@@ -245,6 +255,7 @@ async def soak(args: argparse.Namespace, data_dir: Path, database_url: str | Non
     say("worker started; clients begin")
 
     logs: list[CommandLog] = []
+    injector = FaultInjector(data_dir, worker, embedded_postgres=database_url is None, quiet=args.quiet)
     cli_env = child_env(data_dir, database_url, "warning")
     clients = [
         SoakClient(
@@ -255,10 +266,10 @@ async def soak(args: argparse.Namespace, data_dir: Path, database_url: str | Non
             logs=logs,
             say=say,
             attempt_timeout=args.attempt_timeout,
+            gate=injector.gate,
         )
         for n in range(args.clients)
     ]
-    injector = FaultInjector(data_dir, worker, embedded_postgres=database_url is None)
     t0 = time.monotonic()
     stop_at = t0 + seconds
     background = [
@@ -296,6 +307,7 @@ async def soak(args: argparse.Namespace, data_dir: Path, database_url: str | Non
     recoveries: dict[str, list[float | None]] = {kind: [] for kind in FAULT_KINDS}
     for moment, kind in injector.done:
         recoveries[kind].append(recovery_seconds(moment, logs))
+    result["not_healed"] = sum(1 for seconds in injector.healed_s.values() for s in seconds if s is None)
     result.update(
         passed=passed(result),
         seed=args.seed,
@@ -303,6 +315,8 @@ async def soak(args: argparse.Namespace, data_dir: Path, database_url: str | Non
         minutes=args.minutes,
         faults_skipped=injector.skipped,
         recovery_s=recoveries,
+        healed_without_cli_s=injector.healed_s,
+        temporal_ports=injector.temporal_ports,
         worker_starts=worker.starts,
         worker_unexpected_exits=worker.unexpected_exits,
         worker_exit_s=round(worker_exit_s, 1),
@@ -323,6 +337,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=None, help="seed of the commands and fault moments")
     parser.add_argument(
         "--faults-per-kind", type=int, default=None, help="default: one per 4 minutes, at least 1; 0: no faults"
+    )
+    parser.add_argument(
+        "--quiet", type=float, default=15.0, help="seconds operators hold back after a server's kill (0: none)"
     )
     parser.add_argument("--database-url", default=None, help="a Postgres server (a fresh database is made on it)")
     parser.add_argument("--attempt-timeout", type=float, default=120.0, help="a cbct process is cut off after this")

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+DELIVERY_PREFIX = "deliver:"
+"""The command id under which an e-mail's delivery is recorded (`deliver:<message id>`)."""
 Verdict = Literal["accepted", "refused", "failed", "timeout"]
 Outcome = Literal["accepted", "refused", "unresolved"]
 
@@ -66,7 +68,10 @@ def command_findings(logs: Sequence[CommandLog], stored: Mapping[str, StoredComm
     doubled = sorted(command_id for command_id, s in stored.items() if s.transactions > 1)
     refused_but_stored = [log.command_id for log in logs if log.outcome == "refused" and log.command_id in stored]
     unresolved = [log for log in logs if log.outcome == "unresolved"]
+    ours = {log.command_id for log in logs}
     return {
+        "deadline_decisions": sum(1 for c in stored if c not in ours and not c.startswith(DELIVERY_PREFIX)),
+        "deliveries": sum(1 for c in stored if c.startswith(DELIVERY_PREFIX)),
         "lost": len(lost),
         "doubled": len(doubled),
         "refused_but_stored": len(refused_but_stored),
@@ -115,18 +120,24 @@ def deadline_findings(
     store_next: Mapping[str, datetime | None],
     workflows: Mapping[str, WorkflowView],
     now: datetime,
+    read_model_next: Mapping[str, datetime] | None = None,
     due_grace: timedelta = timedelta(seconds=60),
 ) -> dict[str, Any]:
     """Every open trajectory's workflow waits for the store's next deadline. `store_next`: each open
     trajectory's next unfired deadline per the event store (None: none). A deadline already due is in
     flight (its workflow may be deciding it right now) and is not compared; one due longer than
-    `due_grace` ago and still unfired is `overdue_unfired` (nobody fires it)."""
+    `due_grace` ago and still unfired is `overdue_unfired` (nobody fires it). `read_model_next`: the
+    `deadlines` read model's earliest unfired deadline per trajectory (`cbct deadlines`); one that
+    disagrees with the store is `stale_read_model` (its projection stopped or lags)."""
     stale: list[str] = []
     missing: list[str] = []
     unanswered: list[str] = []
     overdue: list[str] = []
+    behind: list[str] = []
     for trajectory_id, due in sorted(store_next.items()):
         view = workflows.get(trajectory_id, WorkflowView(running=False))
+        if read_model_next is not None and read_model_next.get(trajectory_id) != due:
+            behind.append(trajectory_id)
         if due is not None and due <= now:
             if due <= now - due_grace:
                 overdue.append(trajectory_id)
@@ -145,7 +156,13 @@ def deadline_findings(
         "missing_workflows": len(missing),
         "unanswered_queries": len(unanswered),
         "overdue_unfired": len(overdue),
-        "examples": {"stale_workflows": stale[:5], "missing_workflows": missing[:5], "overdue_unfired": overdue[:5]},
+        "stale_read_model": len(behind),
+        "examples": {
+            "stale_workflows": stale[:5],
+            "missing_workflows": missing[:5],
+            "overdue_unfired": overdue[:5],
+            "stale_read_model": behind[:5],
+        },
     }
 
 
@@ -217,6 +234,8 @@ def summary(
         "doubled": commands["doubled"],
         "stale_workflows": deadlines["stale_workflows"],
         "refused_but_stored": commands["refused_but_stored"],
+        "deadline_decisions": commands["deadline_decisions"],
+        "deliveries": commands["deliveries"],
         "unresolved": commands["unresolved"],
         "unresolved_stored": commands["unresolved_stored"],
         "emails_expected": emails["emails_expected"],
@@ -228,6 +247,7 @@ def summary(
         "missing_workflows": deadlines["missing_workflows"],
         "unanswered_queries": deadlines["unanswered_queries"],
         "overdue_unfired": deadlines["overdue_unfired"],
+        "stale_read_model": deadlines["stale_read_model"],
         "seconds": round(seconds, 1),
         "commands_per_min": round(len(logs) / seconds * 60, 1) if seconds else 0.0,
         "accepted_per_min": round(accepted / seconds * 60, 1) if seconds else 0.0,
@@ -238,6 +258,8 @@ def summary(
 
 
 def passed(result: Mapping[str, Any]) -> bool:
-    """The soak holds: nothing lost, doubled, stale or missing."""
+    """The soak holds: nothing lost, doubled, stale (workflow or read model) or missing, and every killed
+    server brought back without an operator's command (`not_healed`, added by the run)."""
     keys = ("lost", "doubled", "stale_workflows", "refused_but_stored", "emails_missing", "emails_extra")
-    return all(result.get(k, 0) == 0 for k in (*keys, "emails_doubled", "missing_workflows", "overdue_unfired"))
+    more = ("emails_doubled", "missing_workflows", "overdue_unfired", "stale_read_model", "not_healed")
+    return all(result.get(k, 0) == 0 for k in (*keys, *more))

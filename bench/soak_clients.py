@@ -19,15 +19,17 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bench.soak_checks import Attempt, CommandLog
 
 CONTACT = '{"name": "An de Vries", "email": "an@bieb.example", "role": "directeur"}'
 EXPIRIES = (date(2026, 12, 31), date(2027, 3, 31), date(2027, 6, 30), date(2027, 9, 30))
 """Certificates ending within a year: the audit quarter follows, and some deadlines are due at once."""
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
 def _quarter(day: date) -> tuple[int, int]:
@@ -38,16 +40,18 @@ def _next_quarter(year: int, q: int) -> tuple[int, int]:
     return (year + 1, 1) if q == 4 else (year, q + 1)
 
 
-def _a_tuesday_in(year: int, q: int) -> date:
-    """A Tuesday in the middle month of the quarter (no holiday falls on the second Tuesday)."""
-    first = date(year, 3 * q - 1, 8)
-    return first + timedelta(days=(1 - first.weekday()) % 7)
+def _a_tuesday_in(year: int, q: int, today: date) -> date:
+    """A Tuesday in the quarter, from its middle month's second week on, and at least a week after
+    `today` when the quarter has begun (an audit is never planned in the past)."""
+    earliest = max(date(year, 3 * q - 1, 8), today + timedelta(days=7))
+    return earliest + timedelta(days=(1 - earliest.weekday()) % 7)
 
 
-def script(trajectory_id: str, expiry: date, withdraw: bool) -> list[tuple[str, list[str]]]:
+def script(trajectory_id: str, expiry: date, withdraw: bool, today: date) -> list[tuple[str, list[str]]]:
     """A trajectory's commands in order, as `(kind, cbct arguments)`: open, announce, intake, a conflict of
     interest, schedule, a postponement requested and granted, schedule again, the self-evaluation; or,
-    for `withdraw`, the organisation withdraws after its intake (the workflow then ends)."""
+    for `withdraw`, the organisation withdraws after its intake (the workflow then ends). `today`: the
+    day the commands are sent (audit dates lie after it)."""
     year, q = _quarter(expiry)
     later = _next_quarter(year, q)
     audit = ["--expert-auditor", "Piet Bakker", "--peer-auditor", "Karin Smit"]
@@ -78,10 +82,10 @@ def script(trajectory_id: str, expiry: date, withdraw: bool) -> list[tuple[str, 
     return [
         *steps,
         ("auditor declare-relation", ["--auditor", "Els Jansen", "--relation", "oud-collega"]),
-        ("audit schedule", ["--audit-dates", _a_tuesday_in(year, q).isoformat(), *audit]),
+        ("audit schedule", ["--audit-dates", _a_tuesday_in(year, q, today).isoformat(), *audit]),
         ("postponement request", ["--ground", "calamiteit", "--reason", "brand in de centrale"]),
         ("postponement decide", ["--grant", "--reason", "toegekend", "--new-quarter", f"{later[0]}-K{later[1]}"]),
-        ("audit schedule", ["--audit-dates", _a_tuesday_in(*later).isoformat(), *audit]),
+        ("audit schedule", ["--audit-dates", _a_tuesday_in(*later, today).isoformat(), *audit]),
         ("selfevaluation submit", ["--documents", "zelfevaluatie.pdf"]),
     ]
 
@@ -172,6 +176,8 @@ class SoakClient:
     cwd: Path
     logs: list[CommandLog]
     say: Callable[[str], None]
+    gate: asyncio.Event | None = None
+    """Cleared while operators hold back (after a server's kill); a new attempt waits for it."""
     parallel: int = 3
     attempt_timeout: float = 120.0
     max_attempts: int = 6
@@ -181,7 +187,8 @@ class SoakClient:
     def _new_trajectory(self) -> tuple[str, list[tuple[str, list[str]]]]:
         self.opened += 1
         trajectory_id = f"{self.name}-t{self.opened}"
-        return trajectory_id, script(trajectory_id, self.rng.choice(EXPIRIES), withdraw=self.rng.random() < 0.2)
+        expiry, withdraw = self.rng.choice(EXPIRIES), self.rng.random() < 0.2
+        return trajectory_id, script(trajectory_id, expiry, withdraw, today=datetime.now(AMSTERDAM).date())
 
     async def run(self, stop_at: float) -> None:
         """Send commands until `stop_at` (monotonic); a command under way is retried to its answer or its
@@ -207,6 +214,8 @@ class SoakClient:
         argv = [*kind.split(), trajectory_id, *args, "--command-id", log.command_id, "--format", "json"]
         pause = 2.0
         while True:
+            if self.gate is not None:
+                await self.gate.wait()
             attempt, verdict = await run_cli(argv, self.env, self.cwd, self.attempt_timeout)
             log.attempts.append(attempt)
             if verdict is not None:

@@ -57,6 +57,13 @@ def temporal_server_pid(data_dir: Path) -> int | None:
     return None
 
 
+def temporal_port(data_dir: Path) -> int | None:
+    """The gRPC port `server.json` records for the embedded Temporal server."""
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        return int(json.loads((data_dir / "temporal" / "server.json").read_text())["port"])
+    return None
+
+
 def postmaster_pid(data_dir: Path) -> int | None:
     """The live embedded postmaster of `data_dir`, per `pgdata/postmaster.pid`, if it runs our cluster."""
     pgdata = (data_dir / "pgdata").resolve()
@@ -124,6 +131,10 @@ class WorkerSupervisor:
             if not self._stopping:
                 await asyncio.sleep(self.restart_delay)
 
+    def pid(self) -> int | None:
+        """The running worker's pid (None between a death and its restart)."""
+        return self.process.pid if self.process is not None and self.process.returncode is None else None
+
     def kill(self) -> bool:
         """kill -9 the worker; the supervisor starts the next one."""
         if self.process is None or self.process.returncode is not None:
@@ -153,14 +164,27 @@ class WorkerSupervisor:
 @dataclass
 class FaultInjector:
     """Injects the planned faults at their moments; a server that is down when its fault is due (nobody
-    needed it since the last kill) is waited for up to `patience` seconds, else the fault is skipped."""
+    needed it since the last kill) is waited for up to `patience` seconds, else the fault is skipped.
+
+    After a server's kill the operators hold back for up to `quiet` seconds (`gate` is cleared: no new
+    `cbct` process starts; those under way go on), so only the processes already running can bring the
+    server back: `healed_s` records per kind how long that took, None when it had not within the quiet
+    window (issue 19 §1 and §3: the worker owns the embedded servers' life). For Temporal the port is
+    recorded before and after, to see whether it came back on its recorded port."""
 
     data_dir: Path
     worker: WorkerSupervisor
     embedded_postgres: bool
+    quiet: float = 15.0
     patience: float = 30.0
+    gate: asyncio.Event = field(default_factory=asyncio.Event)
     done: list[tuple[float, str]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    healed_s: dict[str, list[float | None]] = field(default_factory=lambda: {"temporal": [], "postgres": []})
+    temporal_ports: list[tuple[int | None, int | None]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.gate.set()
 
     async def run(self, plan: Sequence[tuple[float, str]], t0: float, say: Callable[[str], None]) -> None:
         for at, kind in plan:
@@ -169,7 +193,8 @@ class FaultInjector:
                 self.skipped.append(kind)
                 continue
             give_up = time.monotonic() + self.patience
-            while not self._inject(kind):
+            port = temporal_port(self.data_dir)
+            while (killed := self._inject(kind)) is None:
                 if time.monotonic() > give_up:
                     self.skipped.append(kind)
                     say(f"fault {kind}: nothing to kill for {self.patience:.0f} s, skipped")
@@ -178,13 +203,40 @@ class FaultInjector:
             else:
                 moment = time.monotonic()
                 self.done.append((moment, kind))
-                say(f"fault {kind}: kill -9 at t={moment - t0:.0f}s")
+                say(f"fault {kind}: kill -9 of pid {killed} at t={moment - t0:.0f}s")
+                if kind != "worker" and self.quiet > 0:
+                    await self._quiet_window(kind, killed, moment, port, say)
 
-    def _inject(self, kind: str) -> bool:
+    async def _quiet_window(
+        self, kind: str, killed: int, moment: float, port: int | None, say: Callable[[str], None]
+    ) -> None:
+        self.gate.clear()
+        try:
+            while time.monotonic() < moment + self.quiet:
+                pid = self._server_pid(kind)
+                if pid is not None and pid != killed:
+                    self.healed_s[kind].append(round(time.monotonic() - moment, 1))
+                    say(f"fault {kind}: back (pid {pid}) after {time.monotonic() - moment:.1f} s")
+                    break
+                await asyncio.sleep(0.25)
+            else:
+                self.healed_s[kind].append(None)
+                say(f"fault {kind}: still down after {self.quiet:.0f} s with only the worker running")
+            if kind == "temporal":
+                self.temporal_ports.append((port, temporal_port(self.data_dir)))
+        finally:
+            self.gate.set()
+
+    def _server_pid(self, kind: str) -> int | None:
+        return temporal_server_pid(self.data_dir) if kind == "temporal" else postmaster_pid(self.data_dir)
+
+    def _inject(self, kind: str) -> int | None:
+        """kill -9 the process of `kind`; its pid, or None when none runs."""
         if kind == "worker":
-            return self.worker.kill()
-        pid = temporal_server_pid(self.data_dir) if kind == "temporal" else postmaster_pid(self.data_dir)
-        return pid is not None and kill_9(pid)
+            pid = self.worker.pid()
+            return pid if pid is not None and self.worker.kill() else None
+        pid = self._server_pid(kind)
+        return pid if pid is not None and kill_9(pid) else None
 
     def counts(self) -> dict[str, int]:
         counts = {kind: 0 for kind in FAULT_KINDS}

@@ -152,6 +152,7 @@ def test_the_summary_passes_only_when_nothing_is_lost_doubled_or_stale() -> None
     assert result["faults"] == {"worker": 1} and result["commands_per_min"] == 1.0
     bad = summary(logs=logs, commands=commands, emails=emails, deadlines=stale, faults={}, seconds=60)
     assert bad["stale_workflows"] == 1 and not passed(bad)
+    assert not passed({**result, "not_healed": 1})
 
 
 def test_percentile_interpolates() -> None:
@@ -180,10 +181,39 @@ def test_the_verdict_is_read_from_the_json_cbct_printed_amid_other_output() -> N
 def test_a_trajectory_script_opens_first_and_names_dates_inside_its_quarters() -> None:
     from datetime import date
 
-    steps = script("t9", date(2027, 6, 30), withdraw=False)
+    steps = script("t9", date(2027, 6, 30), withdraw=False, today=date(2026, 12, 6))
     kinds = [kind for kind, _ in steps]
     assert kinds[0] == "trajectory open" and kinds.count("audit schedule") == 2
     first, second = (args[args.index("--audit-dates") + 1] for kind, args in steps if kind == "audit schedule")
     assert first.startswith("2027-05-") and second.startswith("2027-08-")
     assert ("postponement decide", ["--grant", "--reason", "toegekend", "--new-quarter", "2027-K3"]) in steps
-    assert [kind for kind, _ in script("t9", date(2026, 12, 31), withdraw=True)][-1] == "trajectory withdraw"
+    assert [kind for kind, _ in script("t9", date(2026, 12, 31), withdraw=True, today=date(2026, 12, 6))][-1] == (
+        "trajectory withdraw"
+    )
+
+
+def test_an_audit_in_a_quarter_already_begun_is_planned_after_today() -> None:
+    from datetime import date
+
+    steps = script("t9", date(2026, 12, 31), withdraw=False, today=date(2026, 12, 6))
+    first = next(args[args.index("--audit-dates") + 1] for kind, args in steps if kind == "audit schedule")
+    assert first == "2026-12-15"
+
+
+def test_deadline_decisions_and_deliveries_are_told_from_our_commands() -> None:
+    stored = {
+        "c1": StoredCommand(1, 1),
+        "t1:announcement:2026-12-30:0": StoredCommand(1, 1),
+        "deliver:m1": StoredCommand(1, 1),
+        "deliver:m2": StoredCommand(1, 1),
+    }
+    found = command_findings([log("c1", "accepted")], stored)
+    assert (found["deadline_decisions"], found["deliveries"], found["doubled"]) == (1, 2, 0)
+
+
+def test_a_read_model_that_disagrees_with_the_store_is_stale() -> None:
+    views = {t: WorkflowView(running=True, attribute=LATER, queried=LATER, answered=True) for t in ("t1", "t2", "t3")}
+    read_model = {"t1": LATER, "t2": LATER + timedelta(days=1)}  # t2 behind, t3 absent
+    found = deadline_findings(dict.fromkeys(views, LATER), views, NOW, read_model)
+    assert found["stale_read_model"] == 2 and found["examples"]["stale_read_model"] == ["t2", "t3"]
+    assert deadline_findings({"t1": LATER}, views, NOW)["stale_read_model"] == 0
