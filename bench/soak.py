@@ -8,9 +8,10 @@ on the embedded Postgres and the embedded Temporal dev server of a fresh data di
 database at `--database-url`); `--clients` operators send `cbct` commands as separate processes, each
 with its `--command-id`, retrying a failed one with the same id (bench/soak_clients.py). At random
 moments (seeded) the bench kills -9 the Temporal dev server, the embedded postmaster and the worker
-(bench/soak_faults.py); the servers come back when a process needs them. After a server's kill the
-operators hold back for `--quiet` seconds, so that only the worker (and commands under way) can bring
-it back: `healed_without_cli_s` says how fast that happened, `not_healed` how often it did not.
+(bench/soak_faults.py); the servers come back when a process needs them. Each server is killed twice
+per round: amid the commands (`temporal`, `postgres`), and `..._alone`: the operators hold back until
+the commands under way have ended, so that only the worker runs, and wait `--quiet` seconds for it to
+bring the server back: `healed_without_cli_s` says how fast that happened, `not_healed` how often not.
 
 Then, once the run has settled (at most `--settle` seconds), it checks (bench/soak_checks.py):
 - every accepted command stored exactly once (by command id in the event store; deadlines' and
@@ -71,6 +72,9 @@ from interfaces.workflow_ops import list_workflows
 from workflows.contracts import trajectory_workflow_id
 from workflows.trajectory import TrajectoryWorkflow
 
+FAULTS_LATE = 60.0 + 20.0
+"""Faults may run late (an `..._alone` one waits for the commands under way) by up to 60 s, then 20 s of
+commands show the last one's recovery."""
 STARTUP_SECONDS = 180.0
 """A fresh data directory: the cluster is made and the Temporal server started before the worker answers."""
 
@@ -255,7 +259,9 @@ async def soak(args: argparse.Namespace, data_dir: Path, database_url: str | Non
     say("worker started; clients begin")
 
     logs: list[CommandLog] = []
-    injector = FaultInjector(data_dir, worker, embedded_postgres=database_url is None, quiet=args.quiet)
+    injector = FaultInjector(
+        data_dir, worker, embedded_postgres=database_url is None, quiet=args.quiet, drain=args.attempt_timeout + 10
+    )
     cli_env = child_env(data_dir, database_url, "warning")
     clients = [
         SoakClient(
@@ -273,11 +279,11 @@ async def soak(args: argparse.Namespace, data_dir: Path, database_url: str | Non
     t0 = time.monotonic()
     stop_at = t0 + seconds
     background = [
-        asyncio.create_task(injector.run(plan, t0, say), name="faults"),
+        asyncio.create_task(injector.run(plan, t0, stop_at, say), name="faults"),
         asyncio.create_task(progress(logs, injector, worker, t0), name="progress"),
     ]
-    client_tasks = [asyncio.create_task(c.run(stop_at), name=c.name) for c in clients]
-    _, pending = await asyncio.wait(client_tasks, timeout=seconds + args.drain)
+    client_tasks = [asyncio.create_task(c.run(lambda: injector.over(stop_at)), name=c.name) for c in clients]
+    _, pending = await asyncio.wait(client_tasks, timeout=seconds + FAULTS_LATE + args.drain)
     for task in [*pending, *background]:
         task.cancel()
     await asyncio.gather(*client_tasks, *background, return_exceptions=True)
@@ -338,9 +344,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--faults-per-kind", type=int, default=None, help="default: one per 4 minutes, at least 1; 0: no faults"
     )
-    parser.add_argument(
-        "--quiet", type=float, default=15.0, help="seconds operators hold back after a server's kill (0: none)"
-    )
+    parser.add_argument("--quiet", type=float, default=15.0, help="seconds operators hold back after an ..._alone kill")
     parser.add_argument("--database-url", default=None, help="a Postgres server (a fresh database is made on it)")
     parser.add_argument("--attempt-timeout", type=float, default=120.0, help="a cbct process is cut off after this")
     parser.add_argument("--drain", type=float, default=300.0, help="seconds to finish commands under way")
@@ -362,7 +366,7 @@ async def _main(args: argparse.Namespace) -> int:
     if args.database_url:
         database_url = with_database(args.database_url, f"cbct_soak_{secrets.token_hex(4)}")
         await ensure_database(database_url)
-    hard_limit = args.minutes * 60 + args.drain + args.settle + STARTUP_SECONDS + 120
+    hard_limit = args.minutes * 60 + FAULTS_LATE + args.drain + args.settle + STARTUP_SECONDS + 120
     task = asyncio.create_task(soak(args, data_dir, database_url))
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

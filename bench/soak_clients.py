@@ -190,10 +190,10 @@ class SoakClient:
         expiry, withdraw = self.rng.choice(EXPIRIES), self.rng.random() < 0.2
         return trajectory_id, script(trajectory_id, expiry, withdraw, today=datetime.now(AMSTERDAM).date())
 
-    async def run(self, stop_at: float) -> None:
-        """Send commands until `stop_at` (monotonic); a command under way is retried to its answer or its
+    async def run(self, until: Callable[[], bool]) -> None:
+        """Send commands until `until()` says stop; a command under way is retried to its answer or its
         attempts' limit."""
-        while time.monotonic() < stop_at:
+        while not until():
             while len(self._scripts) < self.parallel:
                 self._scripts.append(self._new_trajectory())
             index = self.rng.randrange(len(self._scripts))

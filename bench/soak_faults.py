@@ -21,10 +21,15 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import psutil
 
-FAULT_KINDS = ("temporal", "postgres", "worker")
+T = TypeVar("T")
+FAULT_KINDS = ("temporal", "postgres", "worker", "temporal_alone", "postgres_alone")
+"""`temporal` and `postgres`: killed amid the operators' commands (a `cbct` process under way, or the
+next, brings the server back). `..._alone`: the operators hold back and the commands under way finish
+first, so only the worker runs when the server is killed: it alone must bring it back (issue 19 §1, §3)."""
 
 
 def plan_faults(rng: random.Random, seconds: float, kinds: Sequence[str], per_kind: int) -> list[tuple[float, str]]:
@@ -166,17 +171,24 @@ class FaultInjector:
     """Injects the planned faults at their moments; a server that is down when its fault is due (nobody
     needed it since the last kill) is waited for up to `patience` seconds, else the fault is skipped.
 
-    After a server's kill the operators hold back for up to `quiet` seconds (`gate` is cleared: no new
-    `cbct` process starts; those under way go on), so only the processes already running can bring the
-    server back: `healed_s` records per kind how long that took, None when it had not within the quiet
-    window (issue 19 §1 and §3: the worker owns the embedded servers' life). For Temporal the port is
-    recorded before and after, to see whether it came back on its recorded port."""
+    Before an `..._alone` kill the operators hold back (`gate` is cleared: no new `cbct` process starts)
+    until the `cbct` processes under way have ended, so only the worker runs; after the kill they wait
+    up to `quiet` seconds more. `healed_s` records per kind how long the server took to come back in
+    that window, None when it had not (the worker owns the embedded servers' life). For Temporal the
+    port is recorded before and after, to see whether it came back on its recorded port."""
 
     data_dir: Path
     worker: WorkerSupervisor
     embedded_postgres: bool
     quiet: float = 15.0
     patience: float = 30.0
+    drain: float = 150.0
+    """How long an `..._alone` fault waits for the commands under way to end."""
+    late: float = 60.0
+    """A fault delayed this long past the run's end (earlier faults took long) is skipped."""
+    watch: float = 20.0
+    """After the last fault the commands go on this long, so its recovery is seen."""
+    finished_at: float | None = None
     gate: asyncio.Event = field(default_factory=asyncio.Event)
     done: list[tuple[float, str]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
@@ -186,46 +198,56 @@ class FaultInjector:
     def __post_init__(self) -> None:
         self.gate.set()
 
-    async def run(self, plan: Sequence[tuple[float, str]], t0: float, say: Callable[[str], None]) -> None:
-        for at, kind in plan:
-            await asyncio.sleep(max(0.0, t0 + at - time.monotonic()))
-            if kind == "postgres" and not self.embedded_postgres:
-                self.skipped.append(kind)
-                continue
-            give_up = time.monotonic() + self.patience
-            port = temporal_port(self.data_dir)
-            while (killed := self._inject(kind)) is None:
-                if time.monotonic() > give_up:
-                    self.skipped.append(kind)
-                    say(f"fault {kind}: nothing to kill for {self.patience:.0f} s, skipped")
-                    break
-                await asyncio.sleep(0.5)
-            else:
-                moment = time.monotonic()
-                self.done.append((moment, kind))
-                say(f"fault {kind}: kill -9 of pid {killed} at t={moment - t0:.0f}s")
-                if kind != "worker" and self.quiet > 0:
-                    await self._quiet_window(kind, killed, moment, port, say)
-
-    async def _quiet_window(
-        self, kind: str, killed: int, moment: float, port: int | None, say: Callable[[str], None]
-    ) -> None:
-        self.gate.clear()
+    async def run(self, plan: Sequence[tuple[float, str]], t0: float, end: float, say: Callable[[str], None]) -> None:
+        """Inject `plan` (moments relative to `t0`); a fault delayed past `end + late` is skipped."""
         try:
-            while time.monotonic() < moment + self.quiet:
-                pid = self._server_pid(kind)
-                if pid is not None and pid != killed:
-                    self.healed_s[kind].append(round(time.monotonic() - moment, 1))
-                    say(f"fault {kind}: back (pid {pid}) after {time.monotonic() - moment:.1f} s")
-                    break
-                await asyncio.sleep(0.25)
-            else:
-                self.healed_s[kind].append(None)
-                say(f"fault {kind}: still down after {self.quiet:.0f} s with only the worker running")
-            if kind == "temporal":
-                self.temporal_ports.append((port, temporal_port(self.data_dir)))
+            for at, fault in plan:
+                await self._at(at, fault, t0, end, say)
+        finally:
+            self.finished_at = time.monotonic()
+
+    def over(self, end: float) -> bool:
+        """The commands may stop: the run's time is up, every fault is done and its recovery was watched."""
+        now = time.monotonic()
+        return now >= end and self.finished_at is not None and now >= self.finished_at + self.watch
+
+    async def _at(self, at: float, fault: str, t0: float, end: float, say: Callable[[str], None]) -> None:
+        await asyncio.sleep(max(0.0, t0 + at - time.monotonic()))
+        kind, alone = fault.removesuffix("_alone"), fault.endswith("_alone")
+        if (kind == "postgres" and not self.embedded_postgres) or time.monotonic() > end + self.late:
+            self.skipped.append(fault)
+            say(f"fault {fault}: skipped (no embedded Postgres, or too late)")
+            return
+        try:
+            if alone:
+                self.gate.clear()
+                if not await _until(lambda: not cli_processes(), self.drain):
+                    say(f"fault {fault}: commands still under way after {self.drain:.0f} s; killing anyway")
+            await self._one(fault, kind, alone, t0, say)
         finally:
             self.gate.set()
+
+    async def _one(self, fault: str, kind: str, alone: bool, t0: float, say: Callable[[str], None]) -> None:
+        port = temporal_port(self.data_dir)
+        killed = await _until(lambda: self._inject(kind), self.patience)
+        if killed is None:
+            self.skipped.append(fault)
+            say(f"fault {fault}: nothing to kill for {self.patience:.0f} s, skipped")
+            return
+        moment = time.monotonic()
+        self.done.append((moment, fault))
+        say(f"fault {fault}: kill -9 of pid {killed} at t={moment - t0:.0f}s")
+        if not alone:
+            return
+        back = await _until(lambda: (pid := self._server_pid(kind)) is not None and pid != killed, self.quiet)
+        if back:
+            self.healed_s[kind].append(round(time.monotonic() - moment, 1))
+            say(f"fault {fault}: back after {time.monotonic() - moment:.1f} s, with only the worker running")
+        else:
+            self.healed_s[kind].append(None)
+            say(f"fault {fault}: still down after {self.quiet:.0f} s with only the worker running")
+        if kind == "temporal":
+            self.temporal_ports.append((port, temporal_port(self.data_dir)))
 
     def _server_pid(self, kind: str) -> int | None:
         return temporal_server_pid(self.data_dir) if kind == "temporal" else postmaster_pid(self.data_dir)
@@ -239,10 +261,30 @@ class FaultInjector:
         return pid if pid is not None and kill_9(pid) else None
 
     def counts(self) -> dict[str, int]:
-        counts = {kind: 0 for kind in FAULT_KINDS}
-        for _, kind in self.done:
-            counts[kind] += 1
+        counts = dict.fromkeys(FAULT_KINDS, 0)
+        for _, fault in self.done:
+            counts[fault] += 1
         return counts
+
+
+async def _until(condition: Callable[[], T | bool | None], within: float) -> T | bool | None:
+    """Poll `condition` until it gives something truthy or `within` seconds passed; its last value."""
+    deadline = time.monotonic() + within
+    while True:
+        value = condition()
+        if value or time.monotonic() >= deadline:
+            return value
+        await asyncio.sleep(0.25)
+
+
+def cli_processes() -> list[int]:
+    """This process's `cbct` children still running (the operators' commands under way)."""
+    found = []
+    for child in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            if "interfaces.cli.app" in child.cmdline():
+                found.append(child.pid)
+    return found
 
 
 def survivors(data_dir: Path) -> list[psutil.Process]:
