@@ -73,6 +73,13 @@ class Deadline(BaseModel):
     nature: DeadlineNature
     party: Party
     fired: bool = False
+    note: str = ""
+    """Why the date is not the usual one (*verlengd*), for whoever lists it."""
+
+    @property
+    def label(self) -> str:
+        """The kind as people read it, with the note: 'zelfevaluatie (verlengd)'."""
+        return f"{self.kind.label} ({self.note})" if self.note else self.kind.label
 
 
 # Kinds whose firing changes the trajectory (or is an action), as opposed to flagging a late step.
@@ -109,6 +116,7 @@ class _Builder:
         if fired and (nature is DeadlineNature.AUDITEE_REMINDER or kind in _EFFECTFUL):
             return
         due_at = local_moment(due_on, time(self.rules.terms.reminder_hour)) if at_hour else end_of_day(due_on)
+        extended = kind in self.state.deadline_extensions
         self.items.append(
             Deadline(
                 deadline_id=deadline_id,
@@ -119,6 +127,7 @@ class _Builder:
                 nature=nature,
                 party=party,
                 fired=fired,
+                note="verlengd" if extended else "",
             )
         )
 
