@@ -33,7 +33,8 @@ from domain import EVENT_TYPES, DomainError, deadlines
 from domain.commands import Prose, ShortText, Text
 from domain.correction import CorrectionRefused, check_holder, fold_corrected
 from domain.event_bounds import Instant, bounded_event
-from domain.events import event_from_dict, event_to_dict
+from domain.events import event_to_dict
+from domain.registry import event_from_dict
 
 MAX_DATA_BYTES = 256 * 1024
 """Corrected data may be this big: the store's limit for one event."""

@@ -1,4 +1,4 @@
-"""The audit itself: the self-evaluation before it, and the scores the auditors record after it.
+"""The audit itself: the scores the auditors record after it (the self-evaluation before it is its own concept).
 
 Scores must cover exactly the round's scope (all norms, module 1 when in scope; only the failing
 norms at a heraudit), every question of each norm, and the IDO indicator when the auditee has one.
@@ -8,33 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from domain.commands import RecordAuditScores, SubmitSelfEvaluation
-from domain.errors import InvalidCommand, ScoresRefused
-from domain.events import AuditScoresRecorded, Event, SelfEvaluationSubmitted
+from domain import commands
+from domain import events as ev
+from domain.commands import RecordAuditScores
+from domain.concept import Cli, CommandPart, Concept, EventPart, Field
+from domain.dutch import ROUND_NAMES, getal, normen
+from domain.errors import ScoresRefused
+from domain.events import AuditScoresRecorded, Event
+from domain.evolve import changed, round_with
 from domain.guards import Context, require_phase
-from domain.planning import self_evaluation_due
 from domain.rules import Rules
-from domain.state import TrajectoryState
+from domain.state import (
+    TrajectoryState,
+)
 from domain.verdict import norm_scores
 from domain.vocabulary import Phase, RoundKind, Score
-
-
-def submit_self_evaluation(state: TrajectoryState, cmd: SubmitSelfEvaluation, ctx: Context) -> list[Event]:
-    """Accept the self-evaluation once; after its due date it is recorded as late."""
-    require_phase(state, cmd, Phase.ANNOUNCED, Phase.PLANNING, Phase.SCHEDULED)
-    if state.round.kind is not RoundKind.AUDIT or state.self_evaluation_submitted_on is not None:
-        raise InvalidCommand("er wordt geen zelfevaluatie (meer) verwacht", rule="self_evaluation.not_expected")
-    dates = state.round.audit_dates
-    due = self_evaluation_due(state, dates[0], ctx) if dates else None
-    return [
-        SelfEvaluationSubmitted(
-            **ctx.stamp(state),
-            submitted_on=ctx.today,
-            documents=cmd.documents,
-            due_on=due,
-            late=due is not None and ctx.today > due,
-        )
-    ]
 
 
 def _check_complete(scores: Mapping[str, Mapping[str, Score]], scope: tuple[str, ...], rules: Rules) -> None:
@@ -109,3 +97,38 @@ def record_audit_scores(state: TrajectoryState, cmd: RecordAuditScores, ctx: Con
             audit_dates=state.round.audit_dates,
         )
     ]
+
+
+# --- what this concept declares: its commands' CLI steps, its events' evolve steps and summaries ---
+
+
+def _evolve_audit_scores_recorded(s: TrajectoryState, e: ev.AuditScoresRecorded) -> TrajectoryState:
+    round_ = round_with(s, scores=e.scores, norm_scores=e.norm_scores, scores_recorded_on=e.recorded_on)
+    return changed(s, phase=Phase.AUDITED, phase_since=e.recorded_on, round=round_)
+
+
+def _summary_audit_scores_recorded(e: ev.AuditScoresRecorded) -> str:
+    scores = "; ".join(f"{normen([n])} {getal(s)}" for n, s in e.norm_scores.items())
+    return f"Scores {ROUND_NAMES[e.round_kind].lower()} vastgelegd: {scores}"
+
+
+CONCEPT = Concept(
+    name="audit",
+    commands=(
+        CommandPart(
+            commands.RecordAuditScores,
+            record_audit_scores,
+            Cli("audit", "scores", "Leg de scores per norm en beoordelingsvraag vast."),
+        ),
+    ),
+    events=(EventPart(ev.AuditScoresRecorded, _evolve_audit_scores_recorded, _summary_audit_scores_recorded),),
+    fields={
+        "scores": Field(
+            'Scores per norm en vraag, bv. {"1": {"a": "Volledig", "b": "Grotendeels", ...}, ...}.',
+            {"1": {"a": "Volledig"}},
+        ),
+        "indicators": Field('Indicatoren ja/nee, bv. {"ido": true}.', {"ido": True}),
+        "findings": Field("Bevinding (herhaalbaar).", ["Sterke samenwerking met scholen."]),
+        "improvement_points": Field("Verbeterpunt (herhaalbaar).", ["Meer leesbevordering."]),
+    },
+)

@@ -8,13 +8,23 @@ from __future__ import annotations
 
 from datetime import date
 
+from domain import commands
+from domain import events as ev
 from domain.calendar import add_months
 from domain.commands import CancelAudit
+from domain.concept import Cli, CommandPart, Concept, EventPart, Field
+from domain.dutch import datums
 from domain.events import AuditCancelled, Event
+from domain.evolve import changed, unschedule
 from domain.guards import Context, require_phase
 from domain.rules import Rules
-from domain.state import TrajectoryState
-from domain.vocabulary import CostClass, Phase
+from domain.state import (
+    TrajectoryState,
+)
+from domain.vocabulary import (
+    CostClass,
+    Phase,
+)
 
 
 def cost_class(first_audit_day: date, cancelled_on: date, rules: Rules) -> CostClass:
@@ -37,3 +47,24 @@ def cancel_audit(state: TrajectoryState, cmd: CancelAudit, ctx: Context) -> list
             reason=cmd.reason,
         )
     ]
+
+
+# --- what this concept declares: its commands' CLI steps, its events' evolve steps and summaries ---
+
+
+def _evolve_audit_cancelled(s: TrajectoryState, e: ev.AuditCancelled) -> TrajectoryState:
+    return unschedule(changed(s, cancellations=(*s.cancellations, e.cost_class)), e.cancelled_on)
+
+
+def _summary_audit_cancelled(e: ev.AuditCancelled) -> str:
+    return f"Audit van {datums(e.audit_dates)} geannuleerd ({e.cost_class.value}): {e.reason}"
+
+
+CONCEPT = Concept(
+    name="cancellation",
+    commands=(CommandPart(commands.CancelAudit, cancel_audit, Cli("audit", "cancel", "Annuleer de geplande audit.")),),
+    events=(EventPart(ev.AuditCancelled, _evolve_audit_cancelled, _summary_audit_cancelled),),
+    fields={
+        "reason": Field("Toelichting.", "Fusie met de bibliotheek van Oldenzaal."),
+    },
+)

@@ -5,14 +5,24 @@ interim status 'hercertificering loopt', and extraordinary extensions that do no
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
+from domain import commands
+from domain import events as ev
 from domain.calendar import add_months, add_years
 from domain.commands import ExtendValidity
+from domain.concept import Cli, CommandPart, Concept, EventPart, Field
+from domain.dutch import datum
 from domain.errors import ExtensionRefused
 from domain.events import CertificateIssued, Event, ValidityExtended
+from domain.evolve import changed
 from domain.guards import Context, require_open
 from domain.rules import Rules
-from domain.state import TrajectoryState
+from domain.state import (
+    IssuedCertificate,
+    PreviousCertificate,
+    TrajectoryState,
+)
 from domain.vocabulary import CertificateStatus, Result
 
 
@@ -117,3 +127,67 @@ def certified_until(state: TrajectoryState) -> date | None:
     if previous is not None and not previous.expired:
         return previous.valid_until
     return None
+
+
+# --- what this concept declares: its commands' CLI steps, its events' evolve steps and summaries ---
+
+
+def _previous(s: TrajectoryState, **changes: Any) -> PreviousCertificate | None:
+    return s.previous_certificate.model_copy(update=changes) if s.previous_certificate else None
+
+
+def _evolve_certificate_issued(s: TrajectoryState, e: ev.CertificateIssued) -> TrajectoryState:
+    certificate = IssuedCertificate(number=e.certificate_number, issued_on=e.issued_on, valid_until=e.valid_until)
+    return changed(s, certificate=certificate, certified_after_heraudit=e.after_heraudit)
+
+
+def _summary_certificate_issued(e: ev.CertificateIssued) -> str:
+    after = " na heraudit" if e.after_heraudit else ""
+    return f"Certificaat {e.certificate_number} uitgereikt{after}: gecertificeerd tot {datum(e.valid_until)}"
+
+
+def _evolve_validity_extended(s: TrajectoryState, e: ev.ValidityExtended) -> TrajectoryState:
+    return changed(s, previous_certificate=_previous(s, valid_until=e.valid_until, expired=False, interim_ended=False))
+
+
+def _summary_validity_extended(e: ev.ValidityExtended) -> str:
+    return f"Certificaat verlengd tot {datum(e.valid_until)} ({e.months} maanden): {e.reason}"
+
+
+def _evolve_certificate_expired(s: TrajectoryState, e: ev.CertificateExpired) -> TrajectoryState:
+    return changed(s, previous_certificate=_previous(s, expired=True))
+
+
+def _summary_certificate_expired(e: ev.CertificateExpired) -> str:
+    running = "; hercertificering loopt" if e.recertification_running else ""
+    return f"Certificaat verlopen op {datum(e.expired_on)}{running}"
+
+
+def _evolve_interim_status_ended(s: TrajectoryState, e: ev.InterimStatusEnded) -> TrajectoryState:
+    return changed(s, previous_certificate=_previous(s, interim_ended=True))
+
+
+def _summary_interim_status_ended(e: ev.InterimStatusEnded) -> str:
+    return "Status 'hercertificering loopt' beëindigd: maximale duur bereikt"
+
+
+CONCEPT = Concept(
+    name="certificate",
+    commands=(
+        CommandPart(
+            commands.ExtendValidity,
+            extend_validity,
+            Cli("certificate", "extend", "Verleng de geldigheid na een buitengewone gebeurtenis."),
+        ),
+    ),
+    events=(
+        EventPart(ev.CertificateIssued, _evolve_certificate_issued, _summary_certificate_issued),
+        EventPart(ev.ValidityExtended, _evolve_validity_extended, _summary_validity_extended),
+        EventPart(ev.CertificateExpired, _evolve_certificate_expired, _summary_certificate_expired),
+        EventPart(ev.InterimStatusEnded, _evolve_interim_status_ended, _summary_interim_status_ended),
+    ),
+    fields={
+        "months": Field("Aantal maanden verlenging.", 3),
+        "reason": Field("Toelichting.", "Fusie met de bibliotheek van Oldenzaal."),
+    },
+)

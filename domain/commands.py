@@ -254,31 +254,3 @@ class FireDeadline(Command):
     """A due deadline fires (sent by the dispatcher); it does nothing if the step was already done."""
 
     deadline_id: Annotated[str, StringConstraints(min_length=1, max_length=300), AfterValidator(_one_line)]
-
-
-COMMAND_TYPES: dict[str, type[Command]] = {
-    cls.__name__: cls
-    for cls in (
-        OpenTrajectory,
-        SendAnnouncement,
-        SendIntake,
-        RecordIntake,
-        DeclareConflictOfInterest,
-        ScheduleAudit,
-        RequestPostponement,
-        DecidePostponement,
-        SubmitSelfEvaluation,
-        RecordAuditScores,
-        IssueDraftReport,
-        ReactToDraft,
-        DecideCertification,
-        RequestHeraudit,
-        FileObjection,
-        DecideObjection,
-        CancelAudit,
-        RecordSurveyAnswer,
-        WithdrawParticipation,
-        ExtendValidity,
-        FireDeadline,
-    )
-}

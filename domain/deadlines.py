@@ -16,9 +16,13 @@ from datetime import date, datetime, time
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from domain import commands
+from domain import events as ev
 from domain.calendar import add_days, add_months, end_of_day, local_moment
 from domain.certificate import recertification_running
 from domain.closing import with_closing
+from domain.concept import CommandPart, Concept, EventPart
+from domain.dutch import datum
 from domain.errors import InvalidCommand
 from domain.events import (
     CertificateExpired,
@@ -31,11 +35,15 @@ from domain.events import (
     ReminderSent,
     SurveyClosed,
 )
+from domain.evolve import changed
 from domain.guards import Context, require_rules_for
 from domain.opening import announcement
-from domain.planning import needs_self_evaluation
+from domain.postponement import decision_due
 from domain.rules import Rules
-from domain.state import TrajectoryState
+from domain.self_evaluation import needs_self_evaluation, self_evaluation_due
+from domain.state import (
+    TrajectoryState,
+)
 from domain.vocabulary import (
     DeadlineKind,
     DeadlineNature,
@@ -65,6 +73,13 @@ class Deadline(BaseModel):
     nature: DeadlineNature
     party: Party
     fired: bool = False
+    note: str = ""
+    """Why the date is not the usual one (*verlengd*), for whoever lists it."""
+
+    @property
+    def label(self) -> str:
+        """The kind as people read it, with the note: 'zelfevaluatie (verlengd)'."""
+        return f"{self.kind.label} ({self.note})" if self.note else self.kind.label
 
 
 # Kinds whose firing changes the trajectory (or is an action), as opposed to flagging a late step.
@@ -101,6 +116,7 @@ class _Builder:
         if fired and (nature is DeadlineNature.AUDITEE_REMINDER or kind in _EFFECTFUL):
             return
         due_at = local_moment(due_on, time(self.rules.terms.reminder_hour)) if at_hour else end_of_day(due_on)
+        extended = kind in self.state.deadline_extensions
         self.items.append(
             Deadline(
                 deadline_id=deadline_id,
@@ -111,6 +127,7 @@ class _Builder:
                 nature=nature,
                 party=party,
                 fired=fired,
+                note="verlengd" if extended else "",
             )
         )
 
@@ -131,9 +148,9 @@ def _phase_deadlines(b: _Builder) -> None:
     elif s.phase is Phase.PLANNING:
         b.add(DeadlineKind.PLANNING, _planning_due(s, r), Party.PLANNER, seq=round_.number)
     elif s.phase is Phase.SCHEDULED and round_.audit_dates:
-        if needs_self_evaluation(s):
-            due = add_days(round_.audit_dates[0], -r.terms.self_evaluation_lead_days)
-            b.add(DeadlineKind.SELF_EVALUATION, due, Party.AUDITEE, seq=round_.number)
+        self_evaluation = self_evaluation_due(s, r)
+        if self_evaluation is not None:
+            b.add(DeadlineKind.SELF_EVALUATION, self_evaluation, Party.AUDITEE, seq=round_.number)
         last = round_.audit_dates[-1]
         b.add(
             DeadlineKind.AUDIT_SCORES,
@@ -170,8 +187,9 @@ def _side_deadlines(b: _Builder) -> None:
     s, r = b.state, b.rules
     pending = s.postponements.pending
     if pending is not None:
-        due = add_days(pending.requested_on, r.postponement.decision_days)
-        b.add(DeadlineKind.POSTPONEMENT_DECISION, due, Party.PLANNER, seq=pending.number)
+        b.add(
+            DeadlineKind.POSTPONEMENT_DECISION, decision_due(pending.requested_on, r), Party.PLANNER, seq=pending.number
+        )
     if s.survey.status is SurveyStatus.SENT and s.survey.reminder_on and s.survey.closes_on:
         if not s.survey.reminder_sent:
             b.add(
@@ -270,3 +288,36 @@ def due_deadlines(state: TrajectoryState, now: datetime, rules: Rules) -> Iterat
     """The deadlines that are due and not yet fired at ``now`` (what a dispatcher would fire)."""
     ctx = Context.at(now, rules)
     return (d for d in deadlines(state, rules) if not d.fired and d.due_at <= ctx.now)
+
+
+# --- what this concept declares: its commands' CLI steps, its events' evolve steps and summaries ---
+
+
+def _evolve_reminder_sent(s: TrajectoryState, e: ev.ReminderSent) -> TrajectoryState:
+    new = changed(s, fired=s.fired | {e.deadline_id})
+    if e.kind is DeadlineKind.SURVEY_REMINDER:
+        return changed(new, survey=s.survey.model_copy(update={"reminder_sent": True}))
+    return new
+
+
+def _summary_reminder_sent(e: ev.ReminderSent) -> str:
+    return f"Herinnering verstuurd: {e.kind.label} ({datum(e.due_on)})"
+
+
+def _evolve_deadline_missed(s: TrajectoryState, e: ev.DeadlineMissed) -> TrajectoryState:
+    return changed(s, fired=s.fired | {e.deadline_id})
+
+
+def _summary_deadline_missed(e: ev.DeadlineMissed) -> str:
+    return f"Termijn verstreken: {e.kind.label} (uiterlijk {datum(e.due_on)})"
+
+
+CONCEPT = Concept(
+    name="deadlines",
+    commands=(CommandPart(commands.FireDeadline, None, None),),
+    events=(
+        EventPart(ev.ReminderSent, _evolve_reminder_sent, _summary_reminder_sent),
+        EventPart(ev.DeadlineMissed, _evolve_deadline_missed, _summary_deadline_missed),
+    ),
+    dispatched_by_decide=frozenset({commands.FireDeadline}),
+)

@@ -1,62 +1,25 @@
 """``decide(state, command, now, rules) -> events``: the one entry point for every command.
 
-It dispatches to the rule module that owns the command, then lets ``closing`` append
+It dispatches to the handler the command's concept declares (``domain.registry.HANDLERS``), then lets ``closing`` append
 TrajectoryClosed when the events finish the trajectory. A refusal raises a ``DomainError`` before
 anything is returned, so there are never partial events.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from domain import commands as c
-from domain.audit import record_audit_scores, submit_self_evaluation
-from domain.cancellation import cancel_audit
-from domain.certificate import extend_validity
 from domain.certificate_holder import CertificateFacts
 from domain.closing import with_closing
 from domain.deadlines import on_deadline
-from domain.decision import decide_certification
 from domain.errors import InvalidCommand, TrajectoryNotFound
 from domain.events import Event
 from domain.guards import Context, require_rules_for
-from domain.heraudit import request_heraudit
-from domain.intake import record_intake
-from domain.objection import decide_objection, file_objection
-from domain.opening import open_trajectory, send_announcement, send_intake
-from domain.participation import withdraw_participation
-from domain.planning import declare_conflict, schedule_audit
-from domain.postponement import decide_postponement, request_postponement
-from domain.report import issue_draft_report, react_to_draft
+from domain.opening import open_trajectory
+from domain.registry import HANDLERS
 from domain.rules import Rules
 from domain.state import TrajectoryState
-from domain.survey import record_survey_answer
-
-_Handler = Callable[[TrajectoryState, Any, Context], list[Event]]
-
-HANDLERS: dict[type[c.Command], _Handler] = {
-    c.SendAnnouncement: send_announcement,
-    c.SendIntake: send_intake,
-    c.RecordIntake: record_intake,
-    c.DeclareConflictOfInterest: declare_conflict,
-    c.ScheduleAudit: schedule_audit,
-    c.RequestPostponement: request_postponement,
-    c.DecidePostponement: decide_postponement,
-    c.SubmitSelfEvaluation: submit_self_evaluation,
-    c.RecordAuditScores: record_audit_scores,
-    c.IssueDraftReport: issue_draft_report,
-    c.ReactToDraft: react_to_draft,
-    c.DecideCertification: decide_certification,
-    c.RequestHeraudit: request_heraudit,
-    c.FileObjection: file_objection,
-    c.DecideObjection: decide_objection,
-    c.CancelAudit: cancel_audit,
-    c.RecordSurveyAnswer: record_survey_answer,
-    c.WithdrawParticipation: withdraw_participation,
-    c.ExtendValidity: extend_validity,
-}
 
 
 def decide(

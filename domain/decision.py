@@ -7,14 +7,23 @@ computed verdict, the verdict per module set and the windows it opens.
 
 from __future__ import annotations
 
+from domain import commands
+from domain import events as ev
 from domain.calendar import add_days
 from domain.certificate import issue_certificate
 from domain.commands import DecideCertification
+from domain.concept import Cli, CommandPart, Concept, EventPart, Field
+from domain.dutch import normen
 from domain.errors import InvalidCommand, VerdictContradictsScores
 from domain.events import CertificationDecided, Event, SurveySent
+from domain.evolve import changed
 from domain.guards import Context, require_phase
 from domain.heraudit import heraudit_window
-from domain.state import TrajectoryState
+from domain.state import (
+    Decision,
+    Objection,
+    TrajectoryState,
+)
 from domain.verdict import evaluate
 from domain.vocabulary import Phase, Result, SurveyStatus
 
@@ -84,3 +93,51 @@ def decide_certification(state: TrajectoryState, cmd: DecideCertification, ctx: 
     if state.survey.status is SurveyStatus.NOT_SENT:
         events.append(survey_invitation(state, ctx))
     return events
+
+
+# --- what this concept declares: its commands' CLI steps, its events' evolve steps and summaries ---
+
+
+def _evolve_certification_decided(s: TrajectoryState, e: ev.CertificationDecided) -> TrajectoryState:
+    decision = Decision(
+        round=e.round,
+        verdict=e.verdict,
+        decided_on=e.decided_on,
+        failing_norms=e.failing_norms,
+        heraudit_window_opens_on=e.heraudit_window_opens_on,
+        heraudit_window_closes_on=e.heraudit_window_closes_on,
+        objection_term_ends_on=e.objection_term_ends_on,
+    )
+    return changed(
+        s,
+        decision=decision,
+        decisions_taken=s.decisions_taken + 1,
+        phase=Phase.DECIDED,
+        phase_since=e.decided_on,
+        objection=Objection(),
+        heraudit_lapsed=False,
+    )
+
+
+def _summary_certification_decided(e: ev.CertificationDecided) -> str:
+    failing = f" (onvoldoende: {normen(e.failing_norms)})" if e.failing_norms else ""
+    return f"Besluit: {e.verdict.value}{failing}"
+
+
+CONCEPT = Concept(
+    name="decision",
+    commands=(
+        CommandPart(
+            commands.DecideCertification,
+            decide_certification,
+            Cli("decision", "record", "Neem het certificeringsbesluit (directeur)."),
+        ),
+    ),
+    events=(EventPart(ev.CertificationDecided, _evolve_certification_decided, _summary_certification_decided),),
+    fields={
+        "verdict": Field(
+            "Gecertificeerd, Voorwaardelijk gecertificeerd of Niet gecertificeerd (leeg: volgt uit de scores).", None
+        ),
+        "motivation": Field("Motivering van het besluit.", "Volgt uit de scores."),
+    },
+)

@@ -29,8 +29,9 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from annotated_types import MinLen
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, create_model
 
-from domain.commands import COMMAND_TYPES, Command, Day, Text, _day_in_range
-from domain.events import EVENT_TYPES, Event, event_from_dict, event_to_dict
+from domain.commands import Command, Day, Text, _day_in_range
+from domain.events import Event, event_to_dict
+from domain.registry import COMMAND_TYPES, EVENT_TYPES, event_from_dict
 
 MAX_ITEMS = 200
 """A collection in an event holds at most this many items (the commands' largest limit)."""

@@ -5,7 +5,7 @@ time. ``occurred_at`` is the domain clock's instant (UTC) and ``*_on`` fields ar
 Derived outcomes (category, verdict, gecertificeerd tot, cost class, windows) are recorded in the
 event, so ``evolve`` needs no rules and a later rule change never rewrites history.
 
-Storage: ``event_type(e)``, ``event_to_dict(e)`` (JSON-safe) and ``event_from_dict(type, data)``;
+Storage: ``event_type(e)``, ``event_to_dict(e)`` (JSON-safe) and ``domain.registry.event_from_dict(type, data)``;
 ``type(e).schema_version`` goes into the envelope, for upcasting old versions on read.
 """
 
@@ -374,45 +374,6 @@ class TrajectoryClosed(Event):
     remark: Remark | None
 
 
-EVENT_TYPES: dict[str, type[Event]] = {
-    cls.__name__: cls
-    for cls in (
-        TrajectoryOpened,
-        AnnouncementSent,
-        IntakeSent,
-        IntakeRecorded,
-        ConflictOfInterestDeclared,
-        AuditScheduled,
-        PostponementRequested,
-        PostponementGranted,
-        PostponementRejected,
-        SelfEvaluationSubmitted,
-        AuditScoresRecorded,
-        DraftReportIssued,
-        DraftReactionReceived,
-        ReactionWindowClosed,
-        CertificationDecided,
-        CertificateIssued,
-        SurveySent,
-        SurveyAnswered,
-        SurveyClosed,
-        ReminderSent,
-        DeadlineMissed,
-        HerauditRequested,
-        HerauditWindowLapsed,
-        ObjectionFiled,
-        ObjectionDecided,
-        ObjectionTermEnded,
-        AuditCancelled,
-        ParticipationWithdrawn,
-        ValidityExtended,
-        CertificateExpired,
-        InterimStatusEnded,
-        TrajectoryClosed,
-    )
-}
-
-
 def event_type(event: Event) -> str:
     """The stored type name of an event."""
     return type(event).__name__
@@ -438,15 +399,10 @@ _PARTY_OF_KIND: dict[str, str] = {
 }
 
 
-def _upcast(type_name: str, data: dict[str, Any]) -> dict[str, Any]:
+def upcast(type_name: str, data: dict[str, Any]) -> dict[str, Any]:
     """Old schema versions to the current one, on read: stored events are never rewritten."""
     if type_name == "DraftReportIssued" and "round_kind" not in data:
         return {**data, "round_kind": RoundKind.AUDIT if data.get("round", 1) <= 1 else RoundKind.HERAUDIT}
     if type_name == "DeadlineMissed" and "party" not in data:
         return {**data, "party": _PARTY_OF_KIND.get(data.get("kind", ""), Party.CBCT)}
     return data
-
-
-def event_from_dict(type_name: str, data: dict[str, Any]) -> Event:
-    """Rebuild an event from its stored type name and data (upcast when older); unknown types raise KeyError."""
-    return EVENT_TYPES[type_name].model_validate(_upcast(type_name, data))

@@ -14,13 +14,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+from domain import commands
+from domain import events as ev
 from domain.calendar import add_days, add_months, last_working_day
 from domain.commands import RequestHeraudit
+from domain.concept import Cli, CommandPart, Concept, EventPart
+from domain.dutch import normen
 from domain.errors import HerauditRefused
 from domain.events import Event, HerauditRequested
+from domain.evolve import changed
 from domain.guards import Context, require_phase
 from domain.rules import Rules
-from domain.state import Decision, TrajectoryState
+from domain.state import (
+    AuditRound,
+    Decision,
+    TrajectoryState,
+)
 from domain.vocabulary import ObjectionStatus, Phase, Result, RoundKind
 
 
@@ -138,3 +147,35 @@ def request_heraudit(state: TrajectoryState, cmd: RequestHeraudit, ctx: Context)
             scope=scope,
         )
     ]
+
+
+# --- what this concept declares: its commands' CLI steps, its events' evolve steps and summaries ---
+
+
+def _evolve_heraudit_requested(s: TrajectoryState, e: ev.HerauditRequested) -> TrajectoryState:
+    round_ = AuditRound(number=e.round, kind=RoundKind.HERAUDIT, heraudit_rule=True, scope=e.scope)
+    return changed(s, round=round_, phase=Phase.PLANNING, phase_since=e.requested_on, remedied_verdict=e.after_verdict)
+
+
+def _summary_heraudit_requested(e: ev.HerauditRequested) -> str:
+    return f"Heraudit aangevraagd op {normen(e.scope)}"
+
+
+def _evolve_heraudit_window_lapsed(s: TrajectoryState, e: ev.HerauditWindowLapsed) -> TrajectoryState:
+    return changed(s, heraudit_lapsed=True)
+
+
+def _summary_heraudit_window_lapsed(e: ev.HerauditWindowLapsed) -> str:
+    return f"Termijn voor heraudit verstreken zonder aanvraag; besluit blijft '{e.verdict.value}'"
+
+
+CONCEPT = Concept(
+    name="heraudit",
+    commands=(
+        CommandPart(commands.RequestHeraudit, request_heraudit, Cli("heraudit", "request", "Vraag een heraudit aan.")),
+    ),
+    events=(
+        EventPart(ev.HerauditRequested, _evolve_heraudit_requested, _summary_heraudit_requested),
+        EventPart(ev.HerauditWindowLapsed, _evolve_heraudit_window_lapsed, _summary_heraudit_window_lapsed),
+    ),
+)

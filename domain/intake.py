@@ -9,12 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from domain import commands
+from domain import events as ev
 from domain.commands import RecordIntake
+from domain.concept import Cli, CommandPart, Concept, EventPart, Field
+from domain.dutch import opsomming
 from domain.events import Event, IntakeRecorded
+from domain.evolve import changed, round_with
 from domain.guards import Context, require_phase
 from domain.rules import Rules
-from domain.state import TrajectoryState
-from domain.vocabulary import Association, Phase
+from domain.state import (
+    Intake,
+    TrajectoryState,
+)
+from domain.vocabulary import (
+    Association,
+    Phase,
+)
 
 
 def _offers(services: Iterable[str], names: Iterable[str]) -> bool:
@@ -59,3 +70,49 @@ def record_intake(state: TrajectoryState, cmd: RecordIntake, ctx: Context) -> li
             scope=(*rules.base_norm_ids, *modules),
         )
     ]
+
+
+# --- what this concept declares: its commands' CLI steps, its events' evolve steps and summaries ---
+
+
+def _evolve_intake_recorded(s: TrajectoryState, e: ev.IntakeRecorded) -> TrajectoryState:
+    intake = Intake(
+        category=e.category,
+        dagdelen=e.dagdelen,
+        auditor_hours=e.auditor_hours,
+        modules=e.modules,
+        ido=e.ido,
+        scope=e.scope,
+    )
+    return changed(
+        s, intake=intake, phase=Phase.PLANNING, phase_since=e.received_on, round=round_with(s, scope=e.scope)
+    )
+
+
+def _summary_intake_recorded(e: ev.IntakeRecorded) -> str:
+    extras = [f"module {m}" for m in e.modules] + (["IDO"] if e.ido else [])
+    more = f", met {opsomming(extras)}" if extras else ""
+    places = "vestiging" if len(e.locations) == 1 else "vestigingen"
+    return f"Intake ontvangen: categorie {e.category}, {e.dagdelen} dagdelen, {len(e.locations)} {places}{more}"
+
+
+CONCEPT = Concept(
+    name="intake",
+    commands=(
+        CommandPart(
+            commands.RecordIntake,
+            record_intake,
+            Cli("intake", "record", "Leg de intake vast: contactpersonen, locaties, medewerkers, diensten."),
+        ),
+    ),
+    events=(EventPart(ev.IntakeRecorded, _evolve_intake_recorded, _summary_intake_recorded),),
+    fields={
+        "contacts": Field(
+            'Contactpersoon als JSON, bv. {"name": "An de Vries", "email": "an@bieb.nl", "role": "directeur"}.',
+            [{"name": "An de Vries", "email": "an@bibliotheekhengelo.example", "role": "directeur"}],
+        ),
+        "locations": Field("Vestiging (herhaalbaar).", ["Hoofdvestiging"]),
+        "employees": Field("Aantal medewerkers.", 40),
+        "services": Field("Dienst, bv. 'Bibliotheek op school', 'BoekStart', 'IDO' (herhaalbaar).", ["BoekStart"]),
+    },
+)

@@ -11,13 +11,21 @@ from __future__ import annotations
 
 from datetime import date
 
+from domain import commands
+from domain import events as ev
 from domain.calendar import add_days
 from domain.commands import DecideObjection, FileObjection
+from domain.concept import Cli, CommandPart, Concept, EventPart, Field
+from domain.dutch import datum
 from domain.errors import InvalidCommand, ObjectionRefused
 from domain.events import Event, ObjectionDecided, ObjectionFiled
+from domain.evolve import changed
 from domain.guards import Context, require_open, require_phase
-from domain.state import TrajectoryState
-from domain.vocabulary import ObjectionStatus, Phase
+from domain.state import (
+    AuditRound,
+    TrajectoryState,
+)
+from domain.vocabulary import ObjectionStatus, Phase, RoundKind
 
 
 def file_objection(state: TrajectoryState, cmd: FileObjection, ctx: Context) -> list[Event]:
@@ -79,3 +87,77 @@ def decide_objection(state: TrajectoryState, cmd: DecideObjection, ctx: Context)
             heraudit_window_closes_on=None if cmd.upheld else _extended_window(state, ctx.today),
         )
     ]
+
+
+# --- what this concept declares: its commands' CLI steps, its events' evolve steps and summaries ---
+
+
+def _evolve_objection_filed(s: TrajectoryState, e: ev.ObjectionFiled) -> TrajectoryState:
+    objection = s.objection.model_copy(
+        update={
+            "status": ObjectionStatus.PENDING,
+            "filed_on": e.filed_on,
+            "decision_due_on": e.decision_due_on,
+        }
+    )
+    return changed(s, objection=objection)
+
+
+def _summary_objection_filed(e: ev.ObjectionFiled) -> str:
+    return f"Bezwaar ingediend tegen '{e.against_verdict.value}'; bestuur beslist uiterlijk {datum(e.decision_due_on)}"
+
+
+def _evolve_objection_decided(s: TrajectoryState, e: ev.ObjectionDecided) -> TrajectoryState:
+    if not e.upheld:
+        objection = s.objection.model_copy(update={"status": ObjectionStatus.REJECTED, "term_ended": True})
+        decision = (
+            s.decision.model_copy(update={"heraudit_window_closes_on": e.heraudit_window_closes_on})
+            if s.decision
+            else None
+        )
+        return changed(s, objection=objection, decision=decision)
+    contested = s.round
+    round_ = AuditRound(
+        number=e.next_round if e.next_round is not None else contested.number + 1,
+        kind=RoundKind.REASSESSMENT,
+        heraudit_rule=contested.heraudit_rule,
+        scope=e.reassessment_scope,
+        excluded_auditors=frozenset(a for a in (contested.expert_auditor, contested.peer_auditor) if a),
+    )
+    objection = s.objection.model_copy(update={"status": ObjectionStatus.UPHELD, "term_ended": True})
+    return changed(s, objection=objection, decision=None, round=round_, phase=Phase.PLANNING, phase_since=e.decided_on)
+
+
+def _summary_objection_decided(e: ev.ObjectionDecided) -> str:
+    return f"Bezwaar {'gegrond' if e.upheld else 'ongegrond'}: {e.reason}"
+
+
+def _evolve_objection_term_ended(s: TrajectoryState, e: ev.ObjectionTermEnded) -> TrajectoryState:
+    return changed(s, objection=s.objection.model_copy(update={"term_ended": True}))
+
+
+def _summary_objection_term_ended(e: ev.ObjectionTermEnded) -> str:
+    return "Bezwaartermijn verstreken zonder bezwaar"
+
+
+CONCEPT = Concept(
+    name="objection",
+    commands=(
+        CommandPart(
+            commands.FileObjection, file_objection, Cli("objection", "file", "Dien bezwaar in tegen het besluit.")
+        ),
+        CommandPart(
+            commands.DecideObjection, decide_objection, Cli("objection", "decide", "Beslis op het bezwaar (bestuur).")
+        ),
+    ),
+    events=(
+        EventPart(ev.ObjectionFiled, _evolve_objection_filed, _summary_objection_filed),
+        EventPart(ev.ObjectionDecided, _evolve_objection_decided, _summary_objection_decided),
+        EventPart(ev.ObjectionTermEnded, _evolve_objection_term_ended, _summary_objection_term_ended),
+    ),
+    fields={
+        "grounds": Field("Gronden van het bezwaar.", "Het oordeel klopt niet."),
+        "upheld": Field("Bezwaar gegrond (--upheld) of ongegrond (--no-upheld).", False),
+        "reason": Field("Toelichting.", "Fusie met de bibliotheek van Oldenzaal."),
+    },
+)

@@ -8,14 +8,21 @@ from __future__ import annotations
 
 from datetime import date
 
+from domain import commands
+from domain import events as ev
 from domain.calendar import Quarter, add_days, add_months
 from domain.certificate_holder import CertificateFacts, previous_expiry
 from domain.commands import OpenTrajectory, SendAnnouncement, SendIntake
+from domain.concept import Cli, CommandPart, Concept, EventPart, Field
+from domain.dutch import datum, kader
 from domain.errors import FrameworkMismatch, InvalidCommand
 from domain.events import AnnouncementSent, Event, IntakeSent, TrajectoryOpened
+from domain.evolve import changed, opened_state
 from domain.guards import Context, require_not_past, require_phase
 from domain.rules import Rules
-from domain.state import TrajectoryState
+from domain.state import (
+    TrajectoryState,
+)
 from domain.vocabulary import Phase
 
 
@@ -96,3 +103,86 @@ def send_intake(state: TrajectoryState, cmd: SendIntake, ctx: Context) -> list[E
     require_phase(state, cmd, Phase.ANNOUNCED)
     due = add_days(ctx.today, ctx.rules.terms.intake_days)
     return [IntakeSent(**ctx.stamp(state), sent_on=ctx.today, intake_due_on=due)]
+
+
+# --- what this concept declares: its commands' CLI steps, its events' evolve steps and summaries ---
+
+
+def _evolve_trajectory_opened(s: TrajectoryState | None, e: ev.TrajectoryOpened) -> TrajectoryState:
+    """The first state; ``evolve`` refuses a second opening before it gets here."""
+    return opened_state(e)
+
+
+def _summary_trajectory_opened(e: ev.TrajectoryOpened) -> str:
+    expiry_on = e.previous_certificate_expiry
+    expiry = f"; certificaat verloopt op {datum(expiry_on)}" if expiry_on else ""
+    return (
+        f"Traject geopend onder {kader(e.framework_version)} (certificaat {e.certificate_number}){expiry}; "
+        f"auditkwartaal {e.audit_quarter}, aankondiging uiterlijk {datum(e.announcement_due_on)}"
+    )
+
+
+def _evolve_announcement_sent(s: TrajectoryState, e: ev.AnnouncementSent) -> TrajectoryState:
+    return changed(
+        s,
+        phase=Phase.ANNOUNCED,
+        phase_since=e.sent_on,
+        announced_on=e.sent_on,
+        intake_sent_on=e.sent_on,
+        intake_due_on=e.intake_due_on,
+        audit_quarter=e.audit_quarter,
+    )
+
+
+def _summary_announcement_sent(e: ev.AnnouncementSent) -> str:
+    how = " (automatisch)" if e.automatic else ""
+    return f"Aankondiging verstuurd{how}: audit in {e.audit_quarter}; intake uiterlijk {datum(e.intake_due_on)}"
+
+
+def _evolve_intake_sent(s: TrajectoryState, e: ev.IntakeSent) -> TrajectoryState:
+    return changed(s, intake_sent_on=e.sent_on, intake_due_on=e.intake_due_on)
+
+
+def _summary_intake_sent(e: ev.IntakeSent) -> str:
+    return f"Intakeformulier opnieuw verstuurd; in te vullen uiterlijk {datum(e.intake_due_on)}"
+
+
+CONCEPT = Concept(
+    name="opening",
+    commands=(
+        CommandPart(commands.OpenTrajectory, None, Cli("trajectory", "open", "Open een certificeringstraject.")),
+        CommandPart(
+            commands.SendAnnouncement,
+            send_announcement,
+            Cli("trajectory", "announce", "Kondig de audit nu aan (anders doet de deadline het)."),
+        ),
+        CommandPart(commands.SendIntake, send_intake, Cli("intake", "send", "Verstuur het intakeformulier (opnieuw).")),
+    ),
+    events=(
+        EventPart(ev.TrajectoryOpened, _evolve_trajectory_opened, _summary_trajectory_opened),
+        EventPart(ev.AnnouncementSent, _evolve_announcement_sent, _summary_announcement_sent),
+        EventPart(ev.IntakeSent, _evolve_intake_sent, _summary_intake_sent),
+    ),
+    fields={
+        "organisation": Field("Naam van de organisatie.", "Bibliotheek Hengelo"),
+        "certificate_number": Field("Certificaatnummer (de sleutel in het register).", "1002"),
+        "association": Field("VOB, Cultuurconnectie of 'Cultuurconnectie + VOB'.", "VOB"),
+        "framework_version": Field("Kader: kib-2018 of kib-ii-2023.", "kib-ii-2023"),
+        "previous_certificate_expiry": Field(
+            "Einddatum van het lopende certificaat (JJJJ-MM-DD); bepaalt het auditkwartaal. "
+            "Leeg: uit het register (alleen nodig voor een certificaat van vóór dit systeem).",
+            "2026-12-31",
+        ),
+        "audit_quarter": Field("Auditkwartaal, bv. 2026-K2 (anders afgeleid van de einddatum).", "2026-K4"),
+        "previous_auditors": Field("Auditoren van de vorige audit (niet opnieuw in te plannen).", ["Ellen Expert"]),
+        "contact_email": Field(
+            "E-mailadres voor aankondiging en herinneringen tot de intake er is.", "an@bibliotheekhengelo.example"
+        ),
+        "organisation_type": Field(
+            "Soort organisatie: openbare bibliotheek, multifunctionele organisatie, centrum voor de kunsten, "
+            "volksuniversiteit of overig.",
+            None,
+        ),
+    },
+    dispatched_by_decide=frozenset({commands.OpenTrajectory}),
+)

@@ -9,19 +9,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+from domain import commands
+from domain import events as ev
 from domain.calendar import Quarter, add_days, non_working_reason
 from domain.commands import DeclareConflictOfInterest, ScheduleAudit
+from domain.concept import Cli, CommandPart, Concept, EventPart, Field
+from domain.dutch import ROUND_NAMES, datums
 from domain.errors import ConflictOfInterest, SchedulingRefused
 from domain.events import AuditScheduled, ConflictOfInterestDeclared, Event
+from domain.evolve import changed, round_with
 from domain.guards import Context, require_not_past, require_open, require_phase
 from domain.heraudit import check_heraudit_dates
-from domain.state import TrajectoryState
+from domain.self_evaluation import needs_self_evaluation, self_evaluation_due
+from domain.state import (
+    TrajectoryState,
+)
 from domain.vocabulary import Phase, RoundKind
-
-
-def needs_self_evaluation(state: TrajectoryState) -> bool:
-    """Only the regular audit asks for a self-evaluation, once per trajectory."""
-    return state.round.kind is RoundKind.AUDIT and state.self_evaluation_submitted_on is None
 
 
 def minimum_lead_days(state: TrajectoryState, ctx: Context) -> int:
@@ -33,13 +36,6 @@ def minimum_lead_days(state: TrajectoryState, ctx: Context) -> int:
     if state.round.kind is RoundKind.REASSESSMENT:
         return ctx.rules.audit.reassessment_min_lead_days
     return 0
-
-
-def self_evaluation_due(state: TrajectoryState, first_day: date, ctx: Context) -> date | None:
-    """The self-evaluation is due a fixed lead before the first audit day."""
-    if not needs_self_evaluation(state):
-        return None
-    return add_days(first_day, -ctx.rules.terms.self_evaluation_lead_days)
 
 
 def check_audit_dates(
@@ -141,7 +137,7 @@ def schedule_audit(state: TrajectoryState, cmd: ScheduleAudit, ctx: Context) -> 
             peer_auditor=cmd.peer_auditor,
             audit_quarter=quarter,
             scheduled_on=ctx.today,
-            self_evaluation_due_on=self_evaluation_due(state, dates[0], ctx),
+            self_evaluation_due_on=self_evaluation_due(state, ctx.rules, first_day=dates[0]),
             rescheduled=state.phase is Phase.SCHEDULED,
             category=intake.category if intake else None,
             dagdelen=intake.dagdelen if intake else None,
@@ -154,3 +150,62 @@ def declare_conflict(state: TrajectoryState, cmd: DeclareConflictOfInterest, ctx
     """Record a declared relation; later plans must avoid this auditor."""
     require_open(state, cmd)
     return [ConflictOfInterestDeclared(**ctx.stamp(state), auditor=cmd.auditor, relation=cmd.relation)]
+
+
+# --- what this concept declares: its commands' CLI steps, its events' evolve steps and summaries ---
+
+
+def _evolve_conflict_of_interest_declared(s: TrajectoryState, e: ev.ConflictOfInterestDeclared) -> TrajectoryState:
+    return changed(s, declared_relations=s.declared_relations | {e.auditor})
+
+
+def _summary_conflict_of_interest_declared(e: ev.ConflictOfInterestDeclared) -> str:
+    return f"Belangenverstrengeling gemeld: {e.auditor} ({e.relation})"
+
+
+def _evolve_audit_scheduled(s: TrajectoryState, e: ev.AuditScheduled) -> TrajectoryState:
+    round_ = round_with(
+        s,
+        audit_dates=e.audit_dates,
+        expert_auditor=e.expert_auditor,
+        peer_auditor=e.peer_auditor,
+        scheduled_on=e.scheduled_on,
+    )
+    return changed(s, phase=Phase.SCHEDULED, phase_since=e.scheduled_on, round=round_)
+
+
+def _summary_audit_scheduled(e: ev.AuditScheduled) -> str:
+    verb = "verplaatst naar" if e.rescheduled else "gepland op"
+    return (
+        f"{ROUND_NAMES[e.round_kind]} {verb} {datums(e.audit_dates)} (auditoren: {e.expert_auditor}, {e.peer_auditor})"
+    )
+
+
+CONCEPT = Concept(
+    name="planning",
+    commands=(
+        CommandPart(
+            commands.DeclareConflictOfInterest,
+            declare_conflict,
+            Cli("auditor", "declare-relation", "Leg een relatie van een auditor vast."),
+        ),
+        CommandPart(
+            commands.ScheduleAudit,
+            schedule_audit,
+            Cli("audit", "schedule", "Plan de audit (of heraudit): datum(s) en auditoren."),
+        ),
+    ),
+    events=(
+        EventPart(
+            ev.ConflictOfInterestDeclared, _evolve_conflict_of_interest_declared, _summary_conflict_of_interest_declared
+        ),
+        EventPart(ev.AuditScheduled, _evolve_audit_scheduled, _summary_audit_scheduled),
+    ),
+    fields={
+        "auditor": Field("Naam van de auditor.", "Ellen Expert"),
+        "relation": Field("De relatie met de auditee.", "oud-collega"),
+        "audit_dates": Field("Auditdatum JJJJ-MM-DD (herhaalbaar voor meerdaagse audits).", ["2026-10-12"]),
+        "expert_auditor": Field("Deskundige auditor.", "Ellen Expert"),
+        "peer_auditor": Field("Collega-auditor (peer).", "Peer Bakker"),
+    },
+)

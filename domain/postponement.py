@@ -9,20 +9,34 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from domain.calendar import Quarter, add_months
+from domain import commands
+from domain import events as ev
+from domain.calendar import Quarter, add_days, add_months
 from domain.commands import DecidePostponement, RequestPostponement
+from domain.concept import Cli, CommandPart, Concept, EventPart, Field
+from domain.dutch import datums
 from domain.errors import InvalidCommand, PostponementRefused
 from domain.events import Event, PostponementGranted, PostponementRejected, PostponementRequested
+from domain.evolve import changed, round_with, unschedule
 from domain.guards import Context, require_not_past, require_open, require_phase
 from domain.planning import check_audit_dates
 from domain.rules import Rules
-from domain.state import DecidedPostponement, TrajectoryState
+from domain.state import (
+    DecidedPostponement,
+    PendingPostponement,
+    TrajectoryState,
+)
 from domain.vocabulary import Phase, PostponementGround, RoundKind
 
 
 def _names(grounds: tuple[PostponementGround, ...]) -> str:
     values = [g.value for g in grounds]
     return values[0] if len(values) == 1 else f"{', '.join(values[:-1])} of {values[-1]}"
+
+
+def decision_due(requested_on: date, rules: Rules) -> date:
+    """The day a planner must have answered a postponement request by (deadline, read model and e-mail)."""
+    return add_days(requested_on, rules.postponement.decision_days)
 
 
 def is_force_majeure(ground: PostponementGround, rules: Rules) -> bool:
@@ -231,3 +245,104 @@ def decide_postponement(state: TrajectoryState, cmd: DecidePostponement, ctx: Co
             decided_by=cmd.actor,
         )
     ]
+
+
+# --- what this concept declares: its commands' CLI steps, its events' evolve steps and summaries ---
+
+
+def _answered(
+    s: TrajectoryState, e: ev.PostponementGranted | ev.PostponementRejected
+) -> tuple[DecidedPostponement, ...]:
+    pending = s.postponements.pending
+    granted = isinstance(e, ev.PostponementGranted)
+    answer = DecidedPostponement(
+        number=e.request_number,
+        ground=pending.ground if pending is not None else PostponementGround.OTHER,
+        granted=granted,
+        reason=e.reason,
+        decided_on=e.decided_on,
+        decided_at=e.occurred_at,
+        decided_by=e.decided_by,
+        new_quarter=e.new_quarter if isinstance(e, ev.PostponementGranted) else None,
+        new_audit_dates=e.new_audit_dates if isinstance(e, ev.PostponementGranted) else None,
+    )
+    return (*s.postponements.decided, answer)
+
+
+def _evolve_postponement_requested(s: TrajectoryState, e: ev.PostponementRequested) -> TrajectoryState:
+    pending = PendingPostponement(
+        number=e.request_number,
+        ground=e.ground,
+        reason=e.reason,
+        requested_on=e.requested_on,
+        date_fixed=e.date_fixed,
+        force_majeure=e.force_majeure,
+    )
+    counts = s.postponements.model_copy(update={"requests": e.request_number, "pending": pending})
+    return changed(s, postponements=counts)
+
+
+def _summary_postponement_requested(e: ev.PostponementRequested) -> str:
+    return f"Uitstel gevraagd (verzoek {e.request_number}, {e.ground.value}): {e.reason}"
+
+
+def _evolve_postponement_granted(s: TrajectoryState, e: ev.PostponementGranted) -> TrajectoryState:
+    counts = s.postponements.model_copy(
+        update={
+            "pending": None,
+            "regular_granted": e.regular_granted,
+            "force_majeure_granted": e.force_majeure_granted,
+            "decided": _answered(s, e),
+        }
+    )
+    new = changed(s, postponements=counts, audit_quarter=e.new_quarter)
+    if e.new_audit_dates:
+        return changed(new, round=round_with(s, audit_dates=e.new_audit_dates))
+    if s.phase is Phase.SCHEDULED:
+        return unschedule(new, e.decided_on)
+    return new
+
+
+def _summary_postponement_granted(e: ev.PostponementGranted) -> str:
+    where = f"{datums(e.new_audit_dates)}" if e.new_audit_dates else f"{e.new_quarter}"
+    force = ", overmacht" if e.force_majeure else ""
+    return f"Uitstel toegekend (verzoek {e.request_number}{force}): audit naar {where}; reden: {e.reason}"
+
+
+def _evolve_postponement_rejected(s: TrajectoryState, e: ev.PostponementRejected) -> TrajectoryState:
+    return changed(s, postponements=s.postponements.model_copy(update={"pending": None, "decided": _answered(s, e)}))
+
+
+def _summary_postponement_rejected(e: ev.PostponementRejected) -> str:
+    return f"Uitstel afgewezen (verzoek {e.request_number}): {e.reason}"
+
+
+CONCEPT = Concept(
+    name="postponement",
+    commands=(
+        CommandPart(
+            commands.RequestPostponement,
+            request_postponement,
+            Cli("postponement", "request", "Vraag uitstel aan, met grond en toelichting."),
+        ),
+        CommandPart(
+            commands.DecidePostponement,
+            decide_postponement,
+            Cli("postponement", "decide", "Verleen of weiger uitstel, altijd met reden."),
+        ),
+    ),
+    events=(
+        EventPart(ev.PostponementRequested, _evolve_postponement_requested, _summary_postponement_requested),
+        EventPart(ev.PostponementGranted, _evolve_postponement_granted, _summary_postponement_granted),
+        EventPart(ev.PostponementRejected, _evolve_postponement_rejected, _summary_postponement_rejected),
+    ),
+    fields={
+        "ground": Field("Grond voor uitstel (zie de foutmelding voor de mogelijke waarden).", "fusie"),
+        "reason": Field("Toelichting.", "Fusie met de bibliotheek van Oldenzaal."),
+        "ground_effective_on": Field("Datum waarop de grond ingaat (bv. de fusiedatum).", "2026-09-01"),
+        "grant": Field("Verleen (--grant) of weiger (--no-grant) het uitstel.", True),
+        "request_number": Field("Volgnummer van het verzoek (standaard het openstaande).", 1),
+        "new_quarter": Field("Nieuw auditkwartaal, bv. 2026-K4.", "2027-K1"),
+        "new_audit_dates": Field("Nieuwe auditdatum (herhaalbaar).", ["2027-02-01"]),
+    },
+)

@@ -14,6 +14,7 @@ from domain.calendar import Quarter
 from domain.vocabulary import (
     Association,
     CostClass,
+    DeadlineKind,
     ObjectionStatus,
     OrganisationType,
     Phase,
@@ -193,6 +194,8 @@ class TrajectoryState(_Frozen):
     cancellations: tuple[CostClass, ...] = ()
     withdrawn: bool = False
     fired: frozenset[str] = frozenset()
+    deadline_extensions: dict[DeadlineKind, int] = {}
+    """Days a party's term was extended by, per deadline kind (listed as *verlengd*); one extension each."""
 
     @property
     def is_open(self) -> bool:

@@ -2,7 +2,11 @@
 
 `json_populate_recordset(NULL::table, rows)` turns a JSON array of objects into rows of the table's own
 type (arrays become Postgres arrays, objects stay jsonb), so a 500-row upsert is one round trip and one
-executor run instead of 500. Every row must name every column (a missing one is NULL, not its default).
+executor run instead of 500.
+
+A read model's columns are declared once, as the keys of its row ``TypedDict`` (``DeadlineRow`` …): the
+projection builds rows of that type (mypy then names a column it forgets) and ``insert`` writes exactly those
+columns, so a column the migration adds with a default needs no change here. Migrations stay explicit SQL.
 """
 
 from __future__ import annotations
@@ -35,13 +39,31 @@ def upsert_clause(key: Sequence[str], columns: Iterable[str], overrides: Mapping
     return f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {', '.join(sets)}"
 
 
+def columns(row: type[Any]) -> tuple[str, ...]:
+    """The columns a row ``TypedDict`` declares, in declaration order."""
+    return tuple(row.__annotations__)
+
+
 async def insert(
-    conn: asyncpg.Connection, table: str, rows: Sequence[Mapping[str, Any]], *, on_conflict: str = ""
+    conn: asyncpg.Connection,
+    table: str,
+    row: type[Any],
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    on_conflict: str = "",
 ) -> None:
-    """Insert `rows` (dicts naming every column of `table`) in one statement."""
+    """Insert `rows` (of the ``TypedDict`` `row`, which declares the columns written) in one statement."""
     if not rows:
         return
+    names = columns(row)
+    if set(rows[0]) != set(names):
+        missing, extra = sorted(set(names) - set(rows[0])), sorted(set(rows[0]) - set(names))
+        raise ValueError(
+            f"{table}: a row must have the columns {row.__name__} declares; missing {missing}, extra {extra}"
+        )
+    listed = ", ".join(names)
     await conn.execute(
-        f"INSERT INTO {table} SELECT * FROM json_populate_recordset(NULL::{table}, $1::json) {on_conflict}",
+        f"INSERT INTO {table} ({listed}) SELECT {listed} FROM json_populate_recordset(NULL::{table}, $1::json) "
+        + on_conflict,
         to_json(rows),
     )

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Literal
+from typing import Literal, TypedDict
 
 import asyncpg
 
@@ -30,6 +30,21 @@ TABLE = "deadlines"
 DeadlineStatus = Literal["pending", "due", "overdue", "all"]
 
 
+class DeadlineRow(TypedDict):
+    """The columns of the deadlines table (migration 0004), written by `write`."""
+
+    deadline_id: str
+    trajectory_id: str
+    organisation: str
+    kind: str
+    label: str
+    due_on: date
+    due_at: datetime
+    nature: str
+    party: str
+    fired: bool
+
+
 async def write(
     conn: asyncpg.Connection, states: Mapping[str, TrajectoryState], pending: Mapping[str, list[Deadline]]
 ) -> None:
@@ -38,22 +53,22 @@ async def write(
         return
     await conn.execute(f"DELETE FROM {TABLE} WHERE trajectory_id = ANY($1::text[])", list(pending))
     rows = [
-        {
-            "deadline_id": d.deadline_id,
-            "trajectory_id": d.trajectory_id,
-            "organisation": states[trajectory_id].organisation,
-            "kind": d.kind,
-            "label": d.kind.label,
-            "due_on": d.due_on,
-            "due_at": d.due_at,
-            "nature": d.nature,
-            "party": d.party,
-            "fired": d.fired,
-        }
+        DeadlineRow(
+            deadline_id=d.deadline_id,
+            trajectory_id=d.trajectory_id,
+            organisation=states[trajectory_id].organisation,
+            kind=d.kind,
+            label=d.label,
+            due_on=d.due_on,
+            due_at=d.due_at,
+            nature=d.nature,
+            party=d.party,
+            fired=d.fired,
+        )
         for trajectory_id, items in pending.items()
         for d in items
     ]
-    await bulk.insert(conn, TABLE, rows)
+    await bulk.insert(conn, TABLE, DeadlineRow, rows)
 
 
 @dataclass(frozen=True)

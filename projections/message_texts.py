@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from application.dutch import dag, datum, datums, kader, normen
 from domain import CostClass, DeadlineKind, Event, Party, Result, RoundKind
 from domain import events as ev
-from domain.calendar import add_days
+from domain.postponement import decision_due
 from frameworks.loader import load_rules
 
 CONTACT = "CBCT planning <planning@cbct.nl>"
@@ -211,7 +211,7 @@ def _scheduled(e: ev.AuditScheduled, ctx: MessageContext) -> Draft:
 @_on(ev.PostponementRequested)
 def _postponement_requested(e: ev.PostponementRequested, ctx: MessageContext) -> Draft:
     rules = load_rules(ctx.framework_version)
-    decide_by = add_days(e.requested_on, rules.postponement.decision_days)
+    decide_by = decision_due(e.requested_on, rules)
     return _mail(
         "postponement_received",
         "Uitstelverzoek ontvangen",

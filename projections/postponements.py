@@ -16,7 +16,7 @@ from typing import Any
 import asyncpg
 
 from domain import events as ev
-from domain.calendar import add_days
+from domain.postponement import decision_due
 from frameworks.loader import load_rules
 from projections.trajectory_state import Folded
 
@@ -42,7 +42,7 @@ async def write(conn: asyncpg.Connection, folded: Sequence[Folded]) -> None:
                         event.reason,
                         event.ground_effective_on,
                         event.requested_on,
-                        add_days(event.requested_on, rules.postponement.decision_days),
+                        decision_due(event.requested_on, rules),
                         event.date_fixed,
                         event.force_majeure,
                         str(event.audit_quarter),

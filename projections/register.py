@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TypedDict
 
 import asyncpg
 
@@ -29,25 +29,41 @@ TABLE = "register"
 _VALID = CertificateStatus.VALID.value
 
 
-def _row(f: Folded) -> dict[str, Any]:
+class RegisterTableRow(TypedDict):
+    """The columns of the register table (migration 0004), written by `write`."""
+
+    certificate_number: str
+    trajectory_id: str
+    organisation: str
+    association: str
+    framework_version: str
+    opened_on: date
+    result: str | None
+    remark: str | None
+    certified_until: date | None
+    status: str
+    updated_at: datetime
+
+
+def _row(f: Folded) -> RegisterTableRow:
     state = f.state
     entry = register_entry(state)
-    return {
-        "certificate_number": state.certificate_number,
-        "trajectory_id": state.trajectory_id,
-        "organisation": state.organisation,
-        "association": state.association.value,
-        "framework_version": state.framework_version,
-        "opened_on": state.opened_on,
-        "result": entry.result.value if entry.result else None,
-        "remark": entry.remark.value if entry.remark else None,
-        "certified_until": certified_until(state),
-        "status": certificate_status(state).value,
-        "updated_at": f.last.recorded_at,
-    }
+    return RegisterTableRow(
+        certificate_number=state.certificate_number,
+        trajectory_id=state.trajectory_id,
+        organisation=state.organisation,
+        association=state.association.value,
+        framework_version=state.framework_version,
+        opened_on=state.opened_on,
+        result=entry.result.value if entry.result else None,
+        remark=entry.remark.value if entry.remark else None,
+        certified_until=certified_until(state),
+        status=certificate_status(state).value,
+        updated_at=f.last.recorded_at,
+    )
 
 
-def takes_over(new: dict[str, Any], old: dict[str, Any]) -> bool:
+def takes_over(new: RegisterTableRow, old: RegisterTableRow) -> bool:
     """Whether `new` replaces `old` as the number's row (the same rule as `_TAKES_OVER` in SQL)."""
     if new["trajectory_id"] == old["trajectory_id"]:
         return True
@@ -73,7 +89,7 @@ _TAKES_OVER = f"""
 
 async def write(conn: asyncpg.Connection, folded: Sequence[Folded]) -> None:
     """Upsert the register row of each certificate number in the batch, unless another trajectory keeps it."""
-    by_number: dict[str, list[dict[str, Any]]] = {}
+    by_number: dict[str, list[RegisterTableRow]] = {}
     for f in folded:
         by_number.setdefault(f.state.certificate_number, []).append(_row(f))
     rows = []
@@ -84,7 +100,8 @@ async def write(conn: asyncpg.Connection, folded: Sequence[Folded]) -> None:
             if takes_over(row, kept):
                 kept = row
         rows.append(kept)
-    await bulk.insert(conn, TABLE, rows, on_conflict=bulk.upsert_clause(["certificate_number"], rows[0]) + _TAKES_OVER)
+    upsert = bulk.upsert_clause(["certificate_number"], bulk.columns(RegisterTableRow)) + _TAKES_OVER
+    await bulk.insert(conn, TABLE, RegisterTableRow, rows, on_conflict=upsert)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypedDict
 
 import asyncpg
 
@@ -15,22 +16,34 @@ from projections.trajectory_state import Folded
 TABLE = "timeline"
 
 
+class TimelineRow(TypedDict):
+    """The columns of the timeline table (migration 0004), written by `write`."""
+
+    trajectory_id: str
+    stream_version: int
+    event_type: str
+    occurred_at: datetime
+    recorded_at: datetime
+    actor: str | None
+    summary: str
+
+
 async def write(conn: asyncpg.Connection, folded: Sequence[Folded]) -> None:
     """Append one timeline row per event of the batch, in one statement."""
     rows = [
-        {
-            "trajectory_id": f.trajectory_id,
-            "stream_version": record.stream_version,
-            "event_type": record.event_type,
-            "occurred_at": event.occurred_at,
-            "recorded_at": record.recorded_at,
-            "actor": record.actor,
-            "summary": summarize(event),
-        }
+        TimelineRow(
+            trajectory_id=f.trajectory_id,
+            stream_version=record.stream_version,
+            event_type=record.event_type,
+            occurred_at=event.occurred_at,
+            recorded_at=record.recorded_at,
+            actor=record.actor,
+            summary=summarize(event),
+        )
         for f in folded
         for record, event in f.steps
     ]
-    await bulk.insert(conn, TABLE, rows)
+    await bulk.insert(conn, TABLE, TimelineRow, rows)
 
 
 @dataclass(frozen=True)

@@ -133,7 +133,7 @@ async def _snapshot(world: SimulatedWorld, trajectory_id: str, now: datetime) ->
     if state is None:
         return Snapshot((), None, tuple(timeline))
     pending = tuple(
-        PendingDeadline(d.kind.value, d.kind.label, d.due_on, d.due_at)
+        PendingDeadline(d.kind.value, d.label, d.due_on, d.due_at)
         for d in deadlines(state, rules_for_version(state.framework_version))
         if not d.fired
     )

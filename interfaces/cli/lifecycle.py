@@ -28,80 +28,20 @@ from pydantic import BaseModel
 
 from application.trajectories import InvalidCommandInput, parse_command
 from domain import commands as c
+from domain.registry import CLI_STEPS, FIELDS
 from infrastructure.settings import Settings
 from interfaces.cli.output import EXIT_REJECTED, EXIT_USAGE, OutputFormat, console, fail, print_json
 from interfaces.cli.retry import CommandNotDone, retry_command
 from interfaces.cli.session import run
 
-# (noun, verb, command, Dutch help)
+# (noun, verb, command, Dutch help), as each command's concept declares it (domain.concept)
 STEPS: list[tuple[str, str, type[c.Command], str]] = [
-    ("trajectory", "open", c.OpenTrajectory, "Open een certificeringstraject."),
-    ("trajectory", "announce", c.SendAnnouncement, "Kondig de audit nu aan (anders doet de deadline het)."),
-    ("trajectory", "withdraw", c.WithdrawParticipation, "Registreer dat de organisatie niet deelneemt."),
-    ("intake", "send", c.SendIntake, "Verstuur het intakeformulier (opnieuw)."),
-    ("intake", "record", c.RecordIntake, "Leg de intake vast: contactpersonen, locaties, medewerkers, diensten."),
-    ("auditor", "declare-relation", c.DeclareConflictOfInterest, "Leg een relatie van een auditor vast."),
-    ("audit", "schedule", c.ScheduleAudit, "Plan de audit (of heraudit): datum(s) en auditoren."),
-    ("audit", "scores", c.RecordAuditScores, "Leg de scores per norm en beoordelingsvraag vast."),
-    ("audit", "cancel", c.CancelAudit, "Annuleer de geplande audit."),
-    ("postponement", "request", c.RequestPostponement, "Vraag uitstel aan, met grond en toelichting."),
-    ("postponement", "decide", c.DecidePostponement, "Verleen of weiger uitstel, altijd met reden."),
-    ("selfevaluation", "submit", c.SubmitSelfEvaluation, "Lever de zelfevaluatie in."),
-    ("report", "draft", c.IssueDraftReport, "Verstuur het conceptrapport (start hoor en wederhoor)."),
-    ("report", "react", c.ReactToDraft, "Reageer op het conceptrapport."),
-    ("decision", "record", c.DecideCertification, "Neem het certificeringsbesluit (directeur)."),
-    ("heraudit", "request", c.RequestHeraudit, "Vraag een heraudit aan."),
-    ("objection", "file", c.FileObjection, "Dien bezwaar in tegen het besluit."),
-    ("objection", "decide", c.DecideObjection, "Beslis op het bezwaar (bestuur)."),
-    ("survey", "answer", c.RecordSurveyAnswer, "Beantwoord de tevredenheidsenquête."),
-    ("certificate", "extend", c.ExtendValidity, "Verleng de geldigheid na een buitengewone gebeurtenis."),
+    (cli.noun, cli.verb, command, cli.help) for cli, command in CLI_STEPS
 ]
 
 _ENVELOPE = {"command_id", "trajectory_id", "actor"}
 
-FIELD_HELP = {
-    "organisation": "Naam van de organisatie.",
-    "certificate_number": "Certificaatnummer (de sleutel in het register).",
-    "association": "VOB, Cultuurconnectie of 'Cultuurconnectie + VOB'.",
-    "framework_version": "Kader: kib-2018 of kib-ii-2023.",
-    "previous_certificate_expiry": (
-        "Einddatum van het lopende certificaat (JJJJ-MM-DD); bepaalt het auditkwartaal. "
-        "Leeg: uit het register (alleen nodig voor een certificaat van vóór dit systeem)."
-    ),
-    "audit_quarter": "Auditkwartaal, bv. 2026-K2 (anders afgeleid van de einddatum).",
-    "previous_auditors": "Auditoren van de vorige audit (niet opnieuw in te plannen).",
-    "contact_email": "E-mailadres voor aankondiging en herinneringen tot de intake er is.",
-    "contacts": 'Contactpersoon als JSON, bv. {"name": "An de Vries", "email": "an@bieb.nl", "role": "directeur"}.',
-    "locations": "Vestiging (herhaalbaar).",
-    "employees": "Aantal medewerkers.",
-    "services": "Dienst, bv. 'Bibliotheek op school', 'BoekStart', 'IDO' (herhaalbaar).",
-    "auditor": "Naam van de auditor.",
-    "relation": "De relatie met de auditee.",
-    "audit_dates": "Auditdatum JJJJ-MM-DD (herhaalbaar voor meerdaagse audits).",
-    "expert_auditor": "Deskundige auditor.",
-    "peer_auditor": "Collega-auditor (peer).",
-    "ground": "Grond voor uitstel (zie de foutmelding voor de mogelijke waarden).",
-    "reason": "Toelichting.",
-    "ground_effective_on": "Datum waarop de grond ingaat (bv. de fusiedatum).",
-    "grant": "Verleen (--grant) of weiger (--no-grant) het uitstel.",
-    "request_number": "Volgnummer van het verzoek (standaard het openstaande).",
-    "new_quarter": "Nieuw auditkwartaal, bv. 2026-K4.",
-    "new_audit_dates": "Nieuwe auditdatum (herhaalbaar).",
-    "documents": "Document bij de zelfevaluatie (herhaalbaar).",
-    "scores": 'Scores per norm en vraag, bv. {"1": {"a": "Volledig", "b": "Grotendeels", ...}, ...}.',
-    "indicators": 'Indicatoren ja/nee, bv. {"ido": true}.',
-    "findings": "Bevinding (herhaalbaar).",
-    "improvement_points": "Verbeterpunt (herhaalbaar).",
-    "summary": "Samenvatting van het conceptrapport.",
-    "reaction": "De reactie van de auditee.",
-    "verdict": "Gecertificeerd, Voorwaardelijk gecertificeerd of Niet gecertificeerd (leeg: volgt uit de scores).",
-    "motivation": "Motivering van het besluit.",
-    "grounds": "Gronden van het bezwaar.",
-    "upheld": "Bezwaar gegrond (--upheld) of ongegrond (--no-upheld).",
-    "answer": "zeer tevreden, tevreden, matig, ontevreden of zeer ontevreden.",
-    "comment": "Toelichting bij het antwoord.",
-    "months": "Aantal maanden verlenging.",
-}
+FIELD_HELP = {name: field.help for name, field in FIELDS.items()}
 
 
 def _unwrap_optional(annotation: Any) -> Any:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from domain import Party, RoundKind
-from domain.events import DeadlineMissed, DraftReportIssued, event_from_dict, event_to_dict
+from domain.events import DeadlineMissed, DraftReportIssued, event_to_dict
+from domain.registry import event_from_dict
 
 STAMP = {"trajectory_id": "t-1", "occurred_at": "2019-02-20T09:00:00+00:00"}
 
