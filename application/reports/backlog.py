@@ -33,6 +33,14 @@ class BacklogQuarter:
         label = f"{self.year} K{self.quarter}"
         return label if self.end == quarter_end(self.year, self.quarter) else f"{label} (t/m {datum(self.end)})"
 
+    @property
+    def spoken(self) -> str:
+        """'het tweede kwartaal van 2020', for a sentence."""
+        return f"het {ORDINALS[self.quarter - 1]} kwartaal van {self.year}"
+
+
+ORDINALS = ("eerste", "tweede", "derde", "vierde")
+
 
 def quarter_end(year: int, quarter: int) -> date:
     return (date(year + (quarter == 4), quarter % 4 * 3 + 1, 1)) - timedelta(days=1)

@@ -104,7 +104,7 @@ def _module(report: PeriodReport) -> str:
 
 def _categories(g: GroupFigures, where: str) -> str:
     split = category_split(g)
-    return f"{where} {split}." if split else ""
+    return split.sentence(where) if split else ""
 
 
 def _both(report: PeriodReport, both: GroupFigures) -> str:
@@ -112,10 +112,25 @@ def _both(report: PeriodReport, both: GroupFigures) -> str:
     if both.average_total is None:
         return ""
     verdict = _compare(both.average_total, cc_only.average_total)
-    return (
+    text = (
         f"Leden van beide verenigingen ({both.outcomes.carried_out}) scoren {verdict} de overige "
-        f"Cultuurconnectie-leden ({pct(both.average_total)} tegen {pct(cc_only.average_total)})."
+        f"Cultuurconnectie-leden ({pct(both.average_total)} tegen {pct(cc_only.average_total)})"
     )
+    a = report.all
+    deltas = [
+        (n, ours - theirs)
+        for n in sorted(both.norm_averages)
+        if (ours := both.norm_averages[n]) is not None and (theirs := a.norm_averages.get(n)) is not None
+    ]
+    higher = max(deltas, key=lambda d: d[1], default=None)
+    lower = min(deltas, key=lambda d: d[1], default=None)
+    if higher and higher[1] >= CLEARLY:
+        text += f"; op {norm_ref(report, higher[0])} scoren zij hoger dan het KiB-gemiddelde"
+        if lower and lower[1] <= -CLEARLY:
+            text += f", op {norm_ref(report, lower[0])} lager"
+    elif lower and lower[1] <= -CLEARLY:
+        text += f"; op {norm_ref(report, lower[0])} scoren zij lager dan het KiB-gemiddelde"
+    return text + "."
 
 
 def _participation(report: PeriodReport) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from application.reports.backlog import peak
 from application.reports.dutch import count, datum, listing, long_date, lower_first, n_is, number, pct, points
@@ -218,25 +219,39 @@ def categories(report: PeriodReport, group: Group) -> list[str]:
     )
     text = f"Per auditcategorie ({group.short}): {values}."
     split = category_split(g)
-    return [f"{text} {split[0].upper()}{split[1:]}." if split else text]
+    return [f"{text} {split.sentence()}" if split else text]
 
 
-def category_split(g: GroupFigures) -> str:
-    """'categorieën I en II scoren wat lager dan III en IV': the categories below the group's average total
-    score against those above it, as CBCT describes them; '' with fewer than two scored categories."""
+@dataclass(frozen=True)
+class CategorySplit:
+    """'categorieën I en II' 'scoren' 'wat lager dan III en IV': the parts, so a sentence can put its verb
+    where Dutch wants it ('In de VOB-groep scoren categorieën I en II …')."""
+
+    subject: str
+    verb: str
+    rest: str
+
+    def sentence(self, where: str = "") -> str:
+        if where:
+            return f"{where} {self.verb} {self.subject} {self.rest}."
+        return f"{self.subject[:1].upper()}{self.subject[1:]} {self.verb} {self.rest}."
+
+
+def category_split(g: GroupFigures) -> CategorySplit | None:
+    """The categories below the group's average total score against those above it, as CBCT describes
+    them ('I en II wat lager dan III en IV'); None with fewer than two scored categories."""
     scored = [c for c in CATEGORIES if g.categories[c].average_total is not None]
     if len(scored) < 2 or g.average_total is None:
-        return ""
+        return None
     lower = [c for c in scored if (g.categories[c].average_total or 0) < g.average_total]
     higher = [c for c in scored if c not in lower]
     if not lower or not higher:
-        return f"{_categories(scored)} scoren ongeveer gelijk"
+        return CategorySplit(_categories(scored), "scoren", "ongeveer gelijk")
     gap = min(g.categories[c].average_total or 0 for c in higher) - max(
         g.categories[c].average_total or 0 for c in lower
     )
     how = "duidelijk lager" if gap >= CLEAR_GAP else "wat lager"
-    verb = "scoort" if len(lower) == 1 else "scoren"
-    return f"{_categories(lower)} {verb} {how} dan {_list(higher)}"
+    return CategorySplit(_categories(lower), "scoort" if len(lower) == 1 else "scoren", f"{how} dan {_list(higher)}")
 
 
 def _categories(names: Sequence[str]) -> str:
@@ -354,10 +369,15 @@ def backlog(report: PeriodReport) -> list[str]:
         return ["Er zijn geen audits uitgesteld; een stuwmeer van uit te voeren audits is niet ontstaan."]
     last = report.backlog[-1]
     granted = sum(q.granted for q in report.backlog)
+    now = (
+        "Op de peildatum waren ze alle gehouden (of was van deelname afgezien)."
+        if not last.backlog
+        else f"Op de peildatum waren er nog {number(last.backlog)} te houden."
+    )
     return [
         f"Door het uitstel ontstond een stuwmeer van uit te voeren audits: in totaal werd {number(granted)} keer "
-        f"uitstel toegekend, en aan het eind van {top.label} wachtten {number(top.backlog)} uitgestelde audits, "
-        f"het meest in de periode. Op de peildatum waren er daarvan nog {number(last.backlog)} te houden."
+        f"uitstel toegekend, en aan het eind van {top.spoken} wachtten {number(top.backlog)} uitgestelde audits, "
+        f"het meest in de periode. {now}"
     ]
 
 
