@@ -59,8 +59,9 @@ def test_a_staff_text_with_an_unsafe_link_or_a_missing_footnote_is_refused(tmp_p
 
 def test_the_pdf_carries_place_date_and_staff_text(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """The CLI path after the report is computed (no database: `run` gives the test report)."""
-    import interfaces.cli.report as cli
     from pypdf import PdfReader
+
+    import interfaces.cli.report as cli
 
     facts = facts_from_events(events_of(*histories()), PEIL)
     monkeypatch.setattr(cli, "run", lambda work: (compute(facts, FROM, TO, PEIL), None))
