@@ -1,20 +1,26 @@
 """Charts of the period report (PNG and SVG) as CBCT draws them; matplotlib's Agg canvas, no pyplot state.
 
 Every chart is titled with the period and the peildatum and names n; score bands are 100 % stacked
-bars in CBCT's colours: niet/beperkt red, grotendeels yellow, volledig green.
+bars in CBCT's colours: niet/beperkt red, grotendeels yellow, volledig green; satisfaction runs from
+green (zeer tevreden) to red (zeer ontevreden).
+
+Every chart is exactly as wide as the document's text column (WIDTH_INCHES, 17 cm on A4) and is laid
+out inside it (constrained layout, titles wrapped), so the documents place it at 100 %: its text is then
+the size it was set in, in the body text's font (DejaVu Sans, as the PDF embeds it).
 """
 
 from __future__ import annotations
 
 import io
 import math
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from application.output_file import make_directory, write_file
-from application.reports.dutch import datum, decimal
+from application.reports.dutch import NBSP, datum, decimal, n_is, number
 from application.reports.groups import ALL, BOTH_GROUP, CC_GROUP, VOB_GROUP
 from application.reports.period import ANSWER_LABELS, ANSWERS, BANDS, CATEGORIES, NORMS, Bands, PeriodReport
 from application.reports.tables import band_shares
@@ -22,6 +28,11 @@ from application.reports.tables import band_shares
 BAND_COLOURS = ("#d7191c", "#f5c400", "#2e9e44")
 BAND_LABELS = ("niet/beperkt", "grotendeels", "volledig")
 BLUE = "#1f4e79"
+#: Zeer tevreden … zeer ontevreden, as CBCT colours its survey chart.
+SATISFACTION_COLOURS = ("#1a7a33", "#7cc46f", "#f5c400", "#f08a24", "#d7191c")
+WIDTH_INCHES = 17 / 2.54  # the text column of an A4 page with 2 cm margins
+FONT_SIZE = 8.5
+TITLE_CHARS = 84  # a title line at FONT_SIZE + 1 that fits WIDTH_INCHES
 
 
 @dataclass(frozen=True)
@@ -38,10 +49,24 @@ def subtitle(report: PeriodReport) -> str:
     return f"Kwaliteit in Beeld {report.date_from.year}-{report.date_to.year} · peildatum {datum(report.peildatum)}"
 
 
-def _figure(width: float, height: float) -> Any:
+def survey_subtitle(report: PeriodReport) -> str:
+    """Survey figures are dated by the survey's own cut-off, when it has one (CBCT: 20-02-2023)."""
+    return (
+        f"Kwaliteit in Beeld {report.date_from.year}-{report.date_to.year} · "
+        f"peildatum enquête {datum(report.survey_date)}"
+    )
+
+
+def _figure(height: float) -> Any:
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(width, height))
+    return Figure(figsize=(WIDTH_INCHES, height), layout="constrained")
+
+
+def _title(axes: Any, title: str, sub: str) -> None:
+    """The chart's title and its period line, wrapped to the chart's width (never widening it)."""
+    wrapped = "\n".join([textwrap.fill(title, TITLE_CHARS), textwrap.fill(sub, int(TITLE_CHARS * 1.1))])
+    axes.figure.suptitle(wrapped, x=0.01, ha="left", fontsize=FONT_SIZE + 1)
 
 
 @dataclass(frozen=True)
@@ -62,12 +87,12 @@ def _save(figure: Any, target: Target, key: str, title: str) -> Chart:
 
 def _image(figure: Any, fmt: str, **options: Any) -> bytes:
     buffer = io.BytesIO()
-    figure.savefig(buffer, format=fmt, bbox_inches="tight", **options)
+    figure.savefig(buffer, format=fmt, **options)
     return buffer.getvalue()
 
 
 def _stacked(directory: Target, key: str, title: str, sub: str, labels: Sequence[str], bands: Sequence[Bands]) -> Chart:
-    figure = _figure(10, 0.6 * len(labels) + 2.0)
+    figure = _figure(0.4 * len(labels) + 1.6)
     axes = figure.subplots()
     left = [0.0] * len(labels)
     ys = list(range(len(labels)))
@@ -78,16 +103,16 @@ def _stacked(directory: Target, key: str, title: str, sub: str, labels: Sequence
             bars,
             labels=[f"{decimal(w)}" if w >= 6 else "" for w in widths],
             label_type="center",
-            fontsize=10,
+            fontsize=FONT_SIZE,
             color="white" if b != 1 else "black",
         )
         left = [a + w for a, w in zip(left, widths, strict=True)]
-    axes.set_yticks(ys, labels, fontsize=11)
+    axes.set_yticks(ys, labels)
     axes.invert_yaxis()
     axes.set_xlim(0, 100)
-    axes.set_xlabel("% van de beoordelingen")
-    axes.set_title(f"{title}\n{sub}", fontsize=12, loc="left")
-    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=3, fontsize="small", frameon=False)
+    axes.set_xlabel(f"%{NBSP}van de beoordelingen")
+    _title(axes, title, sub)
+    figure.legend(loc="outside lower center", ncols=3, frameon=False)
     for spine in ("top", "right"):
         axes.spines[spine].set_visible(False)
     return _save(figure, directory, key, title)
@@ -102,7 +127,9 @@ def band_charts(report: PeriodReport, directory: Target) -> list[Chart]:
     for group in (ALL, VOB_GROUP, BOTH_GROUP, CC_GROUP):
         g = report.groups[group.key]
         title = f"Scores per norm — {group.name}"
-        sub = f"{subtitle(report)} · n = {g.outcomes.carried_out} trajecten, {g.all_bands.total} beoordelingen"
+        sub = (
+            f"{subtitle(report)} · {n_is(g.outcomes.carried_out)} trajecten, {number(g.all_bands.total)} beoordelingen"
+        )
         charts.append(
             _stacked(
                 directory, f"banden-{group.key}", title, sub, _norm_labels(report), [g.norm_bands[n] for n in NORMS]
@@ -114,7 +141,7 @@ def band_charts(report: PeriodReport, directory: Target) -> list[Chart]:
 def module_chart(report: PeriodReport, directory: Target) -> Chart:
     m = report.groups[VOB_GROUP.key].module
     title = "Module leesbevordering per criterium — openbare bibliotheken"
-    sub = f"{subtitle(report)} · n = {m.libraries} bibliotheken"
+    sub = f"{subtitle(report)} · {n_is(m.libraries)} bibliotheken"
     labels = [f"{c} {name}" for c, name in report.criteria_names.items()]
     return _stacked(
         directory, "module-leesbevordering", title, sub, labels, [m.criteria[c] for c in report.criteria_names]
@@ -129,18 +156,18 @@ def category_charts(report: PeriodReport, directory: Target) -> list[Chart]:
     charts = []
     for group in (VOB_GROUP, CC_GROUP):
         g = report.groups[group.key]
-        figure = _figure(8, 4)
+        figure = _figure(3.2)
         axes = figure.subplots()
         values = [_value(g.categories[c].average_total) for c in CATEGORIES]
         bars = axes.bar(range(len(CATEGORIES)), values, color=BLUE, width=0.6)
         axes.bar_label(bars, labels=["" if math.isnan(v) else decimal(v) for v in values])
         axes.set_xticks(
-            range(len(CATEGORIES)), [f"categorie {c}\n(n = {g.categories[c].trajectories})" for c in CATEGORIES]
+            range(len(CATEGORIES)), [f"categorie {c}\n({n_is(g.categories[c].trajectories)})" for c in CATEGORIES]
         )
         axes.set_ylim(0, 100)
         axes.set_ylabel("gemiddelde totaalscore (% van max.)")
         title = f"Gemiddelde totaalscore per auditcategorie — {group.name}"
-        axes.set_title(f"{title}\n{subtitle(report)} · n = {g.outcomes.carried_out} trajecten", fontsize=11, loc="left")
+        _title(axes, title, f"{subtitle(report)} · {n_is(g.outcomes.carried_out)} trajecten")
         axes.grid(axis="y", alpha=0.3)
         charts.append(_save(figure, directory, f"categorieen-{group.key}", title))
     return charts
@@ -156,30 +183,30 @@ def outcome_chart(report: PeriodReport, directory: Target) -> Chart:
         ("(Nog) niet\ngecertificeerd", o.remaining, BAND_COLOURS[0]),
         ("Geen\ndeelname", o.no_participation, "#999999"),
     ]
-    figure = _figure(10, 4.5)
+    figure = _figure(3.4)
     axes = figure.subplots()
     bars = axes.bar(range(len(items)), [v for _, v, _ in items], color=[c for _, _, c in items])
     axes.bar_label(bars)
     axes.set_xticks(range(len(items)), [label for label, _, _ in items])
     axes.set_ylabel("aantal trajecten")
     title = "Totaal certificeringen"
-    axes.set_title(f"{title}\n{subtitle(report)} · n = {o.carried_out} uitgevoerde trajecten", fontsize=12, loc="left")
+    _title(axes, title, f"{subtitle(report)} · {n_is(o.carried_out)} uitgevoerde trajecten")
     axes.grid(axis="y", alpha=0.3)
     return _save(figure, directory, "totaal-certificeringen", title)
 
 
 def satisfaction_chart(report: PeriodReport, directory: Target) -> Chart:
-    figure = _figure(8, 3.6)
+    figure = _figure(2.8)
     axes = figure.subplots()
     values = [_value(report.satisfaction_pct(a)) for a in ANSWERS]
-    bars = axes.barh(range(len(ANSWERS)), values, color=BLUE)
-    axes.bar_label(bars, labels=["" if math.isnan(v) else f"{decimal(v, 0)} %" for v in values])  # whole, as CBCT
+    bars = axes.barh(range(len(ANSWERS)), values, color=SATISFACTION_COLOURS)
+    axes.bar_label(bars, labels=["" if math.isnan(v) else f"{decimal(v, 0)}{NBSP}%" for v in values])  # whole
     axes.set_yticks(range(len(ANSWERS)), [ANSWER_LABELS[a] for a in ANSWERS])
     axes.invert_yaxis()
     axes.set_xlim(0, 100)
-    axes.set_xlabel("% van de antwoorden")
+    axes.set_xlabel(f"%{NBSP}van de antwoorden")
     title = "Tevredenheid over de certificering"
-    axes.set_title(f"{title}\n{subtitle(report)} · n = {report.survey_answers} antwoorden", fontsize=11, loc="left")
+    _title(axes, title, f"{survey_subtitle(report)} · {n_is(report.survey_answers)} antwoorden")
     return _save(figure, directory, "tevredenheid", title)
 
 
@@ -189,7 +216,7 @@ def write_charts(report: PeriodReport, directory: Path | str, *, svg: bool = Tru
 
     make_directory(directory)
     target = Target(Path(directory), svg)
-    with rc_context({"font.size": 11, "font.family": "DejaVu Sans", "svg.hashsalt": "cbct"}):
+    with rc_context({"font.size": FONT_SIZE, "font.family": "DejaVu Sans", "svg.hashsalt": "cbct"}):
         return _all_charts(report, target)
 
 

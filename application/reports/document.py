@@ -9,18 +9,33 @@ categories, 4.2 leden van beide verenigingen, 4.3 Cultuurconnectie-groep with th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from application.reports import sentences as say
+from application.reports.blocks import (
+    Block,
+    Cover,
+    Document,
+    FigureBlock,
+    Heading,
+    Items,
+    PageBreak,
+    Paragraph,
+    Span,
+    TableBlock,
+)
 from application.reports.charts import Chart, write_charts
+from application.reports.conclusions import conclusions
 from application.reports.dutch import datum, long_date
 from application.reports.groups import ALL, BOTH_GROUP, CC_GROUP, VOB_GROUP
+from application.reports.narrative import Narrative
 from application.reports.period import NORMS, PeriodReport
 from application.reports.tables import (
     ReportTable,
     appendix_tables,
     averages_table,
+    backlog_table,
     bands_table,
     outcomes_table,
     participation_table,
@@ -29,61 +44,6 @@ from application.reports.tables import (
 )
 from application.reports.tables import categories_table as categories_tbl
 from application.reports.tables import module_table as module_tbl
-
-
-@dataclass(frozen=True)
-class Heading:
-    text: str
-    level: int
-
-
-@dataclass(frozen=True)
-class Paragraph:
-    text: str
-    style: str = "body"  # body | note | title | subtitle
-
-
-@dataclass(frozen=True)
-class Items:
-    items: tuple[str, ...]
-    numbered: bool = True
-
-
-@dataclass(frozen=True)
-class TableBlock:
-    number: int
-    table: ReportTable
-    small: bool = False
-
-
-@dataclass(frozen=True)
-class FigureBlock:
-    number: int
-    chart: Chart
-
-
-@dataclass(frozen=True)
-class PageBreak:
-    pass
-
-
-Block = Heading | Paragraph | Items | TableBlock | FigureBlock | PageBreak
-
-
-@dataclass
-class Document:
-    """Title, the blocks in order, and the figures' directory."""
-
-    title: str
-    blocks: list[Block]
-
-    @property
-    def tables(self) -> list[TableBlock]:
-        return [b for b in self.blocks if isinstance(b, TableBlock)]
-
-    @property
-    def figures(self) -> list[FigureBlock]:
-        return [b for b in self.blocks if isinstance(b, FigureBlock)]
 
 
 class _Builder:
@@ -98,9 +58,9 @@ class _Builder:
     def p(self, *texts: str, style: str = "body") -> None:
         self.blocks.extend(Paragraph(t, style) for t in texts)
 
-    def table(self, table: ReportTable, small: bool = False) -> None:
+    def table(self, table: ReportTable, small: bool = False, one_line: bool = False) -> None:
         self.tables += 1
-        self.blocks.append(TableBlock(self.tables, table, small))
+        self.blocks.append(TableBlock(self.tables, table, small, one_line))
 
     def figure(self, chart: Chart) -> None:
         self.figures += 1
@@ -111,23 +71,41 @@ def title_of(report: PeriodReport) -> str:
     return f"Hoofdlijnenrapportage Kwaliteit in Beeld {report.date_from.year}-{report.date_to.year}"
 
 
-def build(report: PeriodReport, chart_dir: Path | str, previous: PeriodReport | None = None) -> Document:
-    """The whole document; charts are written into `chart_dir`."""
+def cover_of(report: PeriodReport, previous: PeriodReport | None, place: str, issued: date) -> Cover:
+    lines = [
+        "Eerste bevindingen over de certificering, voor de verenigingen VOB en Cultuurconnectie",
+        f"Certificeringstrajecten geopend van {long_date(report.date_from)} tot en met {long_date(report.date_to)}",
+        f"Cijfers per peildatum {long_date(report.peildatum)}"
+        + (f"; tevredenheid per {long_date(report.survey_date)}" if report.survey_date != report.peildatum else ""),
+    ]
+    if previous is not None:
+        lines.append(f"Vergeleken met de periode {datum(previous.date_from)} tot en met {datum(previous.date_to)}")
+    return Cover(
+        title="Hoofdlijnenrapportage",
+        subtitle=f"Kwaliteit in Beeld {report.date_from.year}-{report.date_to.year}",
+        lines=tuple(lines),
+        place_date=f"{place.strip()}, {long_date(issued)}" if place.strip() else long_date(issued),
+        organisation="CBCT — Certificeringsorganisatie Bibliotheekwerk, Cultuur en Taal",
+    )
+
+
+def build(
+    report: PeriodReport,
+    chart_dir: Path | str,
+    previous: PeriodReport | None = None,
+    *,
+    narrative: Narrative | None = None,
+    place: str = "",
+    issued: date | None = None,
+) -> Document:
+    """The whole document; charts are written into `chart_dir`. `narrative` holds the staff's own
+    paragraphs per section (see ``narrative.SECTIONS``); `place` and `issued` make the title page's
+    place-and-date line (default: the peildatum)."""
     charts = {c.key: c for c in write_charts(report, chart_dir, svg=False)}
+    texts = narrative or Narrative()
     b = _Builder()
     title = title_of(report)
-    b.p(title, style="title")
-    b.p(
-        f"Stand per peildatum {long_date(report.peildatum)} · trajecten geopend van {datum(report.date_from)} "
-        f"tot en met {datum(report.date_to)}",
-        style="subtitle",
-    )
-    if previous is not None:
-        b.p(
-            f"Vergeleken met de periode {datum(previous.date_from)} tot en met {datum(previous.date_to)}",
-            style="subtitle",
-        )
-    b.p("CBCT — Certificeringsorganisatie Bibliotheekwerk, Cultuur en Taal", style="subtitle")
+    day = issued or report.peildatum
 
     b.h("1 Algemeen")
     b.p(*say.general(report))
@@ -138,6 +116,8 @@ def build(report: PeriodReport, chart_dir: Path | str, previous: PeriodReport | 
         + ", ".join(f"{n} {report.norm_names[n]}" for n in NORMS)
         + ". Per norm beantwoordt de audit vier beoordelingsvragen, elk met niet, beperkt, grotendeels of volledig."
     )
+    b.blocks.extend(texts.blocks("geschiedenis"))
+    b.p(*say.effect(report, previous))
 
     b.h("3 Uitkomsten voor alle geauditeerden")
     b.h("3.1 Aantallen audits en resultaten", 2)
@@ -154,7 +134,12 @@ def build(report: PeriodReport, chart_dir: Path | str, previous: PeriodReport | 
     b.table(participation_table(report), small=True)
     b.p(*say.postponements(report))
     b.table(postponements_table(report))
-    b.h("3.4 Tevredenheid", 2)
+    b.p(*say.backlog(report))
+    b.table(backlog_table(report), small=True)
+    b.blocks.extend(texts.blocks("stuwmeer"))
+    b.blocks.extend(texts.blocks("verlenging"))
+    b.h("3.4 Tussenevaluatie en tevredenheid", 2)
+    b.blocks.extend(texts.blocks("tussenevaluatie"))
     b.p(*say.satisfaction(report))
     b.table(satisfaction_table(report))
     b.figure(charts["tevredenheid"])
@@ -185,13 +170,36 @@ def build(report: PeriodReport, chart_dir: Path | str, previous: PeriodReport | 
     b.p(*say.categories(report, CC_GROUP))
     b.table(categories_tbl(report, CC_GROUP), small=True)
     b.figure(charts["categorieen-cultuurconnectie"])
+    if texts.has("oorzaken"):
+        b.h("Verschillen tussen de auditcategorieën", 3)
+        b.blocks.extend(texts.blocks("oorzaken"))
 
     b.h("5 Samenvattende conclusies")
-    b.blocks.append(Items(tuple(say.conclusions(report))))
+    b.blocks.append(Items(tuple(conclusions(report))))
 
-    b.blocks.append(PageBreak())
+    b.blocks.append(PageBreak(landscape=True))
     b.h("Bijlage 1 Register per verenigingsgroep")
-    b.p(f"Het certificaatregister van de {say.period_text(report)}, per verenigingsgroep genummerd.")
+    b.p(
+        f"Het certificaatregister van de {say.period_text(report)}, per vereniging en per resultaat gegroepeerd "
+        "en genummerd."
+    )
     for table in appendix_tables(report):
-        b.table(table)
-    return Document(title, b.blocks)
+        b.table(table, one_line=True)
+    return Document(title, b.blocks, cover_of(report, previous, place, day), day)
+
+
+__all__ = [
+    "Block",
+    "Cover",
+    "Document",
+    "FigureBlock",
+    "Heading",
+    "Items",
+    "PageBreak",
+    "Paragraph",
+    "Span",
+    "TableBlock",
+    "build",
+    "cover_of",
+    "title_of",
+]

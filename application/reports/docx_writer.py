@@ -1,82 +1,270 @@
-"""The document as an editable Word file (python-docx): real headings, tables and pictures, so staff can
-add their prose and restyle it in Word. All text goes through `export_text`: no bidi overrides."""
+"""The document as an editable Word file (python-docx): the PDF's title page, headings, tables and figures,
+so staff can add their prose and restyle it in Word. All text goes through `export_text`: no bidi overrides.
+
+A4 with 2 cm margins, Dutch (nl-NL) as the language of every style, so Word checks the spelling in Dutch;
+a header with the title and a footer with the page number on every page but the title page; the
+appendix in a landscape section; title, author, dates and language in the file's properties.
+"""
 
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime, time
 from pathlib import Path
+from typing import Any
 
 from application.output_file import write_file
-from application.reports.document import (
+from application.reports.blocks import (
+    Cover,
     Document,
     FigureBlock,
     Heading,
     Items,
     PageBreak,
     Paragraph,
+    Span,
     TableBlock,
 )
-from application.reports.render import dutch
+from application.reports.dutch import cell_text
+from application.reports.pdf_tables import numeric_columns
 from application.spreadsheet import export_text as t
+
+LANGUAGE = "nl-NL"
+BLUE = (0x1F, 0x4E, 0x79)
+THUMBNAIL = "http://schemas.openxmlformats.org/package/2006/relationships/metadata/thumbnail"
 
 
 def write_docx(document: Document, path: Path | str) -> Path:
     """Write `document` to `path` (.docx) and return it."""
     import docx
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Cm, Pt
 
     out = docx.Document()
-    section = out.sections[0]
-    section.left_margin = section.right_margin = Cm(2.2)
-    out.core_properties.title = t(document.title)
-    out.core_properties.author = "CBCT"
+    _page(out.sections[0], landscape=False)
+    _language(out)
+    _properties(out, document)
     out.styles["Normal"].font.name = "Calibri"
-    out.styles["Normal"].font.size = Pt(10.5)
-    if section.page_width is None:  # python-docx's default template always sets it
-        raise ValueError("the Word template has no page width")
-    width = section.page_width - section.left_margin - section.right_margin
+    out.styles["Normal"].font.size = _pt(10.5)
+    if document.cover is not None:
+        _cover(out, document.cover)
+        section = out.add_section()
+        _page(section, landscape=False)
+    _header_footer(out.sections[-1], document.title)
 
     for block in document.blocks:
         if isinstance(block, Heading):
-            out.add_heading(t(block.text), level=block.level)
+            out.add_heading(t(block.text), level=min(block.level, 3))
         elif isinstance(block, Paragraph):
-            if block.style == "title":
-                out.add_heading(t(block.text), level=0)
-            elif block.style == "subtitle":
-                out.add_paragraph(t(block.text), style="Subtitle")
-            else:
-                out.add_paragraph(t(block.text))
+            paragraph = out.add_paragraph(style="Caption" if block.style == "note" else None)
+            _runs(paragraph, block.spans or (Span(block.text),))
         elif isinstance(block, Items):
             for item in block.items:
                 out.add_paragraph(t(item), style="List Number" if block.numbered else "List Bullet")
         elif isinstance(block, TableBlock):
-            spec = block.table
-            caption = out.add_paragraph(t(f"Tabel {block.number}: {spec.title}"), style="Caption")
-            caption.paragraph_format.keep_with_next = True
-            table = out.add_table(rows=1, cols=len(spec.columns))
-            table.style = "Light Grid Accent 1"
-            for cell, text in zip(table.rows[0].cells, spec.columns, strict=True):
-                cell.text = t(text)
-            for row in spec.rows:
-                cells = table.add_row().cells
-                for i, (cell, value) in enumerate(zip(cells, row, strict=True)):
-                    cell.text = "" if value is None and i == 0 else (t(dutch(value)) if value is not None else "-")
-                    if isinstance(value, int | float) and i > 0:
-                        cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
-            size = Pt(8) if len(spec.columns) > 5 or block.small else Pt(9)
-            for row in table.rows:
-                for cell in row.cells:
-                    for paragraph in cell.paragraphs:
-                        for run in paragraph.runs:
-                            run.font.size = size
-            if spec.note:
-                out.add_paragraph(t(spec.note), style="Caption")
+            _table(out, block)
         elif isinstance(block, FigureBlock):
-            out.add_picture(str(block.chart.png), width=width)
+            out.add_picture(str(block.chart.png), width=_text_width(out.sections[-1]))
             out.add_paragraph(t(f"Figuur {block.number}: {block.chart.title}"), style="Caption")
         elif isinstance(block, PageBreak):
-            out.add_page_break()  # type: ignore[no-untyped-call]  # python-docx leaves it unannotated
+            from docx.enum.section import WD_SECTION
+
+            section = out.add_section(WD_SECTION.NEW_PAGE)
+            _page(section, landscape=block.landscape)
     buffer = io.BytesIO()
     out.save(buffer)
     return write_file(path, buffer.getvalue())
+
+
+def _pt(size: float) -> Any:
+    from docx.shared import Pt
+
+    return Pt(size)
+
+
+def _page(section: Any, *, landscape: bool) -> None:
+    """A4, portrait or landscape, 2 cm margins."""
+    from docx.enum.section import WD_ORIENT
+    from docx.shared import Cm, Mm
+
+    short, long = Mm(210), Mm(297)
+    section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = (long, short) if landscape else (short, long)
+    section.left_margin = section.right_margin = section.top_margin = section.bottom_margin = Cm(2)
+    section.header_distance = section.footer_distance = Cm(1)
+
+
+def _text_width(section: Any) -> Any:
+    return section.page_width - section.left_margin - section.right_margin
+
+
+def _language(out: Any) -> None:
+    """nl-NL for the document's defaults and every style that sets a language of its own."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    styles = out.styles.element
+    defaults = styles.find(qn("w:docDefaults"))
+    rpr_default = defaults.find(qn("w:rPrDefault"))
+    if rpr_default is None:
+        rpr_default = OxmlElement("w:rPrDefault")
+        defaults.insert(0, rpr_default)
+    rpr = rpr_default.find(qn("w:rPr"))
+    if rpr is None:
+        rpr = OxmlElement("w:rPr")
+        rpr_default.append(rpr)
+    for element in [rpr, *styles.iter(qn("w:rPr"))]:
+        lang = element.find(qn("w:lang"))
+        if lang is None:
+            lang = OxmlElement("w:lang")
+            element.append(lang)
+        for attribute in ("w:val", "w:eastAsia", "w:bidi"):
+            lang.set(qn(attribute), LANGUAGE)
+
+
+def _properties(out: Any, document: Document) -> None:
+    """Title, author, subject, dates and language; the template's blank thumbnail is dropped, so Word and
+    file browsers draw the first page instead of an empty preview."""
+    day = document.created
+    moment = datetime.combine(day, time(12), tzinfo=UTC) if day else datetime.now(UTC)
+    props = out.core_properties
+    props.title = t(document.title)
+    props.author = props.last_modified_by = "CBCT"
+    props.subject = "Hoofdlijnenrapportage Kwaliteit in Beeld"
+    props.keywords = "CBCT; Kwaliteit in Beeld; certificering; VOB; Cultuurconnectie"
+    props.comments = ""
+    props.language = LANGUAGE
+    props.created = props.modified = moment
+    props.last_printed = moment
+    props.revision = 1
+    package = out.part.package
+    for rel_id, rel in list(package.rels.items()):
+        if rel.reltype == THUMBNAIL:
+            del package.rels[rel_id]
+
+
+def _cover(out: Any, cover: Cover) -> None:
+    from docx.shared import Cm, RGBColor
+
+    blue = RGBColor(*BLUE)
+    organisation = out.add_paragraph()
+    run = organisation.add_run(t(cover.organisation))
+    run.bold, run.font.color.rgb = True, blue
+    organisation.paragraph_format.space_after = Cm(6)
+    for text, size, bold in ((cover.title, 30, True), (cover.subtitle, 20, False)):
+        paragraph = out.add_paragraph()
+        run = paragraph.add_run(t(text))
+        run.font.size, run.bold, run.font.color.rgb = _pt(size), bold, blue
+        paragraph.paragraph_format.space_after = _pt(4)
+    for line in cover.lines:
+        out.add_paragraph(t(line)).paragraph_format.space_before = _pt(2)
+    place = out.add_paragraph()
+    place.paragraph_format.space_before = Cm(9)
+    place.add_run(t(cover.place_date)).bold = True
+
+
+def _header_footer(section: Any, title: str) -> None:
+    """The title in the header; 'pagina N' (a PAGE field, so Word counts) in the footer."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    section.header.is_linked_to_previous = False
+    section.footer.is_linked_to_previous = False
+    header = section.header.paragraphs[0]
+    header.text = t(title)
+    header.runs[0].font.size = _pt(8)
+    footer = section.footer.paragraphs[0]
+    footer.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    footer.add_run("pagina ").font.size = _pt(8)
+    _field(footer, "PAGE", "2")
+
+
+def _field(paragraph: Any, instruction: str, shown: str) -> None:
+    """A Word field (PAGE, NUMPAGES) as begin, instruction, separate, its last value, end."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    def run_with(child: Any) -> None:
+        run = paragraph.add_run()
+        run.font.size = _pt(8)
+        run._r.append(child)
+
+    begin = OxmlElement("w:fldChar")
+    begin.set(qn("w:fldCharType"), "begin")
+    run_with(begin)
+    code = OxmlElement("w:instrText")
+    code.set(qn("xml:space"), "preserve")
+    code.text = f" {instruction} "
+    run_with(code)
+    separate = OxmlElement("w:fldChar")
+    separate.set(qn("w:fldCharType"), "separate")
+    run_with(separate)
+    paragraph.add_run(shown).font.size = _pt(8)
+    end = OxmlElement("w:fldChar")
+    end.set(qn("w:fldCharType"), "end")
+    run_with(end)
+
+
+def _runs(paragraph: Any, spans: tuple[Span, ...]) -> None:
+    """Staff text with its emphasis, superscript footnote numbers and clickable links."""
+    for span in spans:
+        if span.href:
+            _hyperlink(paragraph, t(span.text), span.href)
+            continue
+        run = paragraph.add_run(t(span.text))
+        run.bold = span.bold or None
+        run.italic = span.italic or None
+        if span.note is not None:
+            run.font.superscript = True
+
+
+def _hyperlink(paragraph: Any, text: str, href: str) -> None:
+    from docx.opc.constants import RELATIONSHIP_TYPE
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    rel_id = paragraph.part.relate_to(href, RELATIONSHIP_TYPE.HYPERLINK, is_external=True)
+    link = OxmlElement("w:hyperlink")
+    link.set(qn("r:id"), rel_id)
+    run = OxmlElement("w:r")
+    props = OxmlElement("w:rPr")
+    style = OxmlElement("w:rStyle")
+    style.set(qn("w:val"), "Hyperlink")
+    props.append(style)
+    colour = OxmlElement("w:color")
+    colour.set(qn("w:val"), "".join(f"{c:02X}" for c in BLUE))
+    props.append(colour)
+    underline = OxmlElement("w:u")
+    underline.set(qn("w:val"), "single")
+    props.append(underline)
+    run.append(props)
+    text_element = OxmlElement("w:t")
+    text_element.text = text
+    text_element.set(qn("xml:space"), "preserve")
+    run.append(text_element)
+    link.append(run)
+    paragraph._p.append(link)
+
+
+def _table(out: Any, block: TableBlock) -> None:
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    spec = block.table
+    caption = out.add_paragraph(t(f"Tabel {block.number}: {spec.title}"), style="Caption")
+    caption.paragraph_format.keep_with_next = True
+    numeric = numeric_columns(spec)
+    table = out.add_table(rows=1, cols=len(spec.columns))
+    table.style = "Light Grid Accent 1"
+    for cell, text in zip(table.rows[0].cells, spec.columns, strict=True):
+        cell.text = t(text)
+    for row in spec.rows:
+        cells = table.add_row().cells
+        for i, (cell, value) in enumerate(zip(cells, row, strict=True)):
+            cell.text = "" if value is None and i == 0 else (t(cell_text(value)) if value is not None else "-")
+            if numeric[i]:
+                cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    size = _pt(8) if len(spec.columns) > 5 or block.small or block.one_line else _pt(9)
+    for row in table.rows:
+        for cell in row.cells:
+            for paragraph in cell.paragraphs:
+                for run in paragraph.runs:
+                    run.font.size = size
+    if spec.note:
+        out.add_paragraph(t(spec.note), style="Caption")

@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 from domain import TrajectoryState, certificate_status, certified_until, evolve, register_entry
 from domain import events as ev
+from domain.calendar import AMSTERDAM
 from domain.vocabulary import RoundKind, Score
 
 GRANTED = "toegekend"
@@ -31,6 +32,7 @@ class PostponementFact:
     force_majeure: bool
     requested_on: date
     outcome: str = PENDING
+    answered_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,8 @@ class TrajectoryFacts:
     survey_answer: str | None = None
     postponements: tuple[PostponementFact, ...] = ()
     extended: bool = False
+    audited_on: date | None = None  # the day the regular audit's scores were recorded
+    withdrawn_on: date | None = None
 
     @property
     def no_participation(self) -> bool:
@@ -92,6 +96,8 @@ def facts_of(events: Iterable[ev.Event], on: date) -> TrajectoryFacts | None:
     ratings: dict[str, dict[str, str]] = {}
     norm_scores: dict[str, float] = {}
     audited = extended = False
+    audited_on: date | None = None
+    withdrawn_on: date | None = None
     requests: dict[int, PostponementFact] = {}
     rejection: tuple[int, datetime] | None = None  # the last rejection: request number, instant
     for event in events:
@@ -100,9 +106,14 @@ def facts_of(events: Iterable[ev.Event], on: date) -> TrajectoryFacts | None:
         if isinstance(event, ev.ParticipationWithdrawn) and rejection and rejection[1] == event.occurred_at:
             # The withdrawal answered the open request in the same command: it lapsed, nobody refused it.
             r = requests[rejection[0]]
-            requests[rejection[0]] = PostponementFact(r.number, r.ground, r.force_majeure, r.requested_on, LAPSED)
+            requests[rejection[0]] = PostponementFact(
+                r.number, r.ground, r.force_majeure, r.requested_on, LAPSED, day_of(event.occurred_at)
+            )
+        if isinstance(event, ev.ParticipationWithdrawn) and withdrawn_on is None:
+            withdrawn_on = day_of(event.occurred_at)
         if isinstance(event, ev.AuditScoresRecorded) and event.round_kind is RoundKind.AUDIT:
             audited = True
+            audited_on = audited_on or day_of(event.occurred_at)
             ratings = {norm: {q: Score(s).value for q, s in answers.items()} for norm, answers in event.scores.items()}
             norm_scores = dict(event.norm_scores)
         elif isinstance(event, ev.PostponementRequested):
@@ -112,12 +123,17 @@ def facts_of(events: Iterable[ev.Event], on: date) -> TrajectoryFacts | None:
         elif isinstance(event, ev.PostponementGranted) and event.request_number in requests:
             r = requests[event.request_number]
             requests[event.request_number] = PostponementFact(
-                r.number, r.ground, event.force_majeure or r.force_majeure, r.requested_on, GRANTED
+                r.number,
+                r.ground,
+                event.force_majeure or r.force_majeure,
+                r.requested_on,
+                GRANTED,
+                day_of(event.occurred_at),
             )
         elif isinstance(event, ev.PostponementRejected) and event.request_number in requests:
             r = requests[event.request_number]
             requests[event.request_number] = PostponementFact(
-                r.number, r.ground, r.force_majeure, r.requested_on, REFUSED
+                r.number, r.ground, r.force_majeure, r.requested_on, REFUSED, day_of(event.occurred_at)
             )
             rejection = (event.request_number, event.occurred_at)
         elif isinstance(event, ev.ValidityExtended):
@@ -148,4 +164,11 @@ def facts_of(events: Iterable[ev.Event], on: date) -> TrajectoryFacts | None:
         survey_answer=state.survey.answer.value if state.survey.answer else None,
         postponements=tuple(requests[n] for n in sorted(requests)),
         extended=extended,
+        audited_on=audited_on,
+        withdrawn_on=withdrawn_on,
     )
+
+
+def day_of(moment: datetime) -> date:
+    """The Amsterdam date of an event's instant."""
+    return moment.astimezone(AMSTERDAM).date()

@@ -1,233 +1,309 @@
-"""The document as PDF (reportlab, pure Python: no office suite needed), A4 with page numbers.
+"""The document as PDF (reportlab, pure Python: no office suite needed): a title page, then A4 pages
+with the title and the page number in the footer; the appendix on landscape pages, one row per line.
 
-Text is set in embedded DejaVu Sans with per-character fallbacks (pdf_fonts), so names in any script
-show their letters rather than ■; user text goes through `export_text` first (no bidi overrides)."""
+Text is set in embedded DejaVu Sans with per-character fallbacks (pdf_fonts), the charts' font too, so
+body text, tables and figures match; user text goes through `export_text` first (no bidi overrides).
+"""
 
 from __future__ import annotations
 
 import io
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape, quoteattr
 
 from application.output_file import write_file
 from application.reports import pdf_fonts
-from application.reports.document import (
+from application.reports.blocks import (
+    Cover,
     Document,
     FigureBlock,
     Heading,
     Items,
     PageBreak,
     Paragraph,
+    Span,
     TableBlock,
 )
-from application.reports.render import dutch
+from application.reports.pdf_tables import (
+    CELL_SIZE,
+    PADDING,
+    LaidOutTable,
+    column_widths,
+    indent_of,
+    numeric_columns,
+    shown,
+)
 from application.spreadsheet import export_text
 
 BLUE = "#1f4e79"
-HEAD_FONT = pdf_fonts.BOLD
-CELL_SIZE = 8
-CELL_PADDING = 6  # reportlab's default left and right padding of a table cell
+GREY = "#555555"
+MARGIN_CM = 2.0
+BODY_SIZE = 10
+LONG_TABLE = 30  # rows from which a table may break across pages
+FRAME_PADDING = 6  # reportlab's default padding inside a frame: what is drawn by hand lines up with the text
 
 
 def write_pdf(document: Document, path: Path | str) -> Path:
     """Write `document` to `path` (.pdf) and return it."""
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
-    from reportlab.lib.units import cm
-    from reportlab.platypus import (
-        Image,
-        KeepTogether,
-        ListFlowable,
-        ListItem,
-        SimpleDocTemplate,
-        Spacer,
-        Table,
-        TableStyle,
-    )
-    from reportlab.platypus import PageBreak as Break
-    from reportlab.platypus import Paragraph as P
+    pdf, _ = lay_out(document)
+    return write_file(path, pdf)
 
-    fonts = pdf_fonts.register()
 
-    def m(text: str) -> str:
-        return pdf_fonts.markup(export_text(text), fonts)
+def lay_out(document: Document) -> tuple[bytes, list[LaidOutTable]]:
+    """The PDF's bytes and every table as laid out in it (for `pdf_tables.cell_problems`)."""
+    return _Writer(document).build()
 
-    sheet = getSampleStyleSheet()
-    body = ParagraphStyle(
-        "body", parent=sheet["BodyText"], fontName=pdf_fonts.REGULAR, fontSize=10, leading=13.5, spaceAfter=5
-    )
-    styles = {
-        "title": ParagraphStyle(
-            "t",
-            parent=sheet["Title"],
-            fontName=pdf_fonts.BOLD,
-            textColor=colors.HexColor(BLUE),
-            fontSize=20,
-            leading=24,
-            alignment=0,
-            spaceAfter=10,
-        ),
-        "subtitle": ParagraphStyle("s", parent=body, fontSize=11, textColor=colors.HexColor("#444444")),
-        "body": body,
-        "note": ParagraphStyle("n", parent=body, fontSize=8, leading=10, textColor=colors.HexColor("#555555")),
-        1: ParagraphStyle(
-            "h1",
-            parent=sheet["Heading1"],
-            fontName=pdf_fonts.BOLD,
-            textColor=colors.HexColor(BLUE),
-            fontSize=15,
-            spaceBefore=12,
-            keepWithNext=1,
-        ),
-        2: ParagraphStyle(
-            "h2",
-            parent=sheet["Heading2"],
-            fontName=pdf_fonts.BOLD,
-            textColor=colors.HexColor(BLUE),
-            fontSize=12.5,
-            keepWithNext=1,
-        ),
-        3: ParagraphStyle("h3", parent=sheet["Heading3"], fontName=pdf_fonts.BOLD, fontSize=11, keepWithNext=1),
-    }
-    cell = ParagraphStyle("cell", parent=body, fontSize=CELL_SIZE, leading=9.5, spaceAfter=0)
-    cell_right = ParagraphStyle("cellr", parent=cell, alignment=2)
-    head = ParagraphStyle("head", parent=cell, fontName=HEAD_FONT, textColor=colors.white)
-    caption = ParagraphStyle("cap", parent=body, fontName=pdf_fonts.OBLIQUE, fontSize=8.5, spaceBefore=2)
-    width = A4[0] - 4 * cm
 
-    story: list[Any] = []
-    for block in document.blocks:
-        if isinstance(block, Heading):
-            story.append(P(m(block.text), styles[min(block.level, 3)]))
-        elif isinstance(block, Paragraph):
-            story.append(P(m(block.text), styles[block.style]))
-            if block.style == "title":
-                story.append(Spacer(1, 4))
-        elif isinstance(block, Items):
-            story.append(
-                ListFlowable(
-                    [ListItem(P(m(i), body), leftIndent=14) for i in block.items],
-                    bulletType="1" if block.numbered else "bullet",
-                    leftIndent=14,
-                    bulletFontName=pdf_fonts.REGULAR,
-                )
-            )
-        elif isinstance(block, TableBlock):
-            spec = block.table
-            numeric = [
-                i > 0 and any(isinstance(r[i], int | float) for r in spec.rows) for i in range(len(spec.columns))
+class _Writer:
+    def __init__(self, document: Document) -> None:
+        from reportlab.lib.pagesizes import A4, landscape
+        from reportlab.lib.units import cm
+
+        self.document = document
+        self.fonts = pdf_fonts.register()
+        self.portrait, self.landscape = A4, landscape(A4)
+        self.margin = MARGIN_CM * cm
+        self.tables: list[LaidOutTable] = []
+        self.styles = _styles()
+
+    def m(self, text: str) -> str:
+        return pdf_fonts.markup(export_text(text), self.fonts)
+
+    def build(self) -> tuple[bytes, list[LaidOutTable]]:
+        from reportlab.platypus import BaseDocTemplate, Frame, NextPageTemplate, PageTemplate
+        from reportlab.platypus import PageBreak as Break
+
+        buffer = io.BytesIO()
+        pdf = BaseDocTemplate(
+            buffer,
+            pagesize=self.portrait,
+            leftMargin=self.margin,
+            rightMargin=self.margin,
+            topMargin=self.margin,
+            bottomMargin=self.margin,
+            title=export_text(self.document.title),
+            author="CBCT",
+            subject="Hoofdlijnenrapportage",
+            lang="nl-NL",
+            creator="cbct-trajectories",
+        )
+
+        def frame(size: tuple[float, float], name: str) -> Any:
+            w, h = size
+            return Frame(self.margin, self.margin, w - 2 * self.margin, h - 2 * self.margin, id=name)
+
+        pdf.addPageTemplates(
+            [
+                PageTemplate("cover", [frame(self.portrait, "cover")], onPage=self.cover_footer),
+                PageTemplate("portrait", [frame(self.portrait, "portrait")], onPage=self.footer),
+                PageTemplate(
+                    "landscape", [frame(self.landscape, "landscape")], onPage=self.footer, pagesize=self.landscape
+                ),
             ]
-            head_right = ParagraphStyle("headr", parent=head, alignment=2)
-            data = [[P(m(c), head_right if numeric[i] else head) for i, c in enumerate(spec.columns)]]
-            for row in spec.rows:
-                data.append(
-                    [
-                        P(m(_cell_text(v, i)), cell_right if numeric[i] else _indented(cell, v))
-                        for i, v in enumerate(row)
-                    ]
-                )
-            table = Table(data, colWidths=_widths(spec.columns, spec.rows, width), repeatRows=1)
-            table.setStyle(
-                TableStyle(
-                    [
-                        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor(BLUE)),
-                        ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#eef3f8")]),
-                        ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#b8c7d9")),
-                        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                        ("TOPPADDING", (0, 0), (-1, -1), 2),
-                        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-                    ]
-                )
-            )
-            parts: list[Any] = [P(m(f"Tabel {block.number}: {spec.title}"), caption), table]
-            if spec.note:
-                parts.append(P(m(spec.note), styles["note"]))
-            parts.append(Spacer(1, 6))
-            story.append(KeepTogether(parts) if len(spec.rows) < 30 else _Seq(parts))
-        elif isinstance(block, FigureBlock):
-            image = Image(str(block.chart.png))
-            scale = min(width / image.imageWidth, (11 * cm) / image.imageHeight)
-            image.drawWidth, image.drawHeight = image.imageWidth * scale, image.imageHeight * scale
-            story.append(
-                KeepTogether([image, P(m(f"Figuur {block.number}: {block.chart.title}"), caption), Spacer(1, 6)])
-            )
-        elif isinstance(block, PageBreak):
-            story.append(Break())
-    story = [x for item in story for x in (item.parts if isinstance(item, _Seq) else [item])]
+        )
+        story: list[Any] = []
+        if self.document.cover is not None:
+            story += self.cover(self.document.cover)
+        story += [NextPageTemplate("portrait"), Break()] if story else []
+        width = self.portrait[0] - 2 * self.margin
+        for block in self.document.blocks:
+            if isinstance(block, PageBreak):
+                orientation = "landscape" if block.landscape else "portrait"
+                width = (self.landscape if block.landscape else self.portrait)[0] - 2 * self.margin
+                story += [NextPageTemplate(orientation), Break()]
+            else:
+                story += self.flowables(block, width)
+        if not self.document.cover:
+            pdf.pageTemplates.pop(0)
+        pdf.build(story)
+        return buffer.getvalue(), self.tables
 
-    def footer(canvas: Any, doc: Any) -> None:
+    # --- the title page -------------------------------------------------------------------------------
+
+    def cover(self, cover: Cover) -> list[Any]:
+        from reportlab.lib.units import cm
+        from reportlab.platypus import HRFlowable, Spacer
+        from reportlab.platypus import Paragraph as P
+
+        s = self.styles
+        parts: list[Any] = [
+            P(self.m(cover.organisation), s["cover-org"]),
+            Spacer(1, 5.5 * cm),
+            P(self.m(cover.title), s["cover-title"]),
+            P(self.m(cover.subtitle), s["cover-subtitle"]),
+            HRFlowable(width="100%", thickness=1.5, color=BLUE, spaceBefore=10, spaceAfter=14),
+        ]
+        parts += [P(self.m(line), s["cover-line"]) for line in cover.lines]
+        return parts
+
+    def cover_footer(self, canvas: Any, doc: Any) -> None:
+        """The bottom of the title page: the place-and-date line and who sends it; no page number."""
+        from reportlab.lib import colors
+
+        cover = self.document.cover
+        if cover is None:
+            return
+        canvas.saveState()
+        canvas.setFillColor(colors.HexColor(BLUE))
+        canvas.rect(0, 0, self.portrait[0], self.margin * 0.6, stroke=0, fill=1)
+        canvas.setFillColor(colors.HexColor("#333333"))
+        canvas.setFont(pdf_fonts.BOLD, 11)
+        canvas.drawString(self.margin + FRAME_PADDING, self.margin + 40, export_text(cover.place_date))
+        canvas.setFont(pdf_fonts.REGULAR, 9)
+        canvas.drawString(self.margin + FRAME_PADDING, self.margin + 24, export_text(cover.organisation))
+        canvas.restoreState()
+
+    def footer(self, canvas: Any, doc: Any) -> None:
+        from reportlab.lib import colors
+
+        width = canvas._pagesize[0]
         canvas.saveState()
         canvas.setFont(pdf_fonts.REGULAR, 8)
         canvas.setFillColor(colors.HexColor("#666666"))
-        canvas.drawString(2 * cm, 1.2 * cm, export_text(document.title))
-        canvas.drawRightString(A4[0] - 2 * cm, 1.2 * cm, f"pagina {doc.page}")
+        canvas.drawString(self.margin, 1.2 * self.margin / 2, export_text(self.document.title))
+        canvas.drawRightString(width - self.margin, 1.2 * self.margin / 2, f"pagina {doc.page}")
         canvas.restoreState()
 
-    buffer = io.BytesIO()
-    pdf = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=2 * cm,
-        rightMargin=2 * cm,
-        topMargin=2 * cm,
-        bottomMargin=2 * cm,
-        title=export_text(document.title),
-        author="CBCT",
-    )
-    pdf.build(story, onFirstPage=footer, onLaterPages=footer)
-    return write_file(path, buffer.getvalue())
+    # --- blocks ---------------------------------------------------------------------------------------
+
+    def flowables(self, block: Any, width: float) -> list[Any]:
+        from reportlab.platypus import ListFlowable, ListItem
+        from reportlab.platypus import Paragraph as P
+
+        s = self.styles
+        if isinstance(block, Heading):
+            return [P(self.m(block.text), s[min(block.level, 3)])]
+        if isinstance(block, Paragraph):
+            text = self.spans(block.spans) if block.spans else self.m(block.text)
+            return [P(text, s[block.style])]
+        if isinstance(block, Items):
+            return [
+                ListFlowable(
+                    [ListItem(P(self.m(i), s["body"]), leftIndent=18) for i in block.items],
+                    bulletType="1" if block.numbered else "bullet",
+                    bulletFormat="%s." if block.numbered else None,
+                    leftIndent=18,
+                    bulletFontName=pdf_fonts.REGULAR,
+                    bulletFontSize=BODY_SIZE,
+                    spaceAfter=4,
+                )
+            ]
+        if isinstance(block, TableBlock):
+            return self.table(block, width)
+        if isinstance(block, FigureBlock):
+            return self.figure(block, width)
+        return []
+
+    def spans(self, spans: tuple[Span, ...]) -> str:
+        """Staff text with its emphasis, links and footnote numbers as reportlab paragraph markup."""
+        out = []
+        for span in spans:
+            text = self.m(span.text)
+            if span.note is not None:
+                text = f"<super>{escape(span.text)}</super>"
+            if span.bold:
+                text = f"<b>{text}</b>"
+            if span.italic:
+                text = f"<i>{text}</i>"
+            if span.href:
+                text = f'<a href={quoteattr(span.href)} color="{BLUE}"><u>{text}</u></a>'
+            out.append(text)
+        return "".join(out)
+
+    def table(self, block: TableBlock, width: float) -> list[Any]:
+        from reportlab.lib import colors
+        from reportlab.lib.styles import ParagraphStyle
+        from reportlab.platypus import KeepTogether, Spacer, Table, TableStyle
+        from reportlab.platypus import Paragraph as P
+
+        s = self.styles
+        spec = block.table
+        numeric = numeric_columns(spec)
+        one_line = tuple(n or block.one_line for n in numeric)
+        data = [[P(self.m(c), s["head-r"] if numeric[i] else s["head"]) for i, c in enumerate(spec.columns)]]
+        for row in spec.rows:
+            cells = []
+            for i, value in enumerate(row):
+                style = s["cell-r"] if numeric[i] else s["cell"]
+                if indent_of(value):
+                    style = ParagraphStyle(f"cell-{indent_of(value)}", parent=style, leftIndent=4 * indent_of(value))
+                cells.append(P(self.m(shown(value, i)), style))
+            data.append(cells)
+        table = Table(data, colWidths=column_widths(spec, width, one_line), repeatRows=1)
+        table.setStyle(
+            TableStyle(
+                [
+                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor(BLUE)),
+                    ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#eef3f8")]),
+                    ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#b8c7d9")),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("TOPPADDING", (0, 0), (-1, -1), 2),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+                    ("LEFTPADDING", (0, 0), (-1, -1), PADDING),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), PADDING),
+                ]
+            )
+        )
+        caption = f"Tabel {block.number}: {spec.title}"
+        self.tables.append(LaidOutTable(caption, spec, table, one_line))
+        long = len(spec.rows) >= LONG_TABLE
+        # A long table breaks across pages (its header repeated); its caption must not drag it whole onto
+        # the next page, so only a short table is kept with its caption.
+        parts: list[Any] = [P(self.m(caption), s["caption-long" if long else "caption"]), table]
+        if spec.note:
+            parts.append(P(self.m(spec.note), s["note"]))
+        parts.append(Spacer(1, 8))
+        return parts if long else [KeepTogether(parts)]
+
+    def figure(self, block: FigureBlock, width: float) -> list[Any]:
+        from reportlab.platypus import Image, KeepTogether, Spacer
+        from reportlab.platypus import Paragraph as P
+
+        image = Image(str(block.chart.png))
+        # The chart was drawn exactly as wide as the text column at 150 dpi: placed at 100 %, its text is
+        # the size it was set in. Only a chart wider than the column is scaled down.
+        natural = image.imageWidth * 72 / 150
+        scale = min(1.0, width / natural) * 72 / 150
+        image.drawWidth, image.drawHeight = image.imageWidth * scale, image.imageHeight * scale
+        caption = P(self.m(f"Figuur {block.number}: {block.chart.title}"), self.styles["caption"])
+        return [KeepTogether([image, caption, Spacer(1, 8)])]
 
 
-def _cell_text(value: Any, column: int) -> str:
-    """Cell text ('-' for nothing); a sub-row's leading spaces become an indent (see _indented)."""
-    text = dutch(value) if value is not None else ("" if column == 0 else "-")
-    return text.lstrip(" ")
-
-
-def _indented(style: Any, value: Any) -> Any:
-    """The cell style, indented by the cell's leading spaces (sub-rows such as '  waarvan …')."""
+def _styles() -> dict[Any, Any]:
+    from reportlab.lib import colors
+    from reportlab.lib.enums import TA_RIGHT
     from reportlab.lib.styles import ParagraphStyle
 
-    depth = len(value) - len(value.lstrip(" ")) if isinstance(value, str) else 0
-    return ParagraphStyle(f"{style.name}-{depth}", parent=style, leftIndent=4 * depth) if depth else style
-
-
-class _Seq:
-    """Flowables that may break across pages (long appendix tables)."""
-
-    def __init__(self, parts: list[Any]) -> None:
-        self.parts = parts
-
-
-def _widths(columns: tuple[str, ...], rows: tuple[tuple[Any, ...], ...], total: float) -> list[float]:
-    """Column widths in proportion to their longest text, text columns wider, within the page width; no
-    column narrower than its header's longest word (a short header such as 'norm' must not break)."""
-    from reportlab.pdfbase.pdfmetrics import stringWidth
-
-    lengths = []
-    for i, column in enumerate(columns):
-        word = max(len(w) for w in column.split()) if column.strip() else 1
-        longest = max(
-            [word + 2, min(len(column), 16), *(len(dutch(r[i])) + 1 if r[i] is not None else 2 for r in rows)]
-        )
-        lengths.append(min(max(longest, 5), 60))
-    floors = [
-        max((stringWidth(w, HEAD_FONT, CELL_SIZE) for w in column.split()), default=0.0) + 2 * CELL_PADDING + 1
-        for column in columns
-    ]
-    widths = [n * total / sum(lengths) for n in lengths]
-    for _ in columns:  # widen what is below its floor, taking the room from the columns above theirs
-        short = [i for i, w in enumerate(widths) if w < floors[i]]
-        if not short:
-            break
-        needed = sum(floors[i] - widths[i] for i in short)
-        room = [i for i in range(len(widths)) if i not in short]
-        spare = sum(widths[i] - floors[i] for i in room)
-        if spare <= needed:
-            break  # too many columns for the page: keep the proportions
-        for i in short:
-            widths[i] = floors[i]
-        for i in room:
-            widths[i] -= needed * (widths[i] - floors[i]) / spare
-    return widths
+    blue = colors.HexColor(BLUE)
+    body = ParagraphStyle("body", fontName=pdf_fonts.REGULAR, fontSize=BODY_SIZE, leading=13.5, spaceAfter=5)
+    cell = ParagraphStyle("cell", parent=body, fontSize=CELL_SIZE, leading=9.8, spaceAfter=0)
+    head = ParagraphStyle("head", parent=cell, fontName=pdf_fonts.BOLD, textColor=colors.white)
+    heading = ParagraphStyle("h", parent=body, fontName=pdf_fonts.BOLD, textColor=blue, keepWithNext=1)
+    return {
+        "body": body,
+        "note": ParagraphStyle("note", parent=body, fontSize=8, leading=10, textColor=colors.HexColor(GREY)),
+        "caption": ParagraphStyle(
+            "caption", parent=body, fontName=pdf_fonts.OBLIQUE, fontSize=8.5, spaceBefore=2, keepWithNext=1
+        ),
+        "caption-long": ParagraphStyle(
+            "caption-long", parent=body, fontName=pdf_fonts.OBLIQUE, fontSize=8.5, spaceBefore=2
+        ),
+        "cell": cell,
+        "cell-r": ParagraphStyle("cell-r", parent=cell, alignment=TA_RIGHT),
+        "head": head,
+        "head-r": ParagraphStyle("head-r", parent=head, alignment=TA_RIGHT),
+        1: ParagraphStyle("h1", parent=heading, fontSize=15, leading=19, spaceBefore=14, spaceAfter=6),
+        2: ParagraphStyle("h2", parent=heading, fontSize=12.5, leading=16, spaceBefore=10, spaceAfter=4),
+        3: ParagraphStyle(
+            "h3", parent=heading, fontSize=11, leading=14, spaceBefore=8, spaceAfter=3, textColor=colors.black
+        ),
+        "cover-org": ParagraphStyle("cover-org", parent=body, fontName=pdf_fonts.BOLD, fontSize=11, textColor=blue),
+        "cover-title": ParagraphStyle(
+            "cover-title", parent=body, fontName=pdf_fonts.BOLD, fontSize=30, leading=36, textColor=blue
+        ),
+        "cover-subtitle": ParagraphStyle("cover-subtitle", parent=body, fontSize=20, leading=26, textColor=blue),
+        "cover-line": ParagraphStyle(
+            "cover-line", parent=body, fontSize=11.5, leading=16, textColor=colors.HexColor("#333333")
+        ),
+    }

@@ -32,6 +32,8 @@ CBCT's definitions (the register's Dutch values, see ``domain.vocabulary``):
   certificates extended; *uitstel werd afstel*: granted a postponement, then ended without an audit.
 - Members: the number of members of each association at a date is an input (CBCT: VOB 138,
   Cultuurconnectie 134 on 31-12-2022), shown beside register rows and participants.
+- Satisfaction: the survey answers of the period's trajectories as they stood at the survey's own
+  cut-off date, an input (CBCT: 20-02-2023, a day before its peildatum); without one, at the peildatum.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from datetime import date
 from fractions import Fraction
 from typing import Any
 
+from application.reports.backlog import BacklogQuarter, backlog_per_quarter
 from application.reports.facts import GRANTED, LAPSED, PENDING, REFUSED, TrajectoryFacts
 from application.reports.groups import GROUPS, Group
 from domain.vocabulary import Association, Remark, Result, Satisfaction
@@ -233,10 +236,17 @@ class PeriodReport:
     register: tuple[TrajectoryFacts, ...]
     norm_names: dict[str, str] = field(default_factory=lambda: dict(NORM_NAMES))
     criteria_names: dict[str, str] = field(default_factory=lambda: dict(CRITERIA))
+    survey_on: date | None = None
+    backlog: tuple[BacklogQuarter, ...] = ()
 
     @property
     def all(self) -> GroupFigures:
         return self.groups["alle"]
+
+    @property
+    def survey_date(self) -> date:
+        """The date the survey figures stand at: the survey's cut-off, else the peildatum."""
+        return self.survey_on or self.peildatum
 
     @property
     def survey_answers(self) -> int:
@@ -250,6 +260,7 @@ class PeriodReport:
         return {
             "period": {"from": self.date_from.isoformat(), "to": self.date_to.isoformat()},
             "peildatum": self.peildatum.isoformat(),
+            "survey_date": self.survey_date.isoformat(),
             "members": {
                 "on": self.membership.on.isoformat() if self.membership.on else None,
                 "counts": dict(self.membership.counts),
@@ -422,13 +433,16 @@ def compute(
     peildatum: date,
     membership: Membership | None = None,
     groups: Sequence[Group] = GROUPS,
+    survey: tuple[date, Iterable[TrajectoryFacts]] | None = None,
 ) -> PeriodReport:
-    """The report over the trajectories opened between date_from and date_to (inclusive); pure."""
+    """The report over the trajectories opened between date_from and date_to (inclusive); pure.
+    `survey` is the survey's cut-off date with the facts as they stood then (satisfaction is counted there)."""
     if date_from > date_to:
         raise ValueError(f"date_from {date_from} ligt na date_to {date_to}")
     rows = [r for r in facts if date_from <= r.opened_on <= date_to]
     membership = membership or Membership()
-    answers = [r.survey_answer for r in rows if r.survey_answer]
+    surveyed = rows if survey is None else [r for r in survey[1] if date_from <= r.opened_on <= date_to]
+    answers = [r.survey_answer for r in surveyed if r.survey_answer]
     return PeriodReport(
         date_from=date_from,
         date_to=date_to,
@@ -437,6 +451,9 @@ def compute(
         groups={g.key: group_figures(g, rows, membership) for g in groups},
         satisfaction={a: answers.count(a) for a in ANSWERS},
         register=register_rows(rows),
+        survey_on=survey[0] if survey else None,
+        # audits of the period's trajectories go on after its last opening day: up to the peildatum
+        backlog=backlog_per_quarter(rows, date_from, peildatum),
     )
 
 

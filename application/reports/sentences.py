@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from application.reports.dutch import datum, decimal, pct
+from application.reports.backlog import peak
+from application.reports.dutch import count, datum, listing, long_date, lower_first, n_is, number, pct, points
 from application.reports.groups import ALL, BOTH_GROUP, CC_GROUP, CC_ONLY, VOB_GROUP, Group
 from application.reports.period import (
     ANSWER_LABELS,
@@ -23,17 +25,36 @@ from application.reports.period import (
 )
 
 TOP = 3
+CLEAR_GAP = 5.0  # percentage points between two sets of categories that CBCT would call "duidelijk"
+
+
+#: Organisation types in the plural, for "de meeste zijn multifunctionele organisaties".
+PLURALS = {
+    "openbare bibliotheek": "openbare bibliotheken",
+    "multifunctionele organisatie": "multifunctionele organisaties",
+    "centrum voor de kunsten": "centra voor de kunsten",
+    "volksuniversiteit": "volksuniversiteiten",
+    "overig": "overige organisaties",
+}
 
 
 def _list(items: Sequence[str]) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return f"{', '.join(items[:-1])} en {items[-1]}"
+    return listing(list(items))
 
 
-def norm_ref(report: PeriodReport, n: str, value: float | None = None) -> str:
-    name = report.norm_names[n].lower()
-    return f"norm {n} ({name}, {pct(value)})" if value is not None else f"norm {n} ({name})"
+def norm_ref(report: PeriodReport, n: str, value: float | None = None, detail: str = "") -> str:
+    """'norm 4 (samenwerking)', with its score or a difference inside the one pair of brackets."""
+    inside = [lower_first(report.norm_names[n])]
+    if value is not None:
+        inside.append(pct(value))
+    if detail:
+        inside.append(detail)
+    return f"norm {n} ({', '.join(inside)})"
+
+
+def subject(group: Group) -> tuple[str, str]:
+    """The group as a sentence's subject and its verb 'scoort'/'scoren' (its heading already names it whole)."""
+    return ("Alle geauditeerden", "scoren") if group is ALL else (f"De {group.short}", "scoort")
 
 
 def _ranked(g: GroupFigures) -> list[str]:
@@ -110,10 +131,12 @@ def norms(report: PeriodReport, group: Group = ALL, previous: PeriodReport | Non
     if not ranked:
         return [f"Voor de {group.short} zijn op de peildatum nog geen scores vastgelegd."]
     top, bottom = ranked[:TOP], list(reversed(ranked[-TOP:]))
+    who, verb = subject(group)
     text = [
-        f"{group.name} (n = {g.outcomes.carried_out}): relatief goed scoren "
+        f"{who} ({count(g.outcomes.carried_out, 'uitgevoerd traject', 'uitgevoerde trajecten')}) {verb} "
+        "relatief goed op "
         + _list([norm_ref(report, n, g.norm_averages[n]) for n in top])
-        + "; duidelijk lager scoren "
+        + " en duidelijk lager op "
         + _list([norm_ref(report, n, g.norm_averages[n]) for n in bottom])
         + f". De gemiddelde totaalscore is {pct(g.average_total)}.",
     ]
@@ -147,9 +170,9 @@ def norms(report: PeriodReport, group: Group = ALL, previous: PeriodReport | Non
             down = min(deltas, key=lambda d: d[1])
             text.append(
                 f"Ten opzichte van {previous.date_from.year}-{previous.date_to.year} "
-                f"(gemiddelde totaalscore {pct(p.average_total)}) steeg {norm_ref(report, up[0])} het meest "
-                f"({decimal(up[1])} procentpunt) en daalde {norm_ref(report, down[0])} het meest "
-                f"({decimal(down[1])} procentpunt)."
+                f"(gemiddelde totaalscore {pct(p.average_total)}) steeg "
+                f"{norm_ref(report, up[0], detail=points(up[1]))} het meest en daalde "
+                f"{norm_ref(report, down[0], detail=points(down[1]))} het meest."
             )
     return text
 
@@ -170,13 +193,13 @@ def differences(report: PeriodReport, group: Group) -> list[str]:
     if higher:
         text.append(
             "Hoger dan het KiB-gemiddelde: "
-            + _list([f"{norm_ref(report, n)} (+{decimal(d)} procentpunt)" for n, d in higher[:TOP]])
+            + _list([norm_ref(report, n, detail=points(d)) for n, d in higher[:TOP]])
             + "."
         )
     if lower:
         text.append(
             "Lager dan het KiB-gemiddelde: "
-            + _list([f"{norm_ref(report, n)} ({decimal(d)} procentpunt)" for n, d in lower[:TOP]])
+            + _list([norm_ref(report, n, detail=points(d)) for n, d in lower[:TOP]])
             + "."
         )
     return text
@@ -187,18 +210,52 @@ def categories(report: PeriodReport, group: Group) -> list[str]:
     scored = [c for c in CATEGORIES if g.categories[c].average_total is not None]
     if len(scored) < 2:
         return []
-    ranked = sorted(scored, key=lambda c: -(g.categories[c].average_total or 0))
     values = _list(
         [
-            f"categorie {c} {pct(g.categories[c].average_total)} (n = {g.categories[c].trajectories})"
+            f"categorie {c} {pct(g.categories[c].average_total)} ({n_is(g.categories[c].trajectories)})"
             for c in CATEGORIES
             if c in scored
         ]
     )
-    return [
-        f"Per auditcategorie ({group.short}): {values}. Het hoogst scoort categorie {ranked[0]}, het laagst "
-        f"categorie {ranked[-1]}."
-    ]
+    text = f"Per auditcategorie ({group.short}): {values}."
+    split = category_split(g)
+    return [f"{text} {split.sentence()}" if split else text]
+
+
+@dataclass(frozen=True)
+class CategorySplit:
+    """'categorieën I en II' 'scoren' 'wat lager dan III en IV': the parts, so a sentence can put its verb
+    where Dutch wants it ('In de VOB-groep scoren categorieën I en II …')."""
+
+    subject: str
+    verb: str
+    rest: str
+
+    def sentence(self, where: str = "") -> str:
+        if where:
+            return f"{where} {self.verb} {self.subject} {self.rest}."
+        return f"{self.subject[:1].upper()}{self.subject[1:]} {self.verb} {self.rest}."
+
+
+def category_split(g: GroupFigures) -> CategorySplit | None:
+    """The categories below the group's average total score against those above it, as CBCT describes
+    them ('I en II wat lager dan III en IV'); None with fewer than two scored categories."""
+    scored = [c for c in CATEGORIES if g.categories[c].average_total is not None]
+    if len(scored) < 2 or g.average_total is None:
+        return None
+    lower = [c for c in scored if (g.categories[c].average_total or 0) < g.average_total]
+    higher = [c for c in scored if c not in lower]
+    if not lower or not higher:
+        return CategorySplit(_categories(scored), "scoren", "ongeveer gelijk")
+    gap = min(g.categories[c].average_total or 0 for c in higher) - max(
+        g.categories[c].average_total or 0 for c in lower
+    )
+    how = "duidelijk lager" if gap >= CLEAR_GAP else "wat lager"
+    return CategorySplit(_categories(lower), "scoort" if len(lower) == 1 else "scoren", f"{how} dan {_list(higher)}")
+
+
+def _categories(names: Sequence[str]) -> str:
+    return f"categorie {names[0]}" if len(names) == 1 else f"categorieën {_list(list(names))}"
 
 
 def module(report: PeriodReport) -> list[str]:
@@ -211,8 +268,9 @@ def module(report: PeriodReport) -> list[str]:
     return [
         f"De module leesbevordering is bij {m.libraries} openbare bibliotheken beoordeeld. Het groene aandeel is "
         f"op elk criterium minstens {pct(min(greens.values()))} en het hoogst bij "
-        f"{names[max(names, key=lambda c: greens[c])].lower()} ({pct(max(greens.values()))}). Minder sterk zijn "
-        + _list([f"{names[c].lower()} ({pct(greens[c])} groen)" for c in weakest[:3]])
+        f"{lower_first(names[max(names, key=lambda c: greens[c])])} met {pct(max(greens.values()))}. Minder sterk "
+        "zijn "
+        + _list([f"{lower_first(names[c])} met {pct(greens[c])} groen" for c in weakest[:3]])
         + f". In {m.not_in_order} gevallen was de basis voor leesbevordering bij de bibliotheek niet op orde.",
     ]
 
@@ -227,7 +285,7 @@ def both_members(report: PeriodReport) -> list[str]:
     text = [f"{g.outcomes.carried_out} leden van beide verenigingen namen deel."]
     if kinds:
         kind, n = kinds.most_common(1)[0]
-        text[0] += f" {n} van de {len(rows)} zijn een {kind}."
+        text[0] += " " + _mostly(n, len(rows), kind)
     text += differences(report, BOTH_GROUP)
     if "7" in ranked:
         place = ranked.index("7") + 1
@@ -240,6 +298,18 @@ def both_members(report: PeriodReport) -> list[str]:
     return text
 
 
+def _mostly(n: int, of: int, kind: str) -> str:
+    """'Het zijn allemaal …', 'De meeste (12 van de 15) zijn …' or '4 van de 15 zijn …'."""
+    kinds = PLURALS.get(kind, kind)
+    if of == 1:
+        return f"Het is een {kind}."
+    if n == of:
+        return f"Het zijn {'allebei' if of == 2 else 'allemaal'} {kinds}."
+    if 2 * n > of:
+        return f"De meeste ({n} van de {of}) zijn {kinds}."
+    return f"{n} van de {of} zijn {kinds}."
+
+
 def participation(report: PeriodReport) -> list[str]:
     vob, cc = report.groups[VOB_GROUP.key], report.groups[CC_GROUP.key]
     text = []
@@ -247,8 +317,8 @@ def participation(report: PeriodReport) -> list[str]:
         o = g.outcomes
         members = f"; de vereniging telde {g.members} leden" if g.members is not None else ""
         text.append(
-            f"{g.group.short}: {o.carried_out} van de {o.register_rows} organisaties in het register namen deel "
-            f"({pct(o.participation_pct)}), {o.no_participation} niet{members}."
+            f"{g.group.short}: {number(o.carried_out)} van de {number(o.register_rows)} organisaties in het register "
+            f"namen deel ({pct(o.participation_pct)}), {o.no_participation} niet{members}."
         )
     text.append(
         f"De deelname verschilt daarmee duidelijk tussen de twee groepen ({pct(vob.outcomes.participation_pct)} "
@@ -283,51 +353,60 @@ def postponements(report: PeriodReport) -> list[str]:
 
 def satisfaction(report: PeriodReport) -> list[str]:
     if not report.survey_answers:
-        return ["Op de peildatum is de evaluatie nog door niemand ingevuld."]
+        return [f"Op {long_date(report.survey_date)} is de evaluatie nog door niemand ingevuld."]
     parts = _list([f"{pct(report.satisfaction_pct(a), 0)} {ANSWER_LABELS[a].lower()}" for a in ANSWERS])
     return [
-        f"Na elke audit is om een evaluatie gevraagd; {report.survey_answers} geauditeerden antwoordden: "
-        f"{parts}. Samen is {pct(_satisfied(report), 0)} (zeer) tevreden."
+        f"Na elke audit is om een evaluatie gevraagd; tot en met {long_date(report.survey_date)} antwoordden "
+        f"{number(report.survey_answers)} geauditeerden: {parts}. Samen is {pct(satisfied(report), 0)} "
+        "(zeer) tevreden."
     ]
 
 
-def conclusions(report: PeriodReport) -> list[str]:
-    a, vob, both, cc = (report.groups[k] for k in ("alle", VOB_GROUP.key, BOTH_GROUP.key, CC_GROUP.key))
-    cc_only = report.groups[CC_ONLY.key]
-    ranked = _ranked(a)
-    if not ranked:
-        return ["Op de peildatum zijn nog geen audits uitgevoerd; conclusies volgen."]
-    top, bottom = ranked[:TOP], list(reversed(ranked[-TOP:]))
-
-    def cat_extremes(g: GroupFigures) -> str:
-        scored = [c for c in CATEGORIES if g.categories[c].average_total is not None]
-        if len(scored) < 2:
-            return "onvoldoende gegevens"
-        ranked_c = sorted(scored, key=lambda c: -(g.categories[c].average_total or 0))
-        return f"categorie {ranked_c[0]} het hoogst, categorie {ranked_c[-1]} het laagst"
-
-    m = vob.module
+def backlog(report: PeriodReport) -> list[str]:
+    """The stuwmeer: its peak and how far it had been caught up by the peildatum."""
+    top = peak(report.backlog)
+    if top is None or not top.backlog:
+        return ["Er zijn geen audits uitgesteld; een stuwmeer van uit te voeren audits is niet ontstaan."]
+    last = report.backlog[-1]
+    granted = sum(q.granted for q in report.backlog)
+    now = (
+        "Op de peildatum waren ze alle gehouden (of was van deelname afgezien)."
+        if not last.backlog
+        else f"Op de peildatum waren er nog {number(last.backlog)} te houden."
+    )
     return [
-        "Alle geauditeerden scoren relatief goed op "
-        + _list([f"norm {n}" for n in top])
-        + " en duidelijk lager op "
-        + _list([f"norm {n}" for n in bottom])
-        + ".",
-        f"De VOB-groep laat hetzelfde patroon zien en scoort {_compare(vob.average_total, a.average_total)} alle "
-        f"geauditeerden samen ({pct(vob.average_total)} tegen {pct(a.average_total)}).",
-        f"Module leesbevordering: bij {m.not_in_order} van de {m.libraries} bibliotheken was de basis niet op orde.",
-        f"Per auditcategorie: in de VOB-groep {cat_extremes(vob)}; in de Cultuurconnectie-groep {cat_extremes(cc)}.",
-        f"Leden van beide verenigingen scoren {_compare(both.average_total, cc_only.average_total)} de overige "
-        f"Cultuurconnectie-leden ({pct(both.average_total)} tegen {pct(cc_only.average_total)}).",
-        f"De Cultuurconnectie-groep scoort {_compare(cc.average_total, a.average_total)} alle geauditeerden "
-        f"({pct(cc.average_total)} tegen {pct(a.average_total)}).",
-        f"De deelname verschilt tussen de groepen ({pct(vob.outcomes.participation_pct)} in de VOB-groep, "
-        f"{pct(cc.outcomes.participation_pct)} in de Cultuurconnectie-groep); "
-        f"{pct(_satisfied(report), 0)} van de geauditeerden is (zeer) tevreden over de certificering.",
+        f"Door het uitstel ontstond een stuwmeer van uit te voeren audits: in totaal werd {number(granted)} keer "
+        f"uitstel toegekend, en aan het eind van {top.spoken} wachtten {number(top.backlog)} uitgestelde audits, "
+        f"het meest in de periode. {now}"
     ]
 
 
-def _satisfied(report: PeriodReport) -> float | None:
+def effect(report: PeriodReport, previous: PeriodReport | None) -> list[str]:
+    """'Het kader heeft het beoogde effect' when both the average score and participation rose since the
+    previous period; otherwise what did and did not rise. Without a previous period: nothing."""
+    if previous is None:
+        return []
+    now, then = report.all, previous.all
+    scores = (now.average_total, then.average_total)
+    taking_part = (now.outcomes.participation_pct, then.outcomes.participation_pct)
+    if None in scores or None in taking_part:
+        return []
+    rose_score = (scores[0] or 0) > (scores[1] or 0)
+    rose_part = (taking_part[0] or 0) > (taking_part[1] or 0)
+    figures = (
+        f"de gemiddelde totaalscore {pct(scores[1])} → {pct(scores[0])}, de deelname "
+        f"{pct(taking_part[1])} → {pct(taking_part[0])} (ten opzichte van {previous.date_from.year}-"
+        f"{previous.date_to.year})"
+    )
+    if rose_score and rose_part:
+        return [f"Scores en deelname zijn gestegen: {figures}. Het kader heeft daarmee het beoogde effect."]
+    what = (
+        "de scores stegen" if rose_score else ("de deelname steeg" if rose_part else "scores en deelname stegen niet")
+    )
+    return [f"Het beoogde effect is nog niet volledig zichtbaar: {what}; {figures}."]
+
+
+def satisfied(report: PeriodReport) -> float | None:
     return percentage(
         report.satisfaction.get("zeer tevreden", 0) + report.satisfaction.get("tevreden", 0), report.survey_answers
     )

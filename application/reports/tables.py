@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from application.reports.dutch import datum
+from application.reports.facts import TrajectoryFacts
 from application.reports.groups import ALL, BOTH_GROUP, CC_GROUP, VOB_GROUP, Group
 from application.reports.period import (
     ANSWER_LABELS,
@@ -22,6 +23,7 @@ from application.reports.period import (
     PeriodReport,
     percentage,
 )
+from domain.vocabulary import Result
 
 Cell = str | int | float | None
 
@@ -195,35 +197,64 @@ def postponements_table(report: PeriodReport) -> ReportTable:
     return _t("uitstel", "Planning en uitstel per groep", "Uitstel", ["", *(g.short for g in groups)], rows)
 
 
+def backlog_table(report: PeriodReport) -> ReportTable:
+    """The stuwmeer per quarter: postponements granted, postponed audits held, postponed audits still to come."""
+    quarters = list(report.backlog)
+    while quarters and not (quarters[0].granted or quarters[0].caught_up or quarters[0].backlog):
+        quarters.pop(0)  # the quiet start of the period says nothing
+    rows = [(q.label, q.granted, q.caught_up, q.backlog) for q in quarters]
+    return _t(
+        "stuwmeer",
+        "Uitgestelde audits per kwartaal (stuwmeer)",
+        "Stuwmeer per kwartaal",
+        ["kwartaal", "uitstel toegekend", "uitgestelde audits gehouden", "nog te houden aan het eind"],
+        rows,
+        "Nog te houden: trajecten met toegekend uitstel waarvan de audit aan het eind van het kwartaal nog niet "
+        "had plaatsgevonden (en die niet hadden afgezien van deelname).",
+    )
+
+
 def satisfaction_table(report: PeriodReport) -> ReportTable:
     rows = [(ANSWER_LABELS[a], report.satisfaction.get(a, 0), _whole(report.satisfaction_pct(a))) for a in ANSWERS]
     return _t(
         "tevredenheid",
-        f"Tevredenheid ({report.survey_answers} antwoorden)",
+        f"Tevredenheid ({report.survey_answers} antwoorden, peildatum enquête {datum(report.survey_date)})",
         "Tevredenheid",
         ["antwoord", "aantal", "%"],
         rows,
     )
 
 
+#: The order of the appendix's result groups, as CBCT's appendix lists them; rows without a verdict last.
+RESULT_ORDER: Sequence[str] = tuple(r.value for r in Result)
+APPENDIX_COLUMNS = ("nr", "certificaatnummer", "organisatie", "vereniging", "resultaat", "opmerking")
+
+
+def _by_result(row: TrajectoryFacts) -> tuple[int, int, str]:
+    result = RESULT_ORDER.index(row.result) if row.result in RESULT_ORDER else len(RESULT_ORDER)
+    return result, len(row.certificate_number), row.certificate_number
+
+
 def appendix_tables(report: PeriodReport) -> list[ReportTable]:
-    """Appendix 1: the register per association group, numbered within each group."""
+    """Appendix 1: the register per association, its rows grouped by result (then by certificate number)
+    and numbered within each table."""
     tables = []
     for association, title in (
         ("VOB", "VOB"),
         ("Cultuurconnectie + VOB", "Leden van beide verenigingen (Cultuurconnectie + VOB)"),
         ("Cultuurconnectie", "Cultuurconnectie"),
     ):
+        mine = sorted((r for r in report.register if r.association == association), key=_by_result)
         rows = [
-            (i, r.certificate_number, r.organisation, r.result or "", r.remark or "")
-            for i, r in enumerate((r for r in report.register if r.association == association), start=1)
+            (i, r.certificate_number, r.organisation, r.association, r.result or "", r.remark or "")
+            for i, r in enumerate(mine, start=1)
         ]
         tables.append(
             _t(
                 f"bijlage-{association}",
                 f"Bijlage 1 — {title}",
                 f"Bijlage {association}",
-                ["nr", "certificaatnummer", "organisatie", "resultaat", "opmerking"],
+                APPENDIX_COLUMNS,
                 rows,
             )
         )
@@ -247,6 +278,7 @@ def report_tables(report: PeriodReport, previous: PeriodReport | None = None) ->
         categories_table(report, CC_GROUP),
         module_table(report),
         postponements_table(report),
+        backlog_table(report),
         satisfaction_table(report),
         *appendix_tables(report),
     ]

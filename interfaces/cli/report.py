@@ -13,6 +13,7 @@ import os
 import re
 import sys
 import tempfile
+from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -36,6 +37,7 @@ EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
 # An association has about 140 members; 100,000 is far above any real count and keeps percentages sane.
 MAX_MEMBERS = 100_000
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+MAX_PLACE = 80
 _COUNT = re.compile(r"[0-9]{1,7}", re.ASCII)
 
 
@@ -145,6 +147,28 @@ def period_command(
         typer.Option("--compare-to", help="Vergelijk met een eerdere periode VAN:TOT (JJJJ-MM-DD:JJJJ-MM-DD)."),
     ] = None,
     charts: Annotated[Path | None, typer.Option("--charts", help="Map waarin grafieken (PNG en SVG) komen.")] = None,
+    survey_on: Annotated[
+        str | None,
+        typer.Option(
+            "--enquete-peildatum",
+            help="Stand van de tevredenheidsenquête aan het eind van deze dag (JJJJ-MM-DD); zonder: de peildatum.",
+        ),
+    ] = None,
+    place: Annotated[
+        str, typer.Option("--plaats", help="Plaats op het titelblad (docx, pdf), bv. --plaats Utrecht.")
+    ] = "",
+    issued: Annotated[
+        str | None,
+        typer.Option("--datum", help="Datum op het titelblad (JJJJ-MM-DD; docx, pdf); zonder: de peildatum."),
+    ] = None,
+    texts: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--tekst",
+            help="Eigen tekst (Markdown) bij een sectie, bv. --tekst stuwmeer=stuwmeer.md; secties: "
+            "geschiedenis, stuwmeer, verlenging, tussenevaluatie, oorzaken.",
+        ),
+    ] = None,
 ) -> None:
     """Hoofdlijnenrapportage: trajecten en resultaten, deelname, scores en kleurbanden per norm en groep,
     auditcategorieën, module leesbevordering, uitstel, tevredenheid; als tabel, bestand of document."""
@@ -165,6 +189,13 @@ def period_command(
     counts = _members(members or [])
     counted_on = _date("--leden-op", members_on) if members_on else None
     earlier = _compare(compare_to) if compare_to else None
+    survey_day = _date("--enquete-peildatum", survey_on) if survey_on else None
+    if survey_day and as_of is not None and survey_day > as_of:
+        _refuse(f"--enquete-peildatum ({survey_day:%d-%m-%Y}) ligt na --peildatum ({as_of:%d-%m-%Y})")
+    issued_on = _date("--datum", issued) if issued else None
+    if len(place) > MAX_PLACE or not place.isprintable():
+        _refuse(f"--plaats: hoogstens {MAX_PLACE} gewone tekens")
+    narrative = _narrative(texts or [])
     if earlier and as_of is not None and as_of < earlier[0]:
         _refuse(f"--compare-to: begint ({earlier[0]:%d-%m-%Y}) na --peildatum ({as_of:%d-%m-%Y})")
     try:  # a folder named as the file, or a file named as the charts' folder: say so before any work
@@ -183,13 +214,14 @@ def period_command(
     async def work(app: Any) -> Any:
         day = as_of or today(await app.clock.now())
         facts = await facts_as_of(app.store, day)
-        report = compute(facts, start, end, day, membership)
+        survey = (survey_day, await facts_as_of(app.store, survey_day)) if survey_day else None
+        report = compute(facts, start, end, day, membership, survey=survey)
         previous = compute(facts, earlier[0], earlier[1], day, membership) if earlier else None
         return report, previous
 
     report, previous = run(work)
     try:
-        _write(report, previous, fmt, output, charts)
+        _write(report, previous, fmt, output, charts, Title(place, issued_on, narrative))
     except OutputFileError as error:
         _write_failed(error)
     except OSError as error:
@@ -209,7 +241,38 @@ def _stdout_failed(error: OSError) -> NoReturn:
     _write_failed(OutputFileError("standaarduitvoer", error))
 
 
-def _write(report: Any, previous: Any, fmt: ReportFormat, output: Path | None, charts: Path | None) -> None:
+@dataclass(frozen=True)
+class Title:
+    """What the document's title page and staff sections need beyond the figures."""
+
+    place: str
+    issued: date | None
+    narrative: Any
+
+
+def _narrative(values: list[str]) -> Any:
+    """--tekst SECTIE=BESTAND.md, each section once; the files are read and checked now, before any work."""
+    from application.input_file import InputFileError
+    from application.reports.narrative import SECTIONS, Narrative, NarrativeError
+
+    files: dict[str, Path] = {}
+    for value in values:
+        section, sep, file = value.partition("=")
+        section = section.strip().casefold()
+        if not sep or section not in SECTIONS or not file.strip():
+            _refuse(f"--tekst: verwacht SECTIE=BESTAND.md met sectie {', '.join(SECTIONS)}; niet '{value}'")
+        if section in files:
+            _refuse(f"--tekst: sectie {section} staat er twee keer in")
+        files[section] = Path(file.strip())
+    try:
+        return Narrative.load(files)
+    except (InputFileError, NarrativeError) as error:
+        _refuse(f"--tekst: {error}")
+
+
+def _write(
+    report: Any, previous: Any, fmt: ReportFormat, output: Path | None, charts: Path | None, title: Title
+) -> None:
     """Print or write the report in `fmt`; files are written whole or not at all (application.output_file)."""
     from application.reports import render_report, to_csv, to_xlsx, write_charts
 
@@ -235,7 +298,14 @@ def _write(report: Any, previous: Any, fmt: ReportFormat, output: Path | None, c
         from application.reports.document import build
 
         with tempfile.TemporaryDirectory(prefix="cbct-grafieken-") as scratch:
-            document = build(report, charts or Path(scratch), previous)
+            document = build(
+                report,
+                charts or Path(scratch),
+                previous,
+                narrative=title.narrative,
+                place=title.place,
+                issued=title.issued,
+            )
             if fmt is ReportFormat.docx:
                 from application.reports.docx_writer import write_docx
 
