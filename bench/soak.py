@@ -156,7 +156,7 @@ async def observe(app: App, client: Any, logs: Sequence[CommandLog], outbox: Pat
     for stream in streams:
         trajectory_id = stream.removeprefix("trajectory-")
         expected += [email.message_id for email in emails_of(await app.store.read_stream(stream))]
-        state, pending, _ = await app.service.outlook(trajectory_id)
+        state, pending, *_ = await app.service.outlook(trajectory_id)
         if state is not None and state.is_open:
             store_next[trajectory_id] = next((d.due_at for d in pending if not d.fired), None)
     running = {
