@@ -71,6 +71,12 @@ def recorded(data_dir: Path) -> dict[str, Any]:
     return dict(json.loads((data_dir / "temporal" / "server.json").read_text()))
 
 
+def revived(data_dir: Path, old_pid: int) -> bool:
+    """Another server than `old_pid` is recorded and alive."""
+    server = recorded(data_dir).get("server")
+    return bool(server and server["pid"] != old_pid and psutil.pid_exists(server["pid"]))
+
+
 def started(worker: Proc) -> bool:
     return any(e.get("event") == "worker_started" for e in worker.log_events())
 
@@ -125,11 +131,6 @@ async def test_a_killed_embedded_server_is_revived_on_its_ports_and_its_deadline
         signer=SIGNER,
     )
 
-    def revived(old_pid: int) -> bool:
-        state = recorded(data_dir)
-        server = state.get("server")
-        return bool(server and server["pid"] != old_pid and psutil.pid_exists(server["pid"]))
-
     async with open_pool(database_url) as pool:
         service = TrajectoryService(PostgresEventStore(pool))
         for kill in range(KILLS):
@@ -137,7 +138,9 @@ async def test_a_killed_embedded_server_is_revived_on_its_ports_and_its_deadline
             await open_overdue(service, tid)
             old_pid = recorded(data_dir)["server"]["pid"]
             os.kill(old_pid, signal.SIGKILL)
-            await wait_until(partial(revived, old_pid), f"the server to be started again after kill {kill + 1}", 30)
+            await wait_until(
+                partial(revived, data_dir, old_pid), f"the server to be started again after kill {kill + 1}", 30
+            )
             state = recorded(data_dir)
             assert (state["port"], state["ui_port"]) == ports, f"kill {kill + 1} moved the server"
 
@@ -198,6 +201,28 @@ def listening_on(port: int) -> socket.socket | None:
 def revived_elsewhere(data_dir: Path, old_port: int) -> bool:
     state = recorded(data_dir)
     return bool(state.get("server") and state["port"] != old_port and psutil.pid_exists(state["server"]["pid"]))
+
+
+async def test_a_hung_embedded_server_fails_the_check_and_is_replaced_on_its_ports(
+    embedded_env: Env, tmp_path: Path
+) -> None:
+    """A server that stops answering (SIGSTOP) but lives: its health check fails, the check says so, and
+    within the attach budget it is killed and replaced on the same ports."""
+    data_dir = tmp_path / "data"
+    worker = await embedded_env.worker("worker")
+    await wait_until(lambda: started(worker), "the worker to start")
+    first = recorded(data_dir)
+    os.kill(first["server"]["pid"], signal.SIGSTOP)
+    probes = iter(range(1000))
+    line = await wait_until(
+        lambda: check(embedded_env, f"check-hung-{next(probes)}", failing=True), "the check to fail on a hung server"
+    )
+    assert "temporal" in line
+    await wait_until(partial(revived, data_dir, first["server"]["pid"]), "the hung server to be replaced", 30)
+    await wait_until(lambda: check(embedded_env, f"check-back-{next(probes)}"), "the check to pass again")
+    state = recorded(data_dir)
+    assert (state["port"], state["ui_port"]) == (first["port"], first["ui_port"])
+    assert [e["revived"] for e in events_named(worker, "temporal_back")] == [True]
 
 
 async def check(env: Env, name: str, *, failing: bool = False) -> str | None:
