@@ -119,8 +119,19 @@ def kills(repo: Path, count: int) -> dict[str, Any]:
             if server:  # the worker's stop already asked it to stop; a server it never revived may linger
                 with contextlib.suppress(OSError):
                     os.kill(server["pid"], signal.SIGTERM)
+        logged = [_event(line) for line in log.read_bytes().splitlines()]
+        healed = [
+            json.loads(line)["after_seconds"] for line in log.read_bytes().splitlines() if b"temporal_back" in line
+        ]
     ports = {(r["port"], r["ui_port"]) for r in rows if "port" in r}
-    return {"mode": "kills", "repo": str(repo), "rows": rows, "distinct_ports": len(ports)}
+    return {
+        "mode": "kills",
+        "repo": str(repo),
+        "rows": rows,
+        "distinct_ports": len(ports),
+        "worker_back_after_s": healed,
+        "lines_logged": len(logged),
+    }
 
 
 def outage(repo: Path, seconds: float) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from temporalio.client import Client, Interceptor
 from temporalio.converter import DataConverter
-from temporalio.service import RPCError, TLSConfig
+from temporalio.service import KeepAliveConfig, RPCError, TLSConfig
 
 from infrastructure.keyring import load_file, load_keyring
 from infrastructure.payload_codec import encrypted_data_converter
@@ -24,6 +24,10 @@ from infrastructure.temporal_server import EmbeddedTemporal, TemporalServerInfo
 
 CONNECT_TIMEOUT = 15.0
 """Seconds a connection may take; the SDK's own retries would wait about 50 s for a hung server."""
+
+LOOPBACK_KEEP_ALIVE = KeepAliveConfig(interval_millis=5000, timeout_millis=5000)
+"""The embedded server's connections: a call stuck on a dead address (the server moved after a crash and
+something else took its port) is dropped after 10 s instead of the default 45 s; pings cost nothing locally."""
 
 
 class TemporalConfigError(ValueError):
@@ -101,7 +105,14 @@ async def connect_embedded(
     """A client for the embedded server at `info`: plain loopback (the TLS and API key settings are for
     an external server), our converter."""
     converter = data_converter(settings)
-    return await _connect(info.address, info.namespace, converter, interceptors=interceptors, identity=identity)
+    return await _connect(
+        info.address,
+        info.namespace,
+        converter,
+        interceptors=interceptors,
+        identity=identity,
+        keep_alive=LOOPBACK_KEEP_ALIVE,
+    )
 
 
 async def _connect(
@@ -114,6 +125,7 @@ async def _connect(
     interceptors: Sequence[Interceptor] = (),
     identity: str | None = None,
     within: float | None = None,
+    keep_alive: KeepAliveConfig = KeepAliveConfig.default,
 ) -> Client:
     within = within or CONNECT_TIMEOUT
     try:
@@ -126,6 +138,7 @@ async def _connect(
                 data_converter=converter,
                 interceptors=interceptors,
                 identity=identity,
+                keep_alive_config=keep_alive,
             ),
             within,
         )

@@ -14,6 +14,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
@@ -70,6 +71,12 @@ def recorded(data_dir: Path) -> dict[str, Any]:
     return dict(json.loads((data_dir / "temporal" / "server.json").read_text()))
 
 
+def revived(data_dir: Path, old_pid: int) -> bool:
+    """Another server than `old_pid` is recorded and alive."""
+    server = recorded(data_dir).get("server")
+    return bool(server and server["pid"] != old_pid and psutil.pid_exists(server["pid"]))
+
+
 def started(worker: Proc) -> bool:
     return any(e.get("event") == "worker_started" for e in worker.log_events())
 
@@ -124,11 +131,6 @@ async def test_a_killed_embedded_server_is_revived_on_its_ports_and_its_deadline
         signer=SIGNER,
     )
 
-    def revived(old_pid: int) -> bool:
-        state = recorded(data_dir)
-        server = state.get("server")
-        return bool(server and server["pid"] != old_pid and psutil.pid_exists(server["pid"]))
-
     async with open_pool(database_url) as pool:
         service = TrajectoryService(PostgresEventStore(pool))
         for kill in range(KILLS):
@@ -136,7 +138,9 @@ async def test_a_killed_embedded_server_is_revived_on_its_ports_and_its_deadline
             await open_overdue(service, tid)
             old_pid = recorded(data_dir)["server"]["pid"]
             os.kill(old_pid, signal.SIGKILL)
-            await wait_until(partial(revived, old_pid), f"the server to be started again after kill {kill + 1}", 30)
+            await wait_until(
+                partial(revived, data_dir, old_pid), f"the server to be started again after kill {kill + 1}", 30
+            )
             state = recorded(data_dir)
             assert (state["port"], state["ui_port"]) == ports, f"kill {kill + 1} moved the server"
 
@@ -148,6 +152,77 @@ async def test_a_killed_embedded_server_is_revived_on_its_ports_and_its_deadline
     assert len(events_named(worker, "temporal_lost")) == KILLS and len(back) == KILLS
     assert all(e["revived"] and not e["moved"] for e in back)
     assert max(e["after_seconds"] for e in back) < 10
+
+
+async def test_a_server_revived_on_another_port_gets_the_workers_polls(
+    embedded_env: Env, database_url: str, tmp_path: Path
+) -> None:
+    """The recorded port is taken while the server is down: the successor answers elsewhere, and the
+    worker moves its client there (without it, no deadline of the new server would reach it)."""
+    data_dir = tmp_path / "data"
+    worker = await embedded_env.worker("worker")
+    await wait_until(lambda: started(worker), "the worker to start")
+    first = recorded(data_dir)
+    async with open_pool(database_url) as pool:
+        await open_overdue(TrajectoryService(PostgresEventStore(pool)), "t-moved")
+        worker.process.send_signal(signal.SIGSTOP)  # so that the port is taken before it revives the server
+        try:
+            os.kill(first["server"]["pid"], signal.SIGKILL)
+            squatter = await wait_until(partial(listening_on, first["port"]), "the dead server's port to be free")
+        finally:
+            worker.process.send_signal(signal.SIGCONT)
+        with squatter:
+            await wait_until(partial(revived_elsewhere, data_dir, first["port"]), "the server on another port", 30)
+            moved = recorded(data_dir)
+            client = TrajectoryClient(
+                await Client.connect(
+                    f"127.0.0.1:{moved['port']}", namespace="cbct", data_converter=converter_for_tests()
+                )
+            )
+            await asyncio.wait_for(client.start("t-moved"), 30)
+            await wait_until(partial(fired_deadlines, pool, "t-moved"), "the deadline to fire on the new server", 60)
+    back = events_named(worker, "temporal_back")
+    assert len(back) == 1 and back[0]["moved"] and back[0]["address"] == f"127.0.0.1:{moved['port']}"
+
+
+def listening_on(port: int) -> socket.socket | None:
+    """A socket listening on `port` (as another program would), None while the port is still taken."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(("127.0.0.1", port))
+    except OSError:
+        sock.close()
+        return None
+    sock.listen()
+    return sock
+
+
+def revived_elsewhere(data_dir: Path, old_port: int) -> bool:
+    state = recorded(data_dir)
+    return bool(state.get("server") and state["port"] != old_port and psutil.pid_exists(state["server"]["pid"]))
+
+
+async def test_a_hung_embedded_server_fails_the_check_and_is_replaced_on_its_ports(
+    embedded_env: Env, tmp_path: Path
+) -> None:
+    """A server that stops answering (SIGSTOP) but lives: its health check fails, the check says so, and
+    within the attach budget it is killed and replaced on the same ports."""
+    data_dir = tmp_path / "data"
+    worker = await embedded_env.worker("worker")
+    await wait_until(lambda: started(worker), "the worker to start")
+    first = recorded(data_dir)
+    os.kill(first["server"]["pid"], signal.SIGSTOP)
+    probes = iter(range(1000))
+    line = await wait_until(
+        lambda: check(embedded_env, f"check-hung-{next(probes)}", failing=True), "the check to fail on a hung server"
+    )
+    assert "temporal" in line
+    await wait_until(partial(revived, data_dir, first["server"]["pid"]), "the hung server to be replaced", 30)
+    await wait_until(lambda: check(embedded_env, f"check-back-{next(probes)}"), "the check to pass again")
+    state = recorded(data_dir)
+    assert (state["port"], state["ui_port"]) == (first["port"], first["ui_port"])
+    assert [e["revived"] for e in events_named(worker, "temporal_back")] == [True]
 
 
 async def check(env: Env, name: str, *, failing: bool = False) -> str | None:
