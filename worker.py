@@ -94,7 +94,7 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
             log.error("worker_task_crashed", task=task.get_name(), error=repr(task.exception()))
         log.info("worker_stopping")
         halt_projections.set()
-        shutdown = asyncio.create_task(worker.shutdown()) if not polling.done() else None
+        shutdown = asyncio.create_task(worker.shutdown(), name="temporal-shutdown") if not polling.done() else None
         within = settings.shutdown_grace_seconds + SHUTDOWN_MARGIN_SECONDS
         _, pending = await asyncio.wait([polling, *projections, *([shutdown] if shutdown else [])], timeout=within)
         if pending:  # the grace bounds the exit: the next worker decides what was abandoned, by command id
