@@ -108,7 +108,7 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
         log.info("worker_stopping")
         reconciling.cancel()
         halt_projections.set()
-        shutdown = asyncio.create_task(worker.shutdown()) if not polling.done() else None
+        shutdown = asyncio.create_task(worker.shutdown(), name="temporal-shutdown") if not polling.done() else None
         within = settings.shutdown_grace_seconds + SHUTDOWN_MARGIN_SECONDS
         _, pending = await asyncio.wait([polling, *projections, *([shutdown] if shutdown else [])], timeout=within)
         if pending:  # the grace bounds the exit: the next worker decides what was abandoned, by command id

@@ -79,3 +79,19 @@ def test_the_test_server_refuses_connections_to_a_non_loopback_address() -> None
     assert seen["plain"] == {"loopback": True, "outside": True}, "the probe cannot see the plain server's exposure"
     assert seen["confined_by_namespace"]
     assert seen["confined"] == {"loopback": True, "outside": False}
+
+
+def test_without_namespaces_the_plain_server_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where no `unshare` can make a namespace, the SDK gets the plain binary (and a warning says so)."""
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    assert namespace_command() is None
+    assert launcher.__wrapped__() == temporal_binaries.test_server_path()
+
+
+def test_the_confined_launcher_is_a_private_script() -> None:
+    """The SDK runs the script it is given: only its owner may change it (0700 folder and file)."""
+    if namespace_command() is None:
+        pytest.skip("no network namespace can be made here")
+    script = launcher()
+    assert script != temporal_binaries.test_server_path()
+    assert script.stat().st_mode & 0o077 == 0 and script.parent.stat().st_mode & 0o077 == 0

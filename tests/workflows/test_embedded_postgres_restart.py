@@ -103,3 +103,33 @@ async def test_a_killed_embedded_postgres_is_restarted_by_the_worker_and_command
     finally:
         await conn.close()
     assert [r["command_id"] for r in commands].count("t-pg/uitstel") == 1
+
+
+@pytest.mark.parametrize("name", ["plain", 'with "quotes"'])  # quotes: the socket lives in /tmp/cbct-pg-…
+async def test_restart_brings_a_killed_server_back_on_the_same_url(tmp_path: Path, name: str) -> None:
+    """`EmbeddedPostgres.restart` (what the keeper calls): the same cluster, reachable on the same URL,
+    whether its socket is in pgdata or in a private folder in /tmp; a second call only joins."""
+    handle = EmbeddedPostgres(tmp_path / name / ".cbct")
+    await asyncio.to_thread(handle.start)
+    try:
+        url = handle.url("postgres")
+        conn = await asyncpg.connect(url)
+        await conn.execute("CREATE TABLE kept (n int); INSERT INTO kept VALUES (42)")
+        await conn.close()
+        socket_dir = Path((handle.pgdata / "postmaster.pid").read_text().splitlines()[4].strip())
+
+        os.kill(_postmaster_pid(handle), signal.SIGKILL)
+        await wait_until(lambda: not handle.alive(), "the postmaster to be gone", 10)
+        assert await asyncio.to_thread(handle.restart) is True
+        assert await asyncio.to_thread(handle.restart) is False, "a running server is joined, not started again"
+
+        assert handle.alive() and handle.url("postgres") == url
+        assert Path((handle.pgdata / "postmaster.pid").read_text().splitlines()[4].strip()) == socket_dir
+        assert os.stat(socket_dir).st_mode & 0o077 == 0
+        conn = await asyncpg.connect(url)
+        try:
+            assert await conn.fetchval("SELECT n FROM kept") == 42
+        finally:
+            await conn.close()
+    finally:
+        await asyncio.to_thread(handle.stop)
