@@ -259,9 +259,7 @@ async def soak(args: argparse.Namespace, data_dir: Path, database_url: str | Non
     say("worker started; clients begin")
 
     logs: list[CommandLog] = []
-    injector = FaultInjector(
-        data_dir, worker, embedded_postgres=database_url is None, quiet=args.quiet, drain=args.attempt_timeout + 10
-    )
+    injector = FaultInjector(data_dir, worker, embedded_postgres=database_url is None, quiet=args.quiet)
     cli_env = child_env(data_dir, database_url, "warning")
     clients = [
         SoakClient(

@@ -15,7 +15,8 @@ from typing import Any, Literal
 
 DELIVERY_PREFIX = "deliver:"
 """The command id under which an e-mail's delivery is recorded (`deliver:<message id>`)."""
-Verdict = Literal["accepted", "refused", "failed", "timeout"]
+Verdict = Literal["accepted", "refused", "failed", "timeout", "interrupted"]
+"""`interrupted`: the bench pressed Ctrl-C (to have only the worker running for a fault)."""
 Outcome = Literal["accepted", "refused", "unresolved"]
 
 
@@ -190,6 +191,7 @@ def attempt_findings(logs: Sequence[CommandLog], bound_seconds: float = 30.0) ->
         "retries": sum(max(0, len(log.attempts) - 1) for log in logs),
         "failed_attempts": len(failed),
         "timed_out_attempts": sum(1 for a in attempts if a.verdict == "timeout"),
+        "interrupted_attempts": sum(1 for a in attempts if a.verdict == "interrupted"),
         "attempts_over_bound": sum(1 for s in seconds if s > bound_seconds),
         "failures_with_traceback": sum(1 for a in failed if a.traceback),
         "max_failure_lines": max((a.lines for a in failed), default=0),

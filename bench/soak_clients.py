@@ -131,11 +131,18 @@ async def run_cli(args: list[str], env: Mapping[str, str], cwd: Path, limit: flo
     lines = [line for line in (text + "\n" + errors).splitlines() if line.strip()]
     if timed_out:
         kind = "timeout"
+    elif verdict is None and process.returncode in (-signal.SIGINT, 130):
+        kind = "interrupted"
     elif verdict is None:
         kind = "failed"
     else:
         kind = "accepted" if verdict.get("accepted") else "refused"
-    first = f"timeout after {limit:.0f} s" if timed_out else _first_error(errors or text)
+    if timed_out:
+        first = f"timeout after {limit:.0f} s"
+    elif kind == "interrupted":
+        first = "interrupted (Ctrl-C) " + _first_error(errors or text)
+    else:
+        first = _first_error(errors or text)
     attempt = Attempt(
         verdict=kind,  # type: ignore[arg-type]
         seconds=seconds,

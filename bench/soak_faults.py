@@ -172,7 +172,8 @@ class FaultInjector:
     needed it since the last kill) is waited for up to `patience` seconds, else the fault is skipped.
 
     Before an `..._alone` kill the operators hold back (`gate` is cleared: no new `cbct` process starts)
-    until the `cbct` processes under way have ended, so only the worker runs; after the kill they wait
+    until the `cbct` processes under way have ended (or were interrupted after `drain` seconds), so only
+    the worker runs; after the kill they wait
     up to `quiet` seconds more. `healed_s` records per kind how long the server took to come back in
     that window, None when it had not (the worker owns the embedded servers' life). For Temporal the
     port is recorded before and after, to see whether it came back on its recorded port."""
@@ -182,8 +183,9 @@ class FaultInjector:
     embedded_postgres: bool
     quiet: float = 15.0
     patience: float = 30.0
-    drain: float = 150.0
-    """How long an `..._alone` fault waits for the commands under way to end."""
+    drain: float = 30.0
+    """How long an `..._alone` fault waits for the commands under way to end; then their operators
+    press Ctrl-C (and retry them after the quiet window)."""
     late: float = 60.0
     """A fault delayed this long past the run's end (earlier faults took long) is skipped."""
     watch: float = 20.0
@@ -214,15 +216,26 @@ class FaultInjector:
     async def _at(self, at: float, fault: str, t0: float, end: float, say: Callable[[str], None]) -> None:
         await asyncio.sleep(max(0.0, t0 + at - time.monotonic()))
         kind, alone = fault.removesuffix("_alone"), fault.endswith("_alone")
-        if (kind == "postgres" and not self.embedded_postgres) or time.monotonic() > end + self.late:
+        if kind == "postgres" and not self.embedded_postgres:
             self.skipped.append(fault)
-            say(f"fault {fault}: skipped (no embedded Postgres, or too late)")
+            return
+        if time.monotonic() > end + self.late:
+            self.skipped.append(fault)
+            say(f"fault {fault}: skipped, {self.late:.0f} s past the run's end (earlier faults took long)")
             return
         try:
             if alone:
                 self.gate.clear()
                 if not await _until(lambda: not cli_processes(), self.drain):
-                    say(f"fault {fault}: commands still under way after {self.drain:.0f} s; killing anyway")
+                    interrupted = interrupt(cli_processes())
+                    say(f"fault {fault}: {interrupted} commands still under way after {self.drain:.0f} s: Ctrl-C")
+                    await _until(lambda: not cli_processes(), 10)
+                if self._server_pid(kind) is None and kind != "worker":
+                    # Down since an earlier kill, with nobody but the worker (and commands under way) around.
+                    self.healed_s[kind].append(None)
+                    self.skipped.append(fault)
+                    say(f"fault {fault}: the server is still down from an earlier kill; not healed")
+                    return
             await self._one(fault, kind, alone, t0, say)
         finally:
             self.gate.set()
@@ -275,6 +288,16 @@ async def _until(condition: Callable[[], T | bool | None], within: float) -> T |
         if value or time.monotonic() >= deadline:
             return value
         await asyncio.sleep(0.25)
+
+
+def interrupt(pids: Sequence[int]) -> int:
+    """SIGINT (an operator's Ctrl-C) to each process; how many got it."""
+    count = 0
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGINT)
+            count += 1
+    return count
 
 
 def cli_processes() -> list[int]:

@@ -127,8 +127,10 @@ def test_a_workflow_that_does_not_answer_its_query_is_counted() -> None:
 def test_attempts_over_the_bound_failure_output_and_retries_are_counted() -> None:
     slow_failure = Attempt("failed", 190.0, 1, 1049, True, "Interne fout: RPCError", started=10.0)
     ok = Attempt("accepted", 2.0, 0, 0, False, started=205.0)
-    found = attempt_findings([log("c1", "accepted", 1, slow_failure, ok), log("c2", "accepted")])
-    assert (found["attempts"], found["retries"], found["failed_attempts"], found["attempts_over_bound"]) == (3, 1, 1, 1)
+    ctrl_c = Attempt("interrupted", 31.0, -2, 40, True, "interrupted (Ctrl-C)", started=40.0)
+    found = attempt_findings([log("c1", "accepted", 1, slow_failure, ctrl_c, ok), log("c2", "accepted")])
+    assert (found["attempts"], found["retries"], found["failed_attempts"], found["attempts_over_bound"]) == (4, 2, 1, 2)
+    assert found["interrupted_attempts"] == 1
     assert (found["failures_with_traceback"], found["max_failure_lines"]) == (1, 1049)
     assert found["failure_lines"] == ["1× Interne fout: RPCError"]
 
