@@ -198,7 +198,14 @@ async def settle_and_check(
     started = time.monotonic()
     async with bootstrap(settings) as app, temporal_connection(settings, identity="soak-check") as (client, _):
         while True:
-            found = await observe(app, client, logs, outbox)
+            try:
+                found = await observe(app, client, logs, outbox)
+            except Exception as error:  # a server still coming back: look again
+                if time.monotonic() - started > within:
+                    raise
+                say(f"settling: could not look yet ({type(error).__name__}: {error})")
+                await asyncio.sleep(5)
+                continue
             e, d = found["emails"], found["deadlines"]
             settled = (
                 e["emails_missing"] == 0

@@ -192,6 +192,7 @@ def attempt_findings(logs: Sequence[CommandLog], bound_seconds: float = 30.0) ->
         "failed_attempts": len(failed),
         "timed_out_attempts": sum(1 for a in attempts if a.verdict == "timeout"),
         "interrupted_attempts": sum(1 for a in attempts if a.verdict == "interrupted"),
+        "interrupted_max_lines": max((a.lines for a in attempts if a.verdict == "interrupted"), default=0),
         "attempts_over_bound": sum(1 for s in seconds if s > bound_seconds),
         "failures_with_traceback": sum(1 for a in failed if a.traceback),
         "max_failure_lines": max((a.lines for a in failed), default=0),
@@ -229,12 +230,12 @@ def summary(
     accepted = sum(1 for log in logs if log.outcome == "accepted")
     return {
         "commands": len(logs),
-        "accepted": accepted,
-        "refused": sum(1 for log in logs if log.outcome == "refused"),
         "faults": dict(faults),
         "lost": commands["lost"],
         "doubled": commands["doubled"],
         "stale_workflows": deadlines["stale_workflows"],
+        "accepted": accepted,
+        "refused": sum(1 for log in logs if log.outcome == "refused"),
         "refused_but_stored": commands["refused_but_stored"],
         "deadline_decisions": commands["deadline_decisions"],
         "deliveries": commands["deliveries"],

@@ -130,7 +130,7 @@ def test_attempts_over_the_bound_failure_output_and_retries_are_counted() -> Non
     ctrl_c = Attempt("interrupted", 31.0, -2, 40, True, "interrupted (Ctrl-C)", started=40.0)
     found = attempt_findings([log("c1", "accepted", 1, slow_failure, ctrl_c, ok), log("c2", "accepted")])
     assert (found["attempts"], found["retries"], found["failed_attempts"], found["attempts_over_bound"]) == (4, 2, 1, 2)
-    assert found["interrupted_attempts"] == 1
+    assert (found["interrupted_attempts"], found["interrupted_max_lines"]) == (1, 40)
     assert (found["failures_with_traceback"], found["max_failure_lines"]) == (1, 1049)
     assert found["failure_lines"] == ["1× Interne fout: RPCError"]
 
