@@ -184,9 +184,11 @@ async def observe(app: App, client: Any, logs: Sequence[CommandLog], outbox: Pat
             "SELECT trajectory_id, min(due_at) AS due_at FROM deadlines WHERE NOT fired GROUP BY trajectory_id"
         )
     }
+    addressed = "SELECT message_id FROM messages WHERE status <> 'unaddressed'"
+    outbox_rows = [r["message_id"] for r in await app.pool.fetch(addressed)]
     return {
         "commands": command_findings(logs, stored),
-        "emails": email_findings(expected, outbox_files(outbox), message_id_header),
+        "emails": email_findings(expected, outbox_files(outbox), message_id_header, outbox_rows),
         "deadlines": deadline_findings(store_next, views, datetime.now(UTC), read_model),
     }
 
@@ -194,7 +196,8 @@ async def observe(app: App, client: Any, logs: Sequence[CommandLog], outbox: Pat
 async def settle_and_check(
     settings: Settings, logs: Sequence[CommandLog], outbox: Path, within: float
 ) -> tuple[dict[str, dict[str, Any]], float]:
-    """Observe until the e-mails and workflows have caught up (or for `within` seconds); the last observation counts."""
+    """Observe until the e-mails and workflows have caught up (or for `within` seconds); the last
+    observation counts."""
     started = time.monotonic()
     async with bootstrap(settings) as app, temporal_connection(settings, identity="soak-check") as (client, _):
         while True:
@@ -209,6 +212,7 @@ async def settle_and_check(
             e, d = found["emails"], found["deadlines"]
             settled = (
                 e["emails_missing"] == 0
+                and e["outbox_mismatch"] == 0
                 and d["stale_workflows"] == 0
                 and d["missing_workflows"] == 0
                 and d["unanswered_queries"] == 0

@@ -86,23 +86,33 @@ def email_findings(
     expected: Iterable[str],
     files: Mapping[str, str],
     header_of: Callable[[str], str],
+    outbox_rows: Iterable[str] | None = None,
 ) -> dict[str, Any]:
     """Every e-mail sent once. `expected`: the message ids the store's events cause (addressed ones);
     `files`: each outbox file's name → its Message-ID header; `header_of`: the header a message id gets.
     Missing: expected, no file carries its header; extra: a file no expected message explains;
-    doubled: a Message-ID carried by more than one file."""
+    doubled: a Message-ID carried by more than one file. `outbox_rows`: the addressed message ids of
+    the messages read model (the outbox `cbct` shows); each one the store does not cause, or the store
+    causes and it lacks, is `outbox_mismatch`."""
     headers = Counter(files.values())
     wanted = {header_of(message_id): message_id for message_id in expected}
     missing = sorted(message_id for header, message_id in wanted.items() if header not in headers)
     extra = sorted(name for name, header in files.items() if header not in wanted)
     doubled = sorted(header for header, n in headers.items() if n > 1)
+    mismatch = sorted(set(outbox_rows) ^ set(wanted.values())) if outbox_rows is not None else []
     return {
+        "outbox_mismatch": len(mismatch),
         "emails_expected": len(wanted),
         "emails_sent": len(files),
         "emails_missing": len(missing),
         "emails_extra": len(extra),
         "emails_doubled": len(doubled),
-        "examples": {"emails_missing": missing[:5], "emails_extra": extra[:5], "emails_doubled": doubled[:5]},
+        "examples": {
+            "emails_missing": missing[:5],
+            "emails_extra": extra[:5],
+            "emails_doubled": doubled[:5],
+            "outbox_mismatch": mismatch[:5],
+        },
     }
 
 
@@ -246,6 +256,7 @@ def summary(
         "emails_missing": emails["emails_missing"],
         "emails_extra": emails["emails_extra"],
         "emails_doubled": emails["emails_doubled"],
+        "outbox_mismatch": emails["outbox_mismatch"],
         "open_trajectories": deadlines["open_trajectories"],
         "missing_workflows": deadlines["missing_workflows"],
         "unanswered_queries": deadlines["unanswered_queries"],
@@ -264,5 +275,12 @@ def passed(result: Mapping[str, Any]) -> bool:
     """The soak holds: nothing lost, doubled, stale (workflow or read model) or missing, and every killed
     server brought back without an operator's command (`not_healed`, added by the run)."""
     keys = ("lost", "doubled", "stale_workflows", "refused_but_stored", "emails_missing", "emails_extra")
-    more = ("emails_doubled", "missing_workflows", "overdue_unfired", "stale_read_model", "not_healed")
+    more = (
+        "emails_doubled",
+        "missing_workflows",
+        "overdue_unfired",
+        "stale_read_model",
+        "not_healed",
+        "outbox_mismatch",
+    )
     return all(result.get(k, 0) == 0 for k in (*keys, *more))

@@ -219,3 +219,10 @@ def test_a_read_model_that_disagrees_with_the_store_is_stale() -> None:
     found = deadline_findings(dict.fromkeys(views, LATER), views, NOW, read_model)
     assert found["stale_read_model"] == 2 and found["examples"]["stale_read_model"] == ["t2", "t3"]
     assert deadline_findings({"t1": LATER}, views, NOW)["stale_read_model"] == 0
+
+
+def test_the_outbox_read_model_must_hold_exactly_the_messages_the_store_causes() -> None:
+    files = {"m1.eml": message_id_header("m1")}
+    assert email_findings(["m1"], files, message_id_header, ["m1"])["outbox_mismatch"] == 0
+    found = email_findings(["m1"], files, message_id_header, ["m2"])  # m1 missing from it, m2 unexplained
+    assert found["outbox_mismatch"] == 2 and found["examples"]["outbox_mismatch"] == ["m1", "m2"]
