@@ -12,6 +12,8 @@ moments (seeded) the bench kills -9 the Temporal dev server, the embedded postma
 per round: amid the commands (`temporal`, `postgres`), and `..._alone`: the operators hold back until
 the commands under way have ended, so that only the worker runs, and wait `--quiet` seconds for it to
 bring the server back: `healed_without_cli_s` says how fast that happened, `not_healed` how often not.
+`temporal_mid_command` kills Temporal the moment a command's events are stored while its `cbct` still
+waits for the answer (`caught_mid_command` names it).
 
 Then, once the run has settled (at most `--settle` seconds), it checks (bench/soak_checks.py):
 - every accepted command stored exactly once (by command id in the event store; deadlines' and
@@ -270,7 +272,9 @@ async def soak(args: argparse.Namespace, data_dir: Path, database_url: str | Non
     say("worker started; clients begin")
 
     logs: list[CommandLog] = []
-    injector = FaultInjector(data_dir, worker, embedded_postgres=database_url is None, quiet=args.quiet)
+    injector = FaultInjector(
+        data_dir, worker, embedded_postgres=database_url is None, quiet=args.quiet, database_url=database_url
+    )
     cli_env = child_env(data_dir, database_url, "warning")
     clients = [
         SoakClient(
@@ -282,6 +286,7 @@ async def soak(args: argparse.Namespace, data_dir: Path, database_url: str | Non
             say=say,
             attempt_timeout=args.attempt_timeout,
             gate=injector.gate,
+            under_way=injector.under_way,
         )
         for n in range(args.clients)
     ]
@@ -332,6 +337,15 @@ async def soak(args: argparse.Namespace, data_dir: Path, database_url: str | Non
         recovery_s=recoveries,
         healed_without_cli_s=injector.healed_s,
         temporal_ports=injector.temporal_ports,
+        caught_mid_command=[
+            {
+                "command_id": log.command_id,
+                "outcome": log.outcome,
+                "attempts": [f"{a.verdict} {a.seconds:.1f}s" for a in log.attempts],
+            }
+            for log in logs
+            if log.command_id in injector.caught_mid_command
+        ],
         worker_starts=worker.starts,
         worker_unexpected_exits=worker.unexpected_exits,
         worker_exit_s=round(worker_exit_s, 1),

@@ -185,6 +185,8 @@ class SoakClient:
     say: Callable[[str], None]
     gate: asyncio.Event | None = None
     """Cleared while operators hold back (after a server's kill); a new attempt waits for it."""
+    under_way: dict[str, int] | None = None
+    """Command id → attempt number of each `cbct` process running now (the fault injector watches it)."""
     parallel: int = 3
     attempt_timeout: float = 120.0
     max_attempts: int = 6
@@ -223,7 +225,13 @@ class SoakClient:
         while True:
             if self.gate is not None:
                 await self.gate.wait()
-            attempt, verdict = await run_cli(argv, self.env, self.cwd, self.attempt_timeout)
+            if self.under_way is not None:
+                self.under_way[log.command_id] = len(log.attempts) + 1
+            try:
+                attempt, verdict = await run_cli(argv, self.env, self.cwd, self.attempt_timeout)
+            finally:
+                if self.under_way is not None:
+                    self.under_way.pop(log.command_id, None)
             log.attempts.append(attempt)
             if verdict is not None:
                 log.outcome = "accepted" if verdict.get("accepted") else "refused"

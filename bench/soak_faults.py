@@ -21,14 +21,20 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import quote
 
+import asyncpg
 import psutil
 
 T = TypeVar("T")
-FAULT_KINDS = ("temporal", "postgres", "worker", "temporal_alone", "postgres_alone")
+DATABASE = "cbct"
+"""The database the processes use inside the embedded server (`CBCT_DATABASE_NAME`'s default)."""
+FAULT_KINDS = ("temporal", "postgres", "worker", "temporal_alone", "postgres_alone", "temporal_mid_command")
 """`temporal` and `postgres`: killed amid the operators' commands (a `cbct` process under way, or the
 next, brings the server back). `..._alone`: the operators hold back and the commands under way finish
-first, so only the worker runs when the server is killed: it alone must bring it back (issue 19 §1, §3)."""
+first, so only the worker runs when the server is killed: it alone must bring it back (issue 19 §1, §3).
+`temporal_mid_command`: Temporal is killed the moment a command's events are in the store while its
+`cbct` still waits for the answer, between the append and the update's completion (issue 19 §2)."""
 
 
 def plan_faults(rng: random.Random, seconds: float, kinds: Sequence[str], per_kind: int) -> list[tuple[float, str]]:
@@ -190,6 +196,11 @@ class FaultInjector:
     watch: float = 20.0
     """After the last fault the commands go on this long, so its recovery is seen."""
     finished_at: float | None = None
+    database_url: str | None = None
+    """The store's server when not the embedded one (`temporal_mid_command` watches the events)."""
+    under_way: dict[str, int] = field(default_factory=dict)
+    """Command id → attempt number of every `cbct` process running now (kept by the clients)."""
+    caught_mid_command: list[str] = field(default_factory=list)
     gate: asyncio.Event = field(default_factory=asyncio.Event)
     done: list[tuple[float, str]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
@@ -221,6 +232,9 @@ class FaultInjector:
         if time.monotonic() > end + self.late:
             self.skipped.append(fault)
             say(f"fault {fault}: skipped, {self.late:.0f} s past the run's end (earlier faults took long)")
+            return
+        if fault == "temporal_mid_command":
+            await self._mid_command(fault, t0, say)
             return
         try:
             if alone:
@@ -260,6 +274,48 @@ class FaultInjector:
             say(f"fault {fault}: still down after {self.quiet:.0f} s with only the worker running")
         if kind == "temporal":
             self.temporal_ports.append((port, temporal_port(self.data_dir)))
+
+    async def _mid_command(self, fault: str, t0: float, say: Callable[[str], None]) -> None:
+        """Watch the store for the events of a command whose first attempt is still waiting for its
+        answer, and kill Temporal at once when they appear (within `patience` × 2 seconds, else skip)."""
+        give_up = time.monotonic() + self.patience * 2
+        connection: asyncpg.Connection | None = None
+        try:
+            while time.monotonic() < give_up:
+                waiting = [command_id for command_id, attempt in self.under_way.items() if attempt == 1]
+                if waiting:
+                    try:
+                        connection = connection or await asyncpg.connect(self._store_url(), timeout=5)
+                        rows = await connection.fetch(
+                            "SELECT DISTINCT command_id FROM events WHERE command_id = ANY($1::text[])", waiting
+                        )
+                    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError, ValueError):
+                        connection = None  # the store is away (an earlier fault): look again
+                        rows = []
+                    landed = [r["command_id"] for r in rows if self.under_way.get(r["command_id"]) == 1]
+                    pid = temporal_server_pid(self.data_dir)
+                    if landed and pid is not None and kill_9(pid):
+                        moment = time.monotonic()
+                        self.done.append((moment, fault))
+                        self.caught_mid_command.append(landed[0])
+                        at = moment - t0
+                        say(f"fault {fault}: kill -9 of pid {pid} at t={at:.0f}s; {landed[0]} stored, unanswered")
+                        return
+                await asyncio.sleep(0.02)
+            self.skipped.append(fault)
+            say(f"fault {fault}: no command caught between its append and its answer, skipped")
+        finally:
+            if connection is not None:
+                with contextlib.suppress(Exception):
+                    await connection.close()
+
+    def _store_url(self) -> str:
+        """The store's database: `database_url`, else the embedded server's socket per its postmaster.pid."""
+        if self.database_url is not None:
+            return self.database_url
+        lines = ((self.data_dir / "pgdata").resolve() / "postmaster.pid").read_text().splitlines()
+        port, socket_dir = lines[3].strip(), lines[4].strip()
+        return f"postgresql://postgres@/{DATABASE}?host={quote(socket_dir, safe='/')}&port={port}"
 
     def _server_pid(self, kind: str) -> int | None:
         return temporal_server_pid(self.data_dir) if kind == "temporal" else postmaster_pid(self.data_dir)
