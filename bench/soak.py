@@ -12,6 +12,8 @@ moments (seeded) the bench kills -9 the Temporal dev server, the embedded postma
 per round: amid the commands (`temporal`, `postgres`), and `..._alone`: the operators hold back until
 the commands under way have ended, so that only the worker runs, and wait `--quiet` seconds for it to
 bring the server back: `healed_without_cli_s` says how fast that happened, `not_healed` how often not.
+`temporal_mid_command` kills Temporal the moment a command's events are stored while its `cbct` still
+waits for the answer (`caught_mid_command` names it).
 
 Then, once the run has settled (at most `--settle` seconds), it checks (bench/soak_checks.py):
 - every accepted command stored exactly once (by command id in the event store; deadlines' and
@@ -184,9 +186,11 @@ async def observe(app: App, client: Any, logs: Sequence[CommandLog], outbox: Pat
             "SELECT trajectory_id, min(due_at) AS due_at FROM deadlines WHERE NOT fired GROUP BY trajectory_id"
         )
     }
+    addressed = "SELECT message_id FROM messages WHERE status <> 'unaddressed'"
+    outbox_rows = [r["message_id"] for r in await app.pool.fetch(addressed)]
     return {
         "commands": command_findings(logs, stored),
-        "emails": email_findings(expected, outbox_files(outbox), message_id_header),
+        "emails": email_findings(expected, outbox_files(outbox), message_id_header, outbox_rows),
         "deadlines": deadline_findings(store_next, views, datetime.now(UTC), read_model),
     }
 
@@ -194,14 +198,23 @@ async def observe(app: App, client: Any, logs: Sequence[CommandLog], outbox: Pat
 async def settle_and_check(
     settings: Settings, logs: Sequence[CommandLog], outbox: Path, within: float
 ) -> tuple[dict[str, dict[str, Any]], float]:
-    """Observe until the e-mails and workflows have caught up (or for `within` seconds); the last observation counts."""
+    """Observe until the e-mails and workflows have caught up (or for `within` seconds); the last
+    observation counts."""
     started = time.monotonic()
     async with bootstrap(settings) as app, temporal_connection(settings, identity="soak-check") as (client, _):
         while True:
-            found = await observe(app, client, logs, outbox)
+            try:
+                found = await observe(app, client, logs, outbox)
+            except Exception as error:  # a server still coming back: look again
+                if time.monotonic() - started > within:
+                    raise
+                say(f"settling: could not look yet ({type(error).__name__}: {error})")
+                await asyncio.sleep(5)
+                continue
             e, d = found["emails"], found["deadlines"]
             settled = (
                 e["emails_missing"] == 0
+                and e["outbox_mismatch"] == 0
                 and d["stale_workflows"] == 0
                 and d["missing_workflows"] == 0
                 and d["unanswered_queries"] == 0
@@ -260,7 +273,7 @@ async def soak(args: argparse.Namespace, data_dir: Path, database_url: str | Non
 
     logs: list[CommandLog] = []
     injector = FaultInjector(
-        data_dir, worker, embedded_postgres=database_url is None, quiet=args.quiet, drain=args.attempt_timeout + 10
+        data_dir, worker, embedded_postgres=database_url is None, quiet=args.quiet, database_url=database_url
     )
     cli_env = child_env(data_dir, database_url, "warning")
     clients = [
@@ -273,6 +286,7 @@ async def soak(args: argparse.Namespace, data_dir: Path, database_url: str | Non
             say=say,
             attempt_timeout=args.attempt_timeout,
             gate=injector.gate,
+            under_way=injector.under_way,
         )
         for n in range(args.clients)
     ]
@@ -323,6 +337,15 @@ async def soak(args: argparse.Namespace, data_dir: Path, database_url: str | Non
         recovery_s=recoveries,
         healed_without_cli_s=injector.healed_s,
         temporal_ports=injector.temporal_ports,
+        caught_mid_command=[
+            {
+                "command_id": log.command_id,
+                "outcome": log.outcome,
+                "attempts": [f"{a.verdict} {a.seconds:.1f}s" for a in log.attempts],
+            }
+            for log in logs
+            if log.command_id in injector.caught_mid_command
+        ],
         worker_starts=worker.starts,
         worker_unexpected_exits=worker.unexpected_exits,
         worker_exit_s=round(worker_exit_s, 1),

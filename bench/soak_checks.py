@@ -15,7 +15,8 @@ from typing import Any, Literal
 
 DELIVERY_PREFIX = "deliver:"
 """The command id under which an e-mail's delivery is recorded (`deliver:<message id>`)."""
-Verdict = Literal["accepted", "refused", "failed", "timeout"]
+Verdict = Literal["accepted", "refused", "failed", "timeout", "interrupted"]
+"""`interrupted`: the bench pressed Ctrl-C (to have only the worker running for a fault)."""
 Outcome = Literal["accepted", "refused", "unresolved"]
 
 
@@ -85,23 +86,33 @@ def email_findings(
     expected: Iterable[str],
     files: Mapping[str, str],
     header_of: Callable[[str], str],
+    outbox_rows: Iterable[str] | None = None,
 ) -> dict[str, Any]:
     """Every e-mail sent once. `expected`: the message ids the store's events cause (addressed ones);
     `files`: each outbox file's name → its Message-ID header; `header_of`: the header a message id gets.
     Missing: expected, no file carries its header; extra: a file no expected message explains;
-    doubled: a Message-ID carried by more than one file."""
+    doubled: a Message-ID carried by more than one file. `outbox_rows`: the addressed message ids of
+    the messages read model (the outbox `cbct` shows); each one the store does not cause, or the store
+    causes and it lacks, is `outbox_mismatch`."""
     headers = Counter(files.values())
     wanted = {header_of(message_id): message_id for message_id in expected}
     missing = sorted(message_id for header, message_id in wanted.items() if header not in headers)
     extra = sorted(name for name, header in files.items() if header not in wanted)
     doubled = sorted(header for header, n in headers.items() if n > 1)
+    mismatch = sorted(set(outbox_rows) ^ set(wanted.values())) if outbox_rows is not None else []
     return {
+        "outbox_mismatch": len(mismatch),
         "emails_expected": len(wanted),
         "emails_sent": len(files),
         "emails_missing": len(missing),
         "emails_extra": len(extra),
         "emails_doubled": len(doubled),
-        "examples": {"emails_missing": missing[:5], "emails_extra": extra[:5], "emails_doubled": doubled[:5]},
+        "examples": {
+            "emails_missing": missing[:5],
+            "emails_extra": extra[:5],
+            "emails_doubled": doubled[:5],
+            "outbox_mismatch": mismatch[:5],
+        },
     }
 
 
@@ -190,6 +201,8 @@ def attempt_findings(logs: Sequence[CommandLog], bound_seconds: float = 30.0) ->
         "retries": sum(max(0, len(log.attempts) - 1) for log in logs),
         "failed_attempts": len(failed),
         "timed_out_attempts": sum(1 for a in attempts if a.verdict == "timeout"),
+        "interrupted_attempts": sum(1 for a in attempts if a.verdict == "interrupted"),
+        "interrupted_max_lines": max((a.lines for a in attempts if a.verdict == "interrupted"), default=0),
         "attempts_over_bound": sum(1 for s in seconds if s > bound_seconds),
         "failures_with_traceback": sum(1 for a in failed if a.traceback),
         "max_failure_lines": max((a.lines for a in failed), default=0),
@@ -227,12 +240,12 @@ def summary(
     accepted = sum(1 for log in logs if log.outcome == "accepted")
     return {
         "commands": len(logs),
-        "accepted": accepted,
-        "refused": sum(1 for log in logs if log.outcome == "refused"),
         "faults": dict(faults),
         "lost": commands["lost"],
         "doubled": commands["doubled"],
         "stale_workflows": deadlines["stale_workflows"],
+        "accepted": accepted,
+        "refused": sum(1 for log in logs if log.outcome == "refused"),
         "refused_but_stored": commands["refused_but_stored"],
         "deadline_decisions": commands["deadline_decisions"],
         "deliveries": commands["deliveries"],
@@ -243,6 +256,7 @@ def summary(
         "emails_missing": emails["emails_missing"],
         "emails_extra": emails["emails_extra"],
         "emails_doubled": emails["emails_doubled"],
+        "outbox_mismatch": emails["outbox_mismatch"],
         "open_trajectories": deadlines["open_trajectories"],
         "missing_workflows": deadlines["missing_workflows"],
         "unanswered_queries": deadlines["unanswered_queries"],
@@ -261,5 +275,12 @@ def passed(result: Mapping[str, Any]) -> bool:
     """The soak holds: nothing lost, doubled, stale (workflow or read model) or missing, and every killed
     server brought back without an operator's command (`not_healed`, added by the run)."""
     keys = ("lost", "doubled", "stale_workflows", "refused_but_stored", "emails_missing", "emails_extra")
-    more = ("emails_doubled", "missing_workflows", "overdue_unfired", "stale_read_model", "not_healed")
+    more = (
+        "emails_doubled",
+        "missing_workflows",
+        "overdue_unfired",
+        "stale_read_model",
+        "not_healed",
+        "outbox_mismatch",
+    )
     return all(result.get(k, 0) == 0 for k in (*keys, *more))

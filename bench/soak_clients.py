@@ -131,11 +131,18 @@ async def run_cli(args: list[str], env: Mapping[str, str], cwd: Path, limit: flo
     lines = [line for line in (text + "\n" + errors).splitlines() if line.strip()]
     if timed_out:
         kind = "timeout"
+    elif verdict is None and process.returncode in (-signal.SIGINT, 130):
+        kind = "interrupted"
     elif verdict is None:
         kind = "failed"
     else:
         kind = "accepted" if verdict.get("accepted") else "refused"
-    first = f"timeout after {limit:.0f} s" if timed_out else _first_error(errors or text)
+    if timed_out:
+        first = f"timeout after {limit:.0f} s"
+    elif kind == "interrupted":
+        first = "interrupted (Ctrl-C) " + _first_error(errors or text)
+    else:
+        first = _first_error(errors or text)
     attempt = Attempt(
         verdict=kind,  # type: ignore[arg-type]
         seconds=seconds,
@@ -178,6 +185,8 @@ class SoakClient:
     say: Callable[[str], None]
     gate: asyncio.Event | None = None
     """Cleared while operators hold back (after a server's kill); a new attempt waits for it."""
+    under_way: dict[str, int] | None = None
+    """Command id → attempt number of each `cbct` process running now (the fault injector watches it)."""
     parallel: int = 3
     attempt_timeout: float = 120.0
     max_attempts: int = 6
@@ -216,7 +225,13 @@ class SoakClient:
         while True:
             if self.gate is not None:
                 await self.gate.wait()
-            attempt, verdict = await run_cli(argv, self.env, self.cwd, self.attempt_timeout)
+            if self.under_way is not None:
+                self.under_way[log.command_id] = len(log.attempts) + 1
+            try:
+                attempt, verdict = await run_cli(argv, self.env, self.cwd, self.attempt_timeout)
+            finally:
+                if self.under_way is not None:
+                    self.under_way.pop(log.command_id, None)
             log.attempts.append(attempt)
             if verdict is not None:
                 log.outcome = "accepted" if verdict.get("accepted") else "refused"

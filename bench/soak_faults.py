@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import json
 import os
 import random
@@ -22,27 +21,33 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import quote
 
+import asyncpg
 import psutil
 
 T = TypeVar("T")
-FAULT_KINDS = ("temporal", "postgres", "worker", "temporal_alone", "postgres_alone")
+DATABASE = "cbct"
+"""The database the processes use inside the embedded server (`CBCT_DATABASE_NAME`'s default)."""
+FAULT_KINDS = ("temporal", "postgres", "worker", "temporal_alone", "postgres_alone", "temporal_mid_command")
 """`temporal` and `postgres`: killed amid the operators' commands (a `cbct` process under way, or the
 next, brings the server back). `..._alone`: the operators hold back and the commands under way finish
-first, so only the worker runs when the server is killed: it alone must bring it back (issue 19 §1, §3)."""
+first, so only the worker runs when the server is killed: it alone must bring it back (issue 19 §1, §3).
+`temporal_mid_command`: Temporal is killed the moment a command's events are in the store while its
+`cbct` still waits for the answer, between the append and the update's completion (issue 19 §2)."""
 
 
 def plan_faults(rng: random.Random, seconds: float, kinds: Sequence[str], per_kind: int) -> list[tuple[float, str]]:
     """`per_kind` faults of each kind at random moments, sorted; none in the first 10 % (let the run
-    warm up) or the last 15 % (let the last one's recovery be seen), and at least 10 s apart when the
-    run allows it, so that each fault's recovery can be told apart."""
-    low, high = seconds * 0.10, seconds * 0.85
+    warm up) or the last 15 % (let the last one's recovery be seen). The window is cut into one slot per
+    fault and each falls in the middle half of its slot, so faults lie at least half a slot apart and
+    each one's recovery can be told apart; the kinds are dealt over the slots at random."""
     count = per_kind * len(kinds)
-    gap = min(10.0, (high - low) / max(count, 1))
-    for _ in range(100):
-        moments = sorted(rng.uniform(low, high) for _ in range(count))
-        if all(b - a >= gap for a, b in itertools.pairwise(moments)):
-            break
+    if count == 0:
+        return []
+    low, high = seconds * 0.10, seconds * 0.85
+    slot = (high - low) / count
+    moments = [low + slot * (i + rng.uniform(0.25, 0.75)) for i in range(count)]
     order = [kind for kind in kinds for _ in range(per_kind)]
     rng.shuffle(order)
     return list(zip(moments, order, strict=True))
@@ -172,7 +177,8 @@ class FaultInjector:
     needed it since the last kill) is waited for up to `patience` seconds, else the fault is skipped.
 
     Before an `..._alone` kill the operators hold back (`gate` is cleared: no new `cbct` process starts)
-    until the `cbct` processes under way have ended, so only the worker runs; after the kill they wait
+    until the `cbct` processes under way have ended (or were interrupted after `drain` seconds), so only
+    the worker runs; after the kill they wait
     up to `quiet` seconds more. `healed_s` records per kind how long the server took to come back in
     that window, None when it had not (the worker owns the embedded servers' life). For Temporal the
     port is recorded before and after, to see whether it came back on its recorded port."""
@@ -182,13 +188,19 @@ class FaultInjector:
     embedded_postgres: bool
     quiet: float = 15.0
     patience: float = 30.0
-    drain: float = 150.0
-    """How long an `..._alone` fault waits for the commands under way to end."""
+    drain: float = 30.0
+    """How long an `..._alone` fault waits for the commands under way to end; then their operators
+    press Ctrl-C (and retry them after the quiet window)."""
     late: float = 60.0
     """A fault delayed this long past the run's end (earlier faults took long) is skipped."""
     watch: float = 20.0
     """After the last fault the commands go on this long, so its recovery is seen."""
     finished_at: float | None = None
+    database_url: str | None = None
+    """The store's server when not the embedded one (`temporal_mid_command` watches the events)."""
+    under_way: dict[str, int] = field(default_factory=dict)
+    """Command id → attempt number of every `cbct` process running now (kept by the clients)."""
+    caught_mid_command: list[str] = field(default_factory=list)
     gate: asyncio.Event = field(default_factory=asyncio.Event)
     done: list[tuple[float, str]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
@@ -214,15 +226,29 @@ class FaultInjector:
     async def _at(self, at: float, fault: str, t0: float, end: float, say: Callable[[str], None]) -> None:
         await asyncio.sleep(max(0.0, t0 + at - time.monotonic()))
         kind, alone = fault.removesuffix("_alone"), fault.endswith("_alone")
-        if (kind == "postgres" and not self.embedded_postgres) or time.monotonic() > end + self.late:
+        if kind == "postgres" and not self.embedded_postgres:
             self.skipped.append(fault)
-            say(f"fault {fault}: skipped (no embedded Postgres, or too late)")
+            return
+        if time.monotonic() > end + self.late:
+            self.skipped.append(fault)
+            say(f"fault {fault}: skipped, {self.late:.0f} s past the run's end (earlier faults took long)")
+            return
+        if fault == "temporal_mid_command":
+            await self._mid_command(fault, t0, say)
             return
         try:
             if alone:
                 self.gate.clear()
                 if not await _until(lambda: not cli_processes(), self.drain):
-                    say(f"fault {fault}: commands still under way after {self.drain:.0f} s; killing anyway")
+                    interrupted = interrupt(cli_processes())
+                    say(f"fault {fault}: {interrupted} commands still under way after {self.drain:.0f} s: Ctrl-C")
+                    await _until(lambda: not cli_processes(), 10)
+                if self._server_pid(kind) is None and kind != "worker":
+                    # Down since an earlier kill, with nobody but the worker (and commands under way) around.
+                    self.healed_s[kind].append(None)
+                    self.skipped.append(fault)
+                    say(f"fault {fault}: the server is still down from an earlier kill; not healed")
+                    return
             await self._one(fault, kind, alone, t0, say)
         finally:
             self.gate.set()
@@ -248,6 +274,48 @@ class FaultInjector:
             say(f"fault {fault}: still down after {self.quiet:.0f} s with only the worker running")
         if kind == "temporal":
             self.temporal_ports.append((port, temporal_port(self.data_dir)))
+
+    async def _mid_command(self, fault: str, t0: float, say: Callable[[str], None]) -> None:
+        """Watch the store for the events of a command whose first attempt is still waiting for its
+        answer, and kill Temporal at once when they appear (within `patience` × 2 seconds, else skip)."""
+        give_up = time.monotonic() + self.patience * 2
+        connection: asyncpg.Connection | None = None
+        try:
+            while time.monotonic() < give_up:
+                waiting = [command_id for command_id, attempt in self.under_way.items() if attempt == 1]
+                if waiting:
+                    try:
+                        connection = connection or await asyncpg.connect(self._store_url(), timeout=5)
+                        rows = await connection.fetch(
+                            "SELECT DISTINCT command_id FROM events WHERE command_id = ANY($1::text[])", waiting
+                        )
+                    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError, ValueError):
+                        connection = None  # the store is away (an earlier fault): look again
+                        rows = []
+                    landed = [r["command_id"] for r in rows if self.under_way.get(r["command_id"]) == 1]
+                    pid = temporal_server_pid(self.data_dir)
+                    if landed and pid is not None and kill_9(pid):
+                        moment = time.monotonic()
+                        self.done.append((moment, fault))
+                        self.caught_mid_command.append(landed[0])
+                        at = moment - t0
+                        say(f"fault {fault}: kill -9 of pid {pid} at t={at:.0f}s; {landed[0]} stored, unanswered")
+                        return
+                await asyncio.sleep(0.02)
+            self.skipped.append(fault)
+            say(f"fault {fault}: no command caught between its append and its answer, skipped")
+        finally:
+            if connection is not None:
+                with contextlib.suppress(Exception):
+                    await connection.close()
+
+    def _store_url(self) -> str:
+        """The store's database: `database_url`, else the embedded server's socket per its postmaster.pid."""
+        if self.database_url is not None:
+            return self.database_url
+        lines = ((self.data_dir / "pgdata").resolve() / "postmaster.pid").read_text().splitlines()
+        port, socket_dir = lines[3].strip(), lines[4].strip()
+        return f"postgresql://postgres@/{DATABASE}?host={quote(socket_dir, safe='/')}&port={port}"
 
     def _server_pid(self, kind: str) -> int | None:
         return temporal_server_pid(self.data_dir) if kind == "temporal" else postmaster_pid(self.data_dir)
@@ -275,6 +343,16 @@ async def _until(condition: Callable[[], T | bool | None], within: float) -> T |
         if value or time.monotonic() >= deadline:
             return value
         await asyncio.sleep(0.25)
+
+
+def interrupt(pids: Sequence[int]) -> int:
+    """SIGINT (an operator's Ctrl-C) to each process; how many got it."""
+    count = 0
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGINT)
+            count += 1
+    return count
 
 
 def cli_processes() -> list[int]:

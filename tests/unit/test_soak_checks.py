@@ -127,8 +127,10 @@ def test_a_workflow_that_does_not_answer_its_query_is_counted() -> None:
 def test_attempts_over_the_bound_failure_output_and_retries_are_counted() -> None:
     slow_failure = Attempt("failed", 190.0, 1, 1049, True, "Interne fout: RPCError", started=10.0)
     ok = Attempt("accepted", 2.0, 0, 0, False, started=205.0)
-    found = attempt_findings([log("c1", "accepted", 1, slow_failure, ok), log("c2", "accepted")])
-    assert (found["attempts"], found["retries"], found["failed_attempts"], found["attempts_over_bound"]) == (3, 1, 1, 1)
+    ctrl_c = Attempt("interrupted", 31.0, -2, 40, True, "interrupted (Ctrl-C)", started=40.0)
+    found = attempt_findings([log("c1", "accepted", 1, slow_failure, ctrl_c, ok), log("c2", "accepted")])
+    assert (found["attempts"], found["retries"], found["failed_attempts"], found["attempts_over_bound"]) == (4, 2, 1, 2)
+    assert (found["interrupted_attempts"], found["interrupted_max_lines"]) == (1, 40)
     assert (found["failures_with_traceback"], found["max_failure_lines"]) == (1, 1049)
     assert found["failure_lines"] == ["1× Interne fout: RPCError"]
 
@@ -167,7 +169,7 @@ def test_the_fault_plan_has_each_kind_inside_the_run_apart_and_is_seeded() -> No
     assert sorted(kind for _, kind in plan) == sorted([*FAULT_KINDS, *FAULT_KINDS])
     moments = [at for at, _ in plan]
     assert moments == sorted(moments) and moments[0] >= 60 and moments[-1] <= 510
-    assert all(b - a >= 10 for a, b in itertools.pairwise(moments))
+    assert all(b - a >= 450 / 10 / 2 for a, b in itertools.pairwise(moments))  # half a slot apart
     assert plan == plan_faults(random.Random(3), 600, FAULT_KINDS, 2)
     assert plan_faults(random.Random(3), 600, FAULT_KINDS, 0) == []
 
@@ -217,3 +219,10 @@ def test_a_read_model_that_disagrees_with_the_store_is_stale() -> None:
     found = deadline_findings(dict.fromkeys(views, LATER), views, NOW, read_model)
     assert found["stale_read_model"] == 2 and found["examples"]["stale_read_model"] == ["t2", "t3"]
     assert deadline_findings({"t1": LATER}, views, NOW)["stale_read_model"] == 0
+
+
+def test_the_outbox_read_model_must_hold_exactly_the_messages_the_store_causes() -> None:
+    files = {"m1.eml": message_id_header("m1")}
+    assert email_findings(["m1"], files, message_id_header, ["m1"])["outbox_mismatch"] == 0
+    found = email_findings(["m1"], files, message_id_header, ["m2"])  # m1 missing from it, m2 unexplained
+    assert found["outbox_mismatch"] == 2 and found["examples"]["outbox_mismatch"] == ["m1", "m2"]
