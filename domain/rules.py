@@ -77,6 +77,8 @@ class Terms(_Frozen):
     survey_reminder_days: int = Field(ge=1)
     survey_close_days: int = Field(ge=1)
     reminder_hour: int = Field(ge=0, le=23)
+    self_evaluation_extension_max_days: int = Field(ge=0)  # frameworks/added-settings.toml
+    self_evaluation_extension_audit_gap_days: int = Field(ge=0)  # frameworks/added-settings.toml
 
 
 class AuditRules(_Frozen):

@@ -34,7 +34,7 @@ NOUNS = {
     "auditor": "Auditoren: relaties (belangenverstrengeling).",
     "audit": "Audit plannen, scores vastleggen, annuleren.",
     "postponement": "Uitstel aanvragen en beslissen.",
-    "selfevaluation": "Zelfevaluatie inleveren.",
+    "selfevaluation": "Zelfevaluatie inleveren en de termijn eenmaal verlengen.",
     "report": "Conceptrapport, hoor en wederhoor, en de perioderapportage.",
     "decision": "Certificeringsbesluit.",
     "heraudit": "Heraudit aanvragen.",

@@ -6,7 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from domain import OpenTrajectory, RecordIntake, SendAnnouncement
+from domain import OpenTrajectory, RecordIntake, ScheduleAudit, SendAnnouncement
+from domain.self_evaluation import ExtendSelfEvaluation
 from projections.deadlines import DueDeadline, due_deadlines, list_deadlines, next_due_at
 from tests.projections.world import World
 from tests.unit.driver import at, intake_fields
@@ -106,3 +107,17 @@ async def test_statuses_split_pending_due_today_and_overdue(world: World) -> Non
     assert pending and all(d.status == "pending" for d in pending)
     assert [d.kind for d in await list_deadlines(world.pool, intake_due, status="due")] == ["intake"]
     assert await list_deadlines(world.pool, intake_due, status="overdue") == []
+
+
+async def test_an_extended_self_evaluation_deadline_is_listed_as_verlengd(world: World) -> None:
+    """cbct deadlines lists the moved self-evaluation deadline at its new date, labelled 'zelfevaluatie (verlengd)'."""
+    await _open(world)
+    await world.do(SendAnnouncement, "2025-11-04", T)
+    await world.do(RecordIntake, "2025-11-10", T, **intake_fields())
+    await world.do(
+        ScheduleAudit, "2026-03-20", T, audit_dates=[date(2026, 5, 4)], expert_auditor="Ellen", peer_auditor="Peer"
+    )
+    await world.do(ExtendSelfEvaluation, "2026-03-21", T, days=10)
+    await world.catch_up()
+    listed = [d for d in await list_deadlines(world.pool, at("2026-03-21")) if d.kind == "self_evaluation"]
+    assert [(d.label, d.due_on) for d in listed] == [("zelfevaluatie (verlengd)", date(2026, 4, 2))]
