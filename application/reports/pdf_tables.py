@@ -54,6 +54,8 @@ def column_widths(spec: ReportTable, total: float, one_line: Sequence[bool], siz
     one line); the rest in proportion to what each text column needs for one line."""
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
+    pdf_fonts.register()  # measured in the PDF's fonts, also when only a DOCX is written
+
     def width(text: str, font: str = pdf_fonts.REGULAR) -> float:
         return float(stringWidth(text, font, size))
 
