@@ -26,7 +26,7 @@ from application.reports.blocks import (
     TableBlock,
 )
 from application.reports.dutch import cell_text
-from application.reports.pdf_tables import PADDING, column_widths, numeric_columns
+from application.reports.pdf_tables import PADDING, column_widths, measured_spec, numeric_columns
 from application.spreadsheet import export_text as t
 
 LANGUAGE = "nl-NL"
@@ -62,7 +62,7 @@ def write_docx(document: Document, path: Path | str) -> Path:
             for item in block.items:
                 out.add_paragraph(t(item), style="List Number" if block.numbered else "List Bullet")
         elif isinstance(block, TableBlock):
-            _table(out, block)
+            _table(out, block, document)
         elif isinstance(block, FigureBlock):
             out.add_picture(str(block.chart.png), width=_text_width(out.sections[-1]))
             out.add_paragraph(t(f"Figuur {block.number}: {block.chart.title}"), style="Caption")
@@ -245,7 +245,7 @@ def _hyperlink(paragraph: Any, text: str, href: str) -> None:
     paragraph._p.append(link)
 
 
-def _table(out: Any, block: TableBlock) -> None:
+def _table(out: Any, block: TableBlock, document: Document) -> None:
     """A table as in the PDF: a blue header row, numbers right-aligned, and the PDF's measured column widths
     (DejaVu, which is wider than Calibri, so what fits there fits here), with the PDF's cell padding."""
     from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -258,7 +258,7 @@ def _table(out: Any, block: TableBlock) -> None:
     one_line = [n or block.one_line for n in numeric]
     size = 8.0 if len(spec.columns) > 5 or block.small or block.one_line else 9.0
     available = Emu(_text_width(out.sections[-1])).pt
-    widths = column_widths(spec, available, one_line, size=size)
+    widths = column_widths(measured_spec(block, document), available, one_line, size=size)
     table = out.add_table(rows=1, cols=len(spec.columns))
     table.style = "Table Grid"
     table.autofit = False

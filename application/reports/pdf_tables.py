@@ -11,10 +11,11 @@ sets it (its paragraph's longest word and its lines), so a test can show that no
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from application.reports import pdf_fonts
+from application.reports.blocks import Document, TableBlock
 from application.reports.dutch import cell_text
 from application.reports.tables import ReportTable
 
@@ -47,6 +48,20 @@ def shown(value: Any, column: int) -> str:
 
 def indent_of(value: Any) -> int:
     return len(value) - len(value.lstrip(" ")) if isinstance(value, str) else 0
+
+
+def measured_spec(block: TableBlock, document: Document) -> ReportTable:
+    """What a table's columns are sized by: itself, or for one-line tables with the same columns (the
+    appendix's three) all of them together, so their columns line up from one table to the next."""
+    if not block.one_line:
+        return block.table
+    rows = [
+        row
+        for b in document.blocks
+        if isinstance(b, TableBlock) and b.one_line and b.table.columns == block.table.columns
+        for row in b.table.rows
+    ]
+    return replace(block.table, rows=tuple(rows))
 
 
 def column_widths(spec: ReportTable, total: float, one_line: Sequence[bool], size: float = CELL_SIZE) -> list[float]:

@@ -31,6 +31,7 @@ from application.reports.pdf_tables import (
     LaidOutTable,
     column_widths,
     indent_of,
+    measured_spec,
     numeric_columns,
     shown,
 )
@@ -230,7 +231,8 @@ class _Writer:
                     style = ParagraphStyle(f"cell-{indent_of(value)}", parent=style, leftIndent=4 * indent_of(value))
                 cells.append(P(self.m(shown(value, i)), style))
             data.append(cells)
-        table = Table(data, colWidths=column_widths(spec, width, one_line), repeatRows=1)
+        widths = column_widths(measured_spec(block, self.document), width, one_line)
+        table = Table(data, colWidths=widths, repeatRows=1)
         table.setStyle(
             TableStyle(
                 [
