@@ -26,7 +26,7 @@ from application.reports.blocks import (
     TableBlock,
 )
 from application.reports.dutch import cell_text
-from application.reports.pdf_tables import PADDING, column_widths, measured_spec, numeric_columns
+from application.reports.pdf_tables import ONE_LINE_SIZE, PADDING, column_widths, measured_spec, numeric_columns
 from application.spreadsheet import export_text as t
 
 LANGUAGE = "nl-NL"
@@ -256,7 +256,7 @@ def _table(out: Any, block: TableBlock, document: Document) -> None:
     caption.paragraph_format.keep_with_next = True
     numeric = numeric_columns(spec)
     one_line = [n or block.one_line for n in numeric]
-    size = 8.0 if len(spec.columns) > 5 or block.small or block.one_line else 9.0
+    size = ONE_LINE_SIZE if block.one_line else 8.0 if len(spec.columns) > 5 or block.small else 9.0
     available = Emu(_text_width(out.sections[-1])).pt
     widths = column_widths(measured_spec(block, document), available, one_line, size=size)
     table = out.add_table(rows=1, cols=len(spec.columns))

@@ -20,6 +20,7 @@ from application.reports.dutch import cell_text
 from application.reports.tables import ReportTable
 
 CELL_SIZE = 8
+ONE_LINE_SIZE = 7.5  # the appendix: six columns, every row on one line, on a landscape page
 PADDING = 4  # left and right padding of a cell, in points
 HEAD_FONT = pdf_fonts.BOLD
 TOLERANCE = 0.01
@@ -33,6 +34,7 @@ class LaidOutTable:
     spec: ReportTable
     flowable: Any
     one_line: tuple[bool, ...]
+    frame_width: float
 
 
 def numeric_columns(spec: ReportTable) -> list[bool]:
@@ -101,6 +103,10 @@ def cell_problems(table: LaidOutTable) -> list[str]:
     takes more than one line; measured by ReportLab on the laid-out table. Empty: everything fits."""
     flowable = table.flowable
     problems = []
+    if sum(flowable._colWidths) > table.frame_width + TOLERANCE:
+        problems.append(
+            f"{table.caption}: breder dan de pagina ({sum(flowable._colWidths):.1f} > {table.frame_width:.1f} pt)"
+        )
     for r, row in enumerate(flowable._cellvalues):
         for c, cell in enumerate(row):
             available = flowable._colWidths[c] - 2 * PADDING
