@@ -26,10 +26,11 @@ from application.reports.blocks import (
     TableBlock,
 )
 from application.reports.dutch import cell_text
-from application.reports.pdf_tables import numeric_columns
+from application.reports.pdf_tables import ONE_LINE_SIZE, PADDING, column_widths, measured_spec, numeric_columns
 from application.spreadsheet import export_text as t
 
 LANGUAGE = "nl-NL"
+NOTE = "Noot"
 BLUE = (0x1F, 0x4E, 0x79)
 THUMBNAIL = "http://schemas.openxmlformats.org/package/2006/relationships/metadata/thumbnail"
 
@@ -44,6 +45,7 @@ def write_docx(document: Document, path: Path | str) -> Path:
     _properties(out, document)
     out.styles["Normal"].font.name = "Calibri"
     out.styles["Normal"].font.size = _pt(10.5)
+    _note_style(out)
     if document.cover is not None:
         _cover(out, document.cover)
         section = out.add_section()
@@ -54,13 +56,13 @@ def write_docx(document: Document, path: Path | str) -> Path:
         if isinstance(block, Heading):
             out.add_heading(t(block.text), level=min(block.level, 3))
         elif isinstance(block, Paragraph):
-            paragraph = out.add_paragraph(style="Caption" if block.style == "note" else None)
+            paragraph = out.add_paragraph(style=NOTE if block.style == "note" else None)
             _runs(paragraph, block.spans or (Span(block.text),))
         elif isinstance(block, Items):
             for item in block.items:
                 out.add_paragraph(t(item), style="List Number" if block.numbered else "List Bullet")
         elif isinstance(block, TableBlock):
-            _table(out, block)
+            _table(out, block, document)
         elif isinstance(block, FigureBlock):
             out.add_picture(str(block.chart.png), width=_text_width(out.sections[-1]))
             out.add_paragraph(t(f"Figuur {block.number}: {block.chart.title}"), style="Caption")
@@ -243,28 +245,94 @@ def _hyperlink(paragraph: Any, text: str, href: str) -> None:
     paragraph._p.append(link)
 
 
-def _table(out: Any, block: TableBlock) -> None:
+def _table(out: Any, block: TableBlock, document: Document) -> None:
+    """A table as in the PDF: a blue header row, numbers right-aligned, and the PDF's measured column widths
+    (DejaVu, which is wider than Calibri, so what fits there fits here), with the PDF's cell padding."""
     from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Emu, Pt, RGBColor
 
     spec = block.table
     caption = out.add_paragraph(t(f"Tabel {block.number}: {spec.title}"), style="Caption")
     caption.paragraph_format.keep_with_next = True
     numeric = numeric_columns(spec)
+    one_line = [n or block.one_line for n in numeric]
+    size = ONE_LINE_SIZE if block.one_line else 8.0 if len(spec.columns) > 5 or block.small else 9.0
+    available = Emu(_text_width(out.sections[-1])).pt
+    widths = column_widths(measured_spec(block, document), available, one_line, size=size)
     table = out.add_table(rows=1, cols=len(spec.columns))
-    table.style = "Light Grid Accent 1"
+    table.style = "Table Grid"
+    table.autofit = False
+    _cell_margins(table, PADDING)
     for cell, text in zip(table.rows[0].cells, spec.columns, strict=True):
         cell.text = t(text)
-    for row in spec.rows:
+        _shade(cell, "".join(f"{c:02X}" for c in BLUE))
+        for run in cell.paragraphs[0].runs:
+            run.bold, run.font.color.rgb = True, RGBColor(0xFF, 0xFF, 0xFF)
+    for number, row in enumerate(spec.rows):
         cells = table.add_row().cells
         for i, (cell, value) in enumerate(zip(cells, row, strict=True)):
             cell.text = "" if value is None and i == 0 else (t(cell_text(value)) if value is not None else "-")
             if numeric[i]:
                 cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    size = _pt(8) if len(spec.columns) > 5 or block.small or block.one_line else _pt(9)
+            if number % 2:
+                _shade(cell, "EEF3F8")
+    for i, column in enumerate(table.columns):
+        column.width = Pt(widths[i])
     for row in table.rows:
-        for cell in row.cells:
+        for i, cell in enumerate(row.cells):
+            cell.width = Pt(widths[i])
             for paragraph in cell.paragraphs:
+                paragraph.paragraph_format.space_after = Pt(0)
                 for run in paragraph.runs:
-                    run.font.size = size
-    if spec.note:
-        out.add_paragraph(t(spec.note), style="Caption")
+                    run.font.size = Pt(size)
+    if len(spec.rows) >= 30:
+        _repeat_header(table.rows[0])
+    out.add_paragraph(t(spec.note), style=NOTE)  # also the room between a table and the text after it
+
+
+def _note_style(out: Any) -> None:
+    """Small grey text for a table's note and the staff's footnotes (Word's Caption is blue and bold)."""
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.shared import RGBColor
+
+    style = out.styles.add_style(NOTE, WD_STYLE_TYPE.PARAGRAPH)
+    style.base_style = out.styles["Normal"]
+    style.font.size = _pt(8)
+    style.font.color.rgb = RGBColor(0x55, 0x55, 0x55)
+    style.paragraph_format.space_before = _pt(2)
+    style.paragraph_format.space_after = _pt(8)
+
+
+def _shade(cell: Any, fill: str) -> None:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    shading = OxmlElement("w:shd")
+    shading.set(qn("w:val"), "clear")
+    shading.set(qn("w:color"), "auto")
+    shading.set(qn("w:fill"), fill)
+    cell._tc.get_or_add_tcPr().append(shading)
+
+
+def _cell_margins(table: Any, points: float) -> None:
+    """Left and right cell margins as the PDF's padding (Word's default is wider)."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    margins = OxmlElement("w:tblCellMar")
+    for side in ("left", "right"):
+        margin = OxmlElement(f"w:{side}")
+        margin.set(qn("w:w"), str(int(points * 20)))
+        margin.set(qn("w:type"), "dxa")
+        margins.append(margin)
+    table._tbl.tblPr.append(margins)
+
+
+def _repeat_header(row: Any) -> None:
+    """A long table's header row is repeated on every page, as in the PDF."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    header = OxmlElement("w:tblHeader")
+    header.set(qn("w:val"), "true")
+    row._tr.get_or_add_trPr().append(header)

@@ -11,14 +11,16 @@ sets it (its paragraph's longest word and its lines), so a test can show that no
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from application.reports import pdf_fonts
+from application.reports.blocks import Document, TableBlock
 from application.reports.dutch import cell_text
 from application.reports.tables import ReportTable
 
 CELL_SIZE = 8
+ONE_LINE_SIZE = 7.5  # the appendix: six columns, every row on one line, on a landscape page
 PADDING = 4  # left and right padding of a cell, in points
 HEAD_FONT = pdf_fonts.BOLD
 TOLERANCE = 0.01
@@ -32,6 +34,7 @@ class LaidOutTable:
     spec: ReportTable
     flowable: Any
     one_line: tuple[bool, ...]
+    frame_width: float
 
 
 def numeric_columns(spec: ReportTable) -> list[bool]:
@@ -49,10 +52,26 @@ def indent_of(value: Any) -> int:
     return len(value) - len(value.lstrip(" ")) if isinstance(value, str) else 0
 
 
+def measured_spec(block: TableBlock, document: Document) -> ReportTable:
+    """What a table's columns are sized by: itself, or for one-line tables with the same columns (the
+    appendix's three) all of them together, so their columns line up from one table to the next."""
+    if not block.one_line:
+        return block.table
+    rows = [
+        row
+        for b in document.blocks
+        if isinstance(b, TableBlock) and b.one_line and b.table.columns == block.table.columns
+        for row in b.table.rows
+    ]
+    return replace(block.table, rows=tuple(rows))
+
+
 def column_widths(spec: ReportTable, total: float, one_line: Sequence[bool], size: float = CELL_SIZE) -> list[float]:
     """Widths that fit `total`: every column at least its longest word (its whole text when it is kept on
     one line); the rest in proportion to what each text column needs for one line."""
     from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    pdf_fonts.register()  # measured in the PDF's fonts, also when only a DOCX is written
 
     def width(text: str, font: str = pdf_fonts.REGULAR) -> float:
         return float(stringWidth(text, font, size))
@@ -84,6 +103,10 @@ def cell_problems(table: LaidOutTable) -> list[str]:
     takes more than one line; measured by ReportLab on the laid-out table. Empty: everything fits."""
     flowable = table.flowable
     problems = []
+    if sum(flowable._colWidths) > table.frame_width + TOLERANCE:
+        problems.append(
+            f"{table.caption}: breder dan de pagina ({sum(flowable._colWidths):.1f} > {table.frame_width:.1f} pt)"
+        )
     for r, row in enumerate(flowable._cellvalues):
         for c, cell in enumerate(row):
             available = flowable._colWidths[c] - 2 * PADDING

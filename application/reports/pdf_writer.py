@@ -27,10 +27,12 @@ from application.reports.blocks import (
 )
 from application.reports.pdf_tables import (
     CELL_SIZE,
+    ONE_LINE_SIZE,
     PADDING,
     LaidOutTable,
     column_widths,
     indent_of,
+    measured_spec,
     numeric_columns,
     shown,
 )
@@ -217,7 +219,8 @@ class _Writer:
         from reportlab.platypus import KeepTogether, Spacer, Table, TableStyle
         from reportlab.platypus import Paragraph as P
 
-        s = self.styles
+        size = ONE_LINE_SIZE if block.one_line else CELL_SIZE
+        s = {k: ParagraphStyle(f"{v.name}-{size}", parent=v, fontSize=size) for k, v in self.styles.items()}
         spec = block.table
         numeric = numeric_columns(spec)
         one_line = tuple(n or block.one_line for n in numeric)
@@ -230,7 +233,8 @@ class _Writer:
                     style = ParagraphStyle(f"cell-{indent_of(value)}", parent=style, leftIndent=4 * indent_of(value))
                 cells.append(P(self.m(shown(value, i)), style))
             data.append(cells)
-        table = Table(data, colWidths=column_widths(spec, width, one_line), repeatRows=1)
+        widths = column_widths(measured_spec(block, self.document), width, one_line, size)
+        table = Table(data, colWidths=widths, repeatRows=1)
         table.setStyle(
             TableStyle(
                 [
@@ -246,13 +250,13 @@ class _Writer:
             )
         )
         caption = f"Tabel {block.number}: {spec.title}"
-        self.tables.append(LaidOutTable(caption, spec, table, one_line))
+        self.tables.append(LaidOutTable(caption, spec, table, one_line, width))
         long = len(spec.rows) >= LONG_TABLE
         # A long table breaks across pages (its header repeated); its caption must not drag it whole onto
         # the next page, so only a short table is kept with its caption.
-        parts: list[Any] = [P(self.m(caption), s["caption-long" if long else "caption"]), table]
+        parts: list[Any] = [P(self.m(caption), self.styles["caption-long" if long else "caption"]), table]
         if spec.note:
-            parts.append(P(self.m(spec.note), s["note"]))
+            parts.append(P(self.m(spec.note), self.styles["note"]))
         parts.append(Spacer(1, 8))
         return parts if long else [KeepTogether(parts)]
 

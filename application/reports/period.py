@@ -271,6 +271,16 @@ class PeriodReport:
                 for a in ANSWERS
             },
             "survey_answers": self.survey_answers,
+            "backlog": [
+                {
+                    "quarter": q.label,
+                    "end": q.end.isoformat(),
+                    "granted": q.granted,
+                    "caught_up": q.caught_up,
+                    "backlog": q.backlog,
+                }
+                for q in self.backlog
+            ],
             "norm_names": dict(self.norm_names),
             "criteria_names": dict(self.criteria_names),
             "register": [

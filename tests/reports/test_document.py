@@ -230,3 +230,19 @@ def test_docx_is_a4_dutch_with_page_numbers_and_metadata(docx_path: Path) -> Non
     assert "<dc:creator>CBCT</dc:creator>" in core and "<dc:language>nl-NL</dc:language>" in core
     assert "2013-12-23" not in core and "python-docx" not in core
     assert not any("thumbnail" in n for n in names)
+
+
+def test_docx_tables_take_the_pdfs_measured_column_widths(docx_path: Path) -> None:
+    """Word gets the PDF's widths (no equal columns that wrap 'Cultuurconnectie-groep' or a name), and the
+    appendix's columns fill its landscape page."""
+    import docx
+    from docx.shared import Emu
+
+    read = docx.Document(str(docx_path))
+    appendix = read.tables[-1]
+    widths = [Emu(c.width).pt for c in appendix.columns]
+    assert widths[2] > 3 * widths[0]  # organisatie against nr
+    section = read.sections[-1]
+    page, height = section.page_width or 0, section.page_height or 0
+    text_width = Emu(page - (section.left_margin or 0) - (section.right_margin or 0)).pt
+    assert abs(sum(widths) - text_width) < 2 and page > height
