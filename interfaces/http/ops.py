@@ -1,0 +1,7 @@
+"""/metrics, /healthz en /readyz."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()
