@@ -31,6 +31,7 @@ def create_app(runtime: App) -> FastAPI:
     )
     app.state.cbct = runtime
     problems.install(app)
+    auth.install(app)
     app.include_router(auth.router, prefix=API_PREFIX)
     app.include_router(commands.router, prefix=API_PREFIX)
     app.include_router(queries.router, prefix=API_PREFIX)
