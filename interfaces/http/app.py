@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
-from interfaces.http import auth, commands, feeds, ops, problems, queries
+from interfaces.http import auth, commands, feeds, metrics, ops, problems, queries
 
 if TYPE_CHECKING:
     from bootstrap import App
@@ -37,4 +37,5 @@ def create_app(runtime: App) -> FastAPI:
     app.include_router(queries.router, prefix=API_PREFIX)
     app.include_router(feeds.router)
     app.include_router(ops.router)
+    app.include_router(metrics.router)
     return app
