@@ -1,7 +1,178 @@
-"""Agenda-feeds (iCalendar) op geheime URL's."""
+"""Agenda-feeds (iCalendar) op geheime URL's.
+
+A signed-in user makes a feed (`POST /api/feeds`) and gets its URL once: `/feeds/{token}.ics`, which a
+calendar app fetches without signing in. What the feed shows is scoped by the principal it was made for:
+planners, the director, ops and admin every audit; an auditor the audits naming them (expert or peer);
+an auditee its own organisation's audits and the deadlines it has to meet, nothing of another. An
+unknown or revoked token is a 404 that says nothing more. `GET /api/feeds` lists the caller's feeds
+(never a token), `DELETE /api/feeds/{id}` revokes one.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import hashlib
+import re
+from datetime import datetime, timedelta
+from typing import Annotated, Any
 
-router = APIRouter()
+from fastapi import APIRouter, Path, Request, Response
+from pydantic import BaseModel, Field
+
+from application.access import STAFF, Principal, Role
+from application.calendar_feed import build_calendar
+from application.feed_subscriptions import create_feed, revoke_feed, token_hash
+from domain.calendar import local_date
+from interfaces.http.deps import Runtime, Signed
+from interfaces.http.problems import Problem, not_found
+from projections import calendar as calendar_model
+from projections import feed_tokens
+from projections.registry import FEED_TOKENS
+
+router = APIRouter(tags=["agenda"])
+
+MEDIA_TYPE = "text/calendar; charset=utf-8"
+HISTORY = timedelta(days=180)
+"""How far back a feed shows audits (it shows every audit ahead); deadlines only from today on."""
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")  # 32 bytes, URL-safe base64 without padding
+_FEED_ID = r"^[0-9a-f]{32}$"
+
+
+class FeedOut(BaseModel):
+    """A feed of the caller (without its token: that is shown once, when it is made)."""
+
+    id: str = Field(examples=["3f2c9a0e5b7d4c1e8a6f0b2d4c6e8a0f"])
+    role: str = Field(description="De rol waarvoor de feed gemaakt is.", examples=["auditor"])
+    name: str = Field(description="De naam waarvoor de feed gemaakt is.", examples=["Ellen Expert"])
+    organisation: str | None = Field(description="Certificaatnummer (alleen voor een auditee).", examples=[None])
+    created_at: datetime
+
+
+class NewFeedOut(FeedOut):
+    url: str = Field(
+        description="De geheime URL om in een agenda-app te abonneren. Alleen nu zichtbaar: bewaar hem.",
+        examples=["https://cbct.example.nl/feeds/q7yR8b5...k2s.ics"],
+    )
+
+
+def _out(feed: feed_tokens.Feed) -> FeedOut:
+    return FeedOut(
+        id=feed.feed_id,
+        role=feed.role,
+        name=feed.display_name,
+        organisation=feed.organisation,
+        created_at=feed.created_at,
+    )
+
+
+def _check_may_subscribe(principal: Principal) -> None:
+    if principal.role is Role.AUDITEE and not principal.organisation:
+        raise Problem(403, "Uw account hoort bij geen organisatie; een agenda-feed kan niet.")
+
+
+@router.post(
+    "/api/feeds",
+    status_code=201,
+    response_model=NewFeedOut,
+    summary="Maak een agenda-feed (geheime URL)",
+    responses={401: {"description": "Niet aangemeld"}, 403: {"description": "Niet toegestaan"}},
+)
+async def create(request: Request, runtime: Runtime, principal: Signed) -> NewFeedOut:
+    """Een nieuwe agenda-feed voor u: de URL is geheim en wordt maar één keer getoond."""
+    _check_may_subscribe(principal)
+    now = await runtime.clock.now()
+    made = await create_feed(runtime.store, principal, now)
+    await runtime.projections.catch_up(FEED_TOKENS)  # the URL works as soon as it is handed out
+    url = str(request.url_for("calendar_feed", token=made.token))
+    return NewFeedOut(
+        id=made.feed_id,
+        role=principal.role.value,
+        name=principal.display_name,
+        organisation=principal.organisation,
+        created_at=now,
+        url=url,
+    )
+
+
+@router.get("/api/feeds", response_model=list[FeedOut], summary="Uw agenda-feeds")
+async def list_feeds(runtime: Runtime, principal: Signed) -> list[FeedOut]:
+    """Uw agenda-feeds die nog werken (zonder hun geheime URL)."""
+    return [_out(feed) for feed in await feed_tokens.feeds_of(runtime.pool, principal.account_id)]
+
+
+@router.delete(
+    "/api/feeds/{feed_id}",
+    status_code=204,
+    summary="Trek een agenda-feed in",
+    responses={404: {"description": "Onbekend, of niet van u"}},
+)
+async def revoke(runtime: Runtime, principal: Signed, feed_id: Annotated[str, Path(pattern=_FEED_ID)]) -> Response:
+    """Trek een agenda-feed in: de URL werkt daarna niet meer (404)."""
+    feed = await feed_tokens.feed(runtime.pool, feed_id)
+    if feed is None or feed.account_id != principal.account_id:
+        raise not_found()
+    if feed.revoked_at is None:
+        await revoke_feed(runtime.store, feed_id, principal, await runtime.clock.now())
+        await runtime.projections.catch_up(FEED_TOKENS)
+    return Response(status_code=204)
+
+
+async def feed_principal(runtime: Any, feed: feed_tokens.Feed) -> Principal | None:
+    """The principal a feed shows the calendar of, or None when it may no longer see anything.
+
+    THE ONE PLACE that decides whether a feed still works beyond its token (not revoked).
+    ACCOUNTS (issue 22, in progress): once `projections.accounts.principal_of` exists, the account must
+    also still be active and have the role, name and organisation the feed was made for.
+    """
+    return feed.principal()
+
+
+@router.get(
+    "/feeds/{token}.ics",
+    name="calendar_feed",
+    summary="Agenda-feed (iCalendar) bij een geheime URL",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/calendar": {}}, "description": "De agenda (iCalendar, RFC 5545)"},
+        404: {"description": "Onbekend of ingetrokken"},
+    },
+)
+async def calendar_feed(request: Request, runtime: Runtime, token: str) -> Response:
+    """De agenda van de feed: audits (en voor een auditee ook de eigen deadlines), tijden in Europe/Amsterdam."""
+    if not _TOKEN.match(token):
+        raise not_found()
+    feed = await feed_tokens.feed_by_token(runtime.pool, token_hash(token))
+    if feed is None:
+        raise not_found()
+    principal = await feed_principal(runtime, feed)
+    if principal is None:
+        raise not_found()
+    now = await runtime.clock.now()
+    body = await _calendar(runtime, principal, now)
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = {
+        "Cache-Control": "private, no-cache",
+        "ETag": etag,
+        "Content-Disposition": 'inline; filename="cbct.ics"',
+        "X-Content-Type-Options": "nosniff",
+    }
+    if etag in {tag.strip() for tag in request.headers.get("if-none-match", "").split(",")}:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=MEDIA_TYPE, headers=headers)
+
+
+async def _calendar(runtime: Any, principal: Principal, now: datetime) -> bytes:
+    today = local_date(now)
+    since = today - HISTORY
+    pool = runtime.pool
+    if principal.role in STAFF:
+        audits = await calendar_model.audits(pool, since=since)
+        return build_calendar("CBCT: audits", audits, now=now)
+    if principal.role is Role.AUDITOR:
+        audits = await calendar_model.audits(pool, since=since, auditor=principal.display_name)
+        return build_calendar(f"CBCT: audits van {principal.display_name}", audits, now=now)
+    if principal.role is Role.AUDITEE and principal.organisation:
+        number = principal.organisation
+        audits = await calendar_model.audits(pool, since=since, certificate_number=number)
+        deadlines = await calendar_model.auditee_deadlines(pool, number, since=today)
+        return build_calendar(f"Kwaliteit in Beeld: audits en deadlines ({number})", audits, deadlines, now=now)
+    return build_calendar("CBCT", [], now=now)
