@@ -1,0 +1,101 @@
+"""Feed URLs: secret, stored only as a hash, listed without the token, revocable; an unknown or revoked
+token is a 404 that says nothing more; managing feeds needs a sign-in, reading one does not."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import httpx
+import pytest
+
+from application.feed_subscriptions import feed_stream, token_hash
+from bootstrap import App
+from domain import ScheduleAudit
+from tests.feeds.conftest import AS
+from tests.feeds.test_calendar_feeds import subscribe, two_audits
+from tests.projections.world import World
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+async def test_a_token_is_kept_only_as_its_hash_and_never_listed(app: App, client: httpx.AsyncClient) -> None:
+    made = await client.post("/api/feeds", headers={AS: "ellen"})
+    assert made.status_code == 201
+    body = made.json()
+    token = body["url"].rsplit("/", 1)[1].removesuffix(".ics")
+    assert len(token) == 43  # 32 random bytes, URL-safe base64
+
+    stored = await app.store.read_stream(feed_stream(body["id"]))
+    assert [e.event_type for e in stored] == ["FeedCreated"]
+    assert stored[0].actor == "auditor:ellen"
+    recorded = json.dumps(stored[0].data)
+    assert token not in recorded and token_hash(token) in recorded
+    assert stored[0].data["display_name"] == "Ellen Expert" and stored[0].data["role"] == "auditor"
+    table = await app.pool.fetch("SELECT * FROM feed_tokens")
+    assert token not in repr([dict(r) for r in table])
+
+    listed = await client.get("/api/feeds", headers={AS: "ellen"})
+    assert listed.status_code == 200
+    assert [f["id"] for f in listed.json()] == [body["id"]]
+    assert token not in listed.text and "url" not in listed.json()[0]
+    assert (await client.get("/api/feeds", headers={AS: "anna"})).json() == []  # only one's own
+
+
+async def test_unknown_malformed_and_revoked_tokens_are_404_and_say_nothing(
+    world: World, client: httpx.AsyncClient
+) -> None:
+    await two_audits(world)
+    path = await subscribe(client, "helmond")
+    assert (await client.get(path)).status_code == 200
+
+    unknown = await client.get("/feeds/" + "A" * 43 + ".ics")
+    malformed = await client.get("/feeds/not-a-token.ics")
+    for answer in (unknown, malformed):
+        assert answer.status_code == 404
+        assert answer.headers["content-type"] == "application/problem+json"
+    assert unknown.json()["detail"] == malformed.json()["detail"]
+
+    feed_id = (await client.get("/api/feeds", headers={AS: "helmond"})).json()[0]["id"]
+    # Someone else cannot revoke it, and learns nothing: the same 404 as for a feed that does not exist.
+    theirs = await client.delete(f"/api/feeds/{feed_id}", headers={AS: "hengelo"})
+    nobody = await client.delete(f"/api/feeds/{'0' * 32}", headers={AS: "hengelo"})
+    assert theirs.status_code == nobody.status_code == 404
+    assert theirs.json()["detail"] == nobody.json()["detail"]
+    assert (await client.get(path)).status_code == 200
+
+    assert (await client.delete(f"/api/feeds/{feed_id}", headers={AS: "helmond"})).status_code == 204
+    revoked = await client.get(path)
+    assert revoked.status_code == 404 and revoked.json()["detail"] == unknown.json()["detail"]
+    assert (await client.get("/api/feeds", headers={AS: "helmond"})).json() == []
+    assert (await client.delete(f"/api/feeds/{feed_id}", headers={AS: "helmond"})).status_code == 204  # again: no-op
+    assert (await client.delete("/api/feeds/x", headers={AS: "helmond"})).status_code == 422
+
+
+async def test_managing_feeds_needs_a_sign_in_and_reading_one_can_be_revalidated(
+    world: World, client: httpx.AsyncClient
+) -> None:
+    await two_audits(world)
+    assert (await client.post("/api/feeds")).status_code == 401
+    assert (await client.get("/api/feeds")).status_code == 401
+    assert (await client.delete(f"/api/feeds/{'0' * 32}")).status_code == 401
+
+    path = await subscribe(client, "planner")
+    first = await client.get(path)
+    again = await client.get(path, headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+    await schedule_other_day(world)
+    changed = await client.get(path, headers={"If-None-Match": first.headers["etag"]})
+    assert changed.status_code == 200 and changed.headers["etag"] != first.headers["etag"]
+
+
+async def schedule_other_day(world: World) -> None:
+    await world.do(
+        ScheduleAudit,
+        "2018-12-10",
+        "kib-1036",
+        audit_dates=[date(2019, 2, 14)],
+        expert_auditor="Ellen Expert",
+        peer_auditor="Peer Bakker",
+    )
+    await world.catch_up()
