@@ -29,6 +29,7 @@ PRINCIPALS: Mapping[str, Principal] = {
     "helmond": Principal("helmond", "Contact Helmond", Role.AUDITEE, organisation="1036"),
     "hengelo": Principal("hengelo", "Contact Hengelo", Role.AUDITEE, organisation="1002"),
     "ops": Principal("olaf", "Olaf Ops", Role.OPS, via="token"),
+    "admin": Principal("ada", "Ada Admin", Role.ADMIN, via="token"),
     "director": Principal("dirk", "Dirk Directeur", Role.DIRECTOR),
 }
 
