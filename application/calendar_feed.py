@@ -156,11 +156,17 @@ def _audit_description(audit: AuditEntry, kind: str, days: Sequence[date]) -> st
     return "\n".join(lines)
 
 
+def _day_start(now: datetime) -> datetime:
+    """A deadline's DTSTAMP: the start of the (UTC) day, so an unchanged feed is the same bytes all day
+    (its ETag holds) while a deadline's row keeps no time of change of its own."""
+    return now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 def deadline_event(deadline: DeadlineEntry, *, now: datetime) -> Event:
     """A deadline's VEVENT: all day when it falls due at the end of its day, else at its moment."""
     event = Event()
     event.add("uid", deadline_uid(deadline.deadline_id))
-    event.add("dtstamp", now.astimezone(UTC))
+    event.add("dtstamp", _day_start(now))
     event.add("sequence", 0)
     event.add("status", "CONFIRMED")
     event.add("summary", f"Uiterlijk: {deadline.label} ({deadline.organisation})")

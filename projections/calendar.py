@@ -108,7 +108,7 @@ class CalendarProjection:
                 organisations[trajectory_id] = row
                 new_organisations.append(row)
             else:
-                changed |= _apply(audits, organisations, trajectory_id, event)
+                changed |= fold_event(audits, organisations, trajectory_id, event)
         await bulk.insert(
             conn,
             ORGANISATIONS,
@@ -125,13 +125,15 @@ class CalendarProjection:
         )
 
 
-def _apply(
+def fold_event(
     audits: dict[tuple[str, int], AuditRow],
     organisations: dict[str, OrganisationRow],
     trajectory_id: str,
     event: ev.Event,
 ) -> set[tuple[str, int]]:
-    """Apply one event to the trajectory's audits; the keys of the rows it changed."""
+    """Apply one event to the trajectory's audits (rows keyed by (trajectory, round)); the keys of the
+    rows it changed. The one rule for an audit's calendar SEQUENCE and status (also for an e-mail's
+    `.ics`, which can fold a trajectory's events with it)."""
     at = event.occurred_at
     if isinstance(event, ev.AuditScheduled):
         key = (trajectory_id, event.round)

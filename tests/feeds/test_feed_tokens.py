@@ -88,6 +88,9 @@ async def test_managing_feeds_needs_a_sign_in_and_reading_one_can_be_revalidated
     changed = await client.get(path, headers={"If-None-Match": first.headers["etag"]})
     assert changed.status_code == 200 and changed.headers["etag"] != first.headers["etag"]
 
+    auditee = await subscribe(client, "helmond")  # with deadlines: still the same bytes while nothing changes
+    assert (await client.get(auditee)).content == (await client.get(auditee)).content
+
 
 async def schedule_other_day(world: World) -> None:
     await world.do(
