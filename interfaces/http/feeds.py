@@ -10,16 +10,18 @@ unknown or revoked token is a 404 that says nothing more. `GET /api/feeds` lists
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
-from datetime import datetime, timedelta
+from collections import OrderedDict
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, Field
 
 from application.access import STAFF, Principal, Role
-from application.calendar_feed import build_calendar
+from application.calendar_feed import DeadlineEntry, build_calendar
 from application.feed_subscriptions import create_feed, revoke_feed, token_hash
 from domain.calendar import local_date
 from interfaces.http.deps import Runtime, Signed
@@ -33,6 +35,9 @@ router = APIRouter(tags=["agenda"])
 MEDIA_TYPE = "text/calendar; charset=utf-8"
 HISTORY = timedelta(days=180)
 """How far back a feed shows audits (it shows every audit ahead); deadlines only from today on."""
+BUILT_KEPT = 32
+"""Feeds kept built (by content), so a calendar app's polling costs a few queries, not a rebuild."""
+_built: OrderedDict[str, bytes] = OrderedDict()
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")  # 32 bytes, URL-safe base64 without padding
 _FEED_ID = r"^[0-9a-f]{32}$"
 
@@ -146,9 +151,7 @@ async def calendar_feed(request: Request, runtime: Runtime, token: str) -> Respo
     principal = await feed_principal(runtime, feed)
     if principal is None:
         raise not_found()
-    now = await runtime.clock.now()
-    body = await _calendar(runtime, principal, now)
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    body, etag = await _calendar(runtime, principal, await runtime.clock.now())
     headers = {
         "Cache-Control": "private, no-cache",
         "ETag": etag,
@@ -160,19 +163,33 @@ async def calendar_feed(request: Request, runtime: Runtime, token: str) -> Respo
     return Response(body, media_type=MEDIA_TYPE, headers=headers)
 
 
-async def _calendar(runtime: Any, principal: Principal, now: datetime) -> bytes:
+async def _calendar(runtime: Any, principal: Principal, now: datetime) -> tuple[bytes, str]:
+    """The feed's bytes and its ETag; built once per distinct content (icalendar takes ~0.3 ms an
+    event), off the event loop, and reused while the read model and the day stay the same."""
     today = local_date(now)
     since = today - HISTORY
     pool = runtime.pool
+    deadlines: list[DeadlineEntry] = []
     if principal.role in STAFF:
-        audits = await calendar_model.audits(pool, since=since)
-        return build_calendar("CBCT: audits", audits, now=now)
-    if principal.role is Role.AUDITOR:
+        name, audits = "CBCT: audits", await calendar_model.audits(pool, since=since)
+    elif principal.role is Role.AUDITOR:
+        name = f"CBCT: audits van {principal.display_name}"
         audits = await calendar_model.audits(pool, since=since, auditor=principal.display_name)
-        return build_calendar(f"CBCT: audits van {principal.display_name}", audits, now=now)
-    if principal.role is Role.AUDITEE and principal.organisation:
+    elif principal.role is Role.AUDITEE and principal.organisation:
         number = principal.organisation
+        name = f"Kwaliteit in Beeld: audits en deadlines ({number})"
         audits = await calendar_model.audits(pool, since=since, certificate_number=number)
         deadlines = await calendar_model.auditee_deadlines(pool, number, since=today)
-        return build_calendar(f"Kwaliteit in Beeld: audits en deadlines ({number})", audits, deadlines, now=now)
-    return build_calendar("CBCT", [], now=now)
+    else:
+        name, audits = "CBCT", []
+    stamp = now.astimezone(UTC).date()  # what of `now` the calendar shows (the deadlines' DTSTAMP day)
+    key = hashlib.sha256(repr((name, stamp, audits, deadlines)).encode()).hexdigest()
+    body = _built.get(key)
+    if body is None:
+        body = await asyncio.to_thread(build_calendar, name, audits, deadlines, now=now)
+        _built[key] = body
+        while len(_built) > BUILT_KEPT:
+            _built.popitem(last=False)
+    else:
+        _built.move_to_end(key)
+    return body, f'"{key[:32]}"'
