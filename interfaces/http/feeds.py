@@ -17,6 +17,7 @@ from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
+import asyncpg
 from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, Field
 
@@ -24,12 +25,14 @@ from application.access import STAFF, Principal, Role
 from application.calendar_feed import DeadlineEntry, build_calendar
 from application.feed_subscriptions import create_feed, revoke_feed, token_hash
 from domain.calendar import local_date
+from infrastructure.logging import get_logger
 from interfaces.http.deps import Runtime, Signed
-from interfaces.http.problems import Problem, not_found
+from interfaces.http.problems import Problem, not_found, unavailable
 from projections import calendar as calendar_model
 from projections import feed_tokens
 from projections.registry import FEED_TOKENS
 
+log = get_logger(__name__)
 router = APIRouter(tags=["agenda"])
 
 MEDIA_TYPE = "text/calendar; charset=utf-8"
@@ -145,13 +148,7 @@ async def calendar_feed(request: Request, runtime: Runtime, token: str) -> Respo
     """De agenda van de feed: audits (en voor een auditee ook de eigen deadlines), tijden in Europe/Amsterdam."""
     if not _TOKEN.match(token):
         raise not_found()
-    feed = await feed_tokens.feed_by_token(runtime.pool, token_hash(token))
-    if feed is None:
-        raise not_found()
-    principal = await feed_principal(runtime, feed)
-    if principal is None:
-        raise not_found()
-    body, etag = await _calendar(runtime, principal, await runtime.clock.now())
+    body, etag = await _feed_or_problem(runtime, token)
     headers = {
         "Cache-Control": "private, no-cache",
         "ETag": etag,
@@ -161,6 +158,29 @@ async def calendar_feed(request: Request, runtime: Runtime, token: str) -> Respo
     if etag in {tag.strip() for tag in request.headers.get("if-none-match", "").split(",")}:
         return Response(status_code=304, headers=headers)
     return Response(body, media_type=MEDIA_TYPE, headers=headers)
+
+
+async def _feed_or_problem(runtime: Any, token: str) -> tuple[bytes, str]:
+    """The feed of `token`, or a Problem. The path holds a secret, so no failure here reaches the
+    app-wide handlers that log the path: a database away is a 503, a bug a 500, each logged by feed id."""
+    feed_id = None
+    try:
+        feed = await feed_tokens.feed_by_token(runtime.pool, token_hash(token))
+        if feed is None:
+            raise not_found()
+        feed_id = feed.feed_id
+        principal = await feed_principal(runtime, feed)
+        if principal is None:
+            raise not_found()
+        return await _calendar(runtime, principal, await runtime.clock.now())
+    except Problem:
+        raise
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as error:
+        log.warning("feed_unavailable", feed_id=feed_id, error=type(error).__name__)
+        raise unavailable("De agenda is even niet beschikbaar; uw agenda-app probeert het later opnieuw.") from None
+    except Exception as error:
+        log.error("feed_failed", feed_id=feed_id, error=repr(error))
+        raise Problem(500, "Er ging iets mis aan onze kant; het is gelogd.") from None
 
 
 async def _calendar(runtime: Any, principal: Principal, now: datetime) -> tuple[bytes, str]:

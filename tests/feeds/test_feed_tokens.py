@@ -8,10 +8,12 @@ from datetime import date
 
 import httpx
 import pytest
+from structlog.testing import capture_logs
 
 from application.feed_subscriptions import feed_stream, token_hash
 from bootstrap import App
 from domain import ScheduleAudit
+from projections import feed_tokens
 from tests.feeds.conftest import AS
 from tests.feeds.test_calendar_feeds import subscribe, two_audits
 from tests.projections.world import World
@@ -102,3 +104,20 @@ async def schedule_other_day(world: World) -> None:
         peer_auditor="Peer Bakker",
     )
     await world.catch_up()
+
+
+async def test_a_database_away_is_a_503_and_no_log_line_holds_the_token(
+    world: World, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await two_audits(world)
+    path = await subscribe(client, "ellen")
+    token = path.removeprefix("/feeds/").removesuffix(".ics")
+
+    async def away(*_args: object, **_kwargs: object) -> None:
+        raise ConnectionRefusedError("connection refused")
+
+    monkeypatch.setattr(feed_tokens, "feed_by_token", away)
+    with capture_logs() as logged:
+        answer = await client.get(path)
+    assert answer.status_code == 503 and answer.headers["retry-after"]
+    assert logged and token not in repr(logged)
