@@ -38,6 +38,8 @@ router = APIRouter(tags=["agenda"])
 MEDIA_TYPE = "text/calendar; charset=utf-8"
 HISTORY = timedelta(days=180)
 """How far back a feed shows audits (it shows every audit ahead); deadlines only from today on."""
+MAX_FEEDS = 20
+"""Live feeds one account may have (each is an event; a script gone wrong stops here)."""
 BUILT_KEPT = 32
 """Feeds kept built (by content), so a calendar app's polling costs a few queries, not a rebuild."""
 _built: OrderedDict[str, bytes] = OrderedDict()
@@ -82,11 +84,21 @@ def _check_may_subscribe(principal: Principal) -> None:
     status_code=201,
     response_model=NewFeedOut,
     summary="Maak een agenda-feed (geheime URL)",
-    responses={401: {"description": "Niet aangemeld"}, 403: {"description": "Niet toegestaan"}},
+    responses={
+        401: {"description": "Niet aangemeld"},
+        403: {"description": "Niet toegestaan"},
+        409: {"description": "Al het maximum aantal feeds"},
+    },
 )
 async def create(request: Request, runtime: Runtime, principal: Signed) -> NewFeedOut:
     """Een nieuwe agenda-feed voor u: de URL is geheim en wordt maar één keer getoond."""
     _check_may_subscribe(principal)
+    if len(await feed_tokens.feeds_of(runtime.pool, principal.account_id)) >= MAX_FEEDS:
+        raise Problem(
+            409,
+            f"U heeft al {MAX_FEEDS} agenda-feeds; trek er eerst een in.",
+            rule="feeds.too_many",
+        )
     now = await runtime.clock.now()
     made = await create_feed(runtime.store, principal, now)
     await runtime.projections.catch_up(FEED_TOKENS)  # the URL works as soon as it is handed out

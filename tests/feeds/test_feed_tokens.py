@@ -13,6 +13,7 @@ from structlog.testing import capture_logs
 from application.feed_subscriptions import feed_stream, token_hash
 from bootstrap import App
 from domain import ScheduleAudit
+from interfaces.http.feeds import MAX_FEEDS
 from projections import feed_tokens
 from tests.feeds.conftest import AS
 from tests.feeds.test_calendar_feeds import subscribe, two_audits
@@ -121,3 +122,13 @@ async def test_a_database_away_is_a_503_and_no_log_line_holds_the_token(
         answer = await client.get(path)
     assert answer.status_code == 503 and answer.headers["retry-after"]
     assert logged and token not in repr(logged)
+
+
+async def test_an_account_has_at_most_max_feeds_live_ones(client: httpx.AsyncClient) -> None:
+    for _ in range(MAX_FEEDS):
+        assert (await client.post("/api/feeds", headers={AS: "anna"})).status_code == 201
+    refused = await client.post("/api/feeds", headers={AS: "anna"})
+    assert refused.status_code == 409 and refused.json()["rule"] == "feeds.too_many"
+    first = (await client.get("/api/feeds", headers={AS: "anna"})).json()[0]["id"]
+    assert (await client.delete(f"/api/feeds/{first}", headers={AS: "anna"})).status_code == 204
+    assert (await client.post("/api/feeds", headers={AS: "anna"})).status_code == 201
