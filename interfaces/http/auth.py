@@ -52,7 +52,7 @@ router = APIRouter(tags=["aanmelden"])
 SESSION_COOKIE = "cbct_session"
 CSRF_HEADER = "X-CSRF-Token"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-CSRF_EXEMPT = frozenset({"/api/session", "/api/session/link"})
+CSRF_EXEMPT = frozenset({("POST", "/api/session"), ("POST", "/api/session/link")})
 """Where no session exists yet: signing in and asking for a link (with a stale cookie, too)."""
 
 
@@ -136,7 +136,11 @@ async def resolve_principal(request: Request) -> Principal | None:
 
 async def _csrf_guard(request: Request) -> None:
     """Every route's dependency: an unsafe request authenticated by the cookie needs its CSRF token."""
-    if request.method not in UNSAFE or request.url.path in CSRF_EXEMPT or _bearer(request) is not None:
+    if (
+        request.method not in UNSAFE
+        or (request.method, request.url.path) in CSRF_EXEMPT
+        or _bearer(request) is not None
+    ):
         return
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
