@@ -16,18 +16,33 @@ from argon2.exceptions import InvalidHashError, VerificationError
 class Argon2Passwords:
     """The `PasswordHashing` port of `application.account_service`."""
 
-    def __init__(self, hasher: PasswordHasher | None = None) -> None:
+    def __init__(self, hasher: PasswordHasher | None = None, *, at_once: int = 4) -> None:
         self._hasher = hasher or PasswordHasher()
         self._dummy = self._hasher.hash("cbct: dit is geen wachtwoord van iemand")
+        self._limit = at_once  # each hash takes 64 MiB: a flood queues, memory stays bounded
+        self._gates: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
+
+    @property
+    def _at_once(self) -> asyncio.Semaphore:
+        """One gate per event loop (a semaphore belongs to the loop it first waited in)."""
+        loop = asyncio.get_running_loop()
+        gate = self._gates.get(loop)
+        if gate is None:
+            self._gates = {other: g for other, g in self._gates.items() if not other.is_closed()}
+            gate = self._gates[loop] = asyncio.Semaphore(self._limit)
+        return gate
 
     async def hash(self, password: str) -> str:
-        return await asyncio.to_thread(self._hasher.hash, password)
+        async with self._at_once:
+            return await asyncio.to_thread(self._hasher.hash, password)
 
     async def verify(self, password_hash: str, password: str) -> bool:
-        return await asyncio.to_thread(self._verify, password_hash, password)
+        async with self._at_once:
+            return await asyncio.to_thread(self._verify, password_hash, password)
 
     async def verify_dummy(self, password: str) -> None:
-        await asyncio.to_thread(self._verify, self._dummy, password)
+        async with self._at_once:
+            await asyncio.to_thread(self._verify, self._dummy, password)
 
     def needs_rehash(self, password_hash: str) -> bool:
         try:

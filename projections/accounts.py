@@ -105,7 +105,13 @@ async def _apply_one(conn: asyncpg.Connection, event: RecordedEvent) -> None:
         changes["display_name"] = data["display_name"]
     elif kind in ("AccountDisabled", "AccountEnabled"):
         changes["disabled"] = kind == "AccountDisabled"
-    elif kind == "TokenCreated":
+    if kind in ("AccountDisabled", "PasswordSet"):  # a disabled account, or a new password, ends its sessions
+        await conn.execute(
+            "UPDATE account_sessions SET ended_at = $2 WHERE account_id = $1 AND ended_at IS NULL",
+            account_id,
+            _at(data),
+        )
+    if kind == "TokenCreated":
         await conn.execute(
             """INSERT INTO account_tokens (token_id, account_id, token_hash, label, created_at)
                VALUES ($1, $2, $3, $4, $5) ON CONFLICT (token_id) DO NOTHING""",
@@ -376,6 +382,13 @@ class AccountReadModel:
             since,
         )
         return [r["failed_at"] for r in rows if r["by_user"]], [r["failed_at"] for r in rows if r["by_client"]]
+
+    async def auditor_named(self, display_name: str) -> bool:
+        """Whether some trajectory names an auditor so (expert or peer): an auditor account sees those."""
+        found = await self.pool.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM trajectories WHERE $1 IN (expert_auditor, peer_auditor))", display_name
+        )
+        return bool(found)
 
     async def contacts(self, email: str) -> list[ContactOf]:
         rows = await self.pool.fetch(

@@ -19,7 +19,16 @@ from application.access import Role
 from application.account_service import AccountService, NotFound
 from application.accounts import Account, AccountRuleError
 from interfaces.cli.lifecycle import default_actor
-from interfaces.cli.output import EXIT_REJECTED, EXIT_USAGE, OutputFormat, console, fail, print_json, print_table
+from interfaces.cli.output import (
+    EXIT_REJECTED,
+    EXIT_USAGE,
+    OutputFormat,
+    console,
+    err_console,
+    fail,
+    print_json,
+    print_table,
+)
 from interfaces.cli.safe_text import markup_safe
 from interfaces.cli.session import run
 
@@ -80,12 +89,7 @@ def users_add(
     ] = False,
 ) -> None:
     """Maak een account. Zonder --password-stdin wordt een sterk wachtwoord gemaakt en eenmaal getoond."""
-    password = None
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-        if not password:
-            fail("--password-stdin: er kwam geen wachtwoord binnen op standaardinvoer")
-            raise typer.Exit(EXIT_USAGE)
+    password = _read_password() if password_stdin else None
     actor = default_actor()
 
     async def work(accounts: AccountService) -> tuple[Account, str | None]:
@@ -99,7 +103,12 @@ def users_add(
             password=password,
         )
 
-    account, generated = _with_accounts(work)
+    async def work_and_check(accounts: AccountService) -> tuple[Account, str | None, bool]:
+        account, generated = await work(accounts)
+        named = account.role is not Role.AUDITOR or await accounts.directory.auditor_named(account.display_name)
+        return account, generated, named
+
+    account, generated, named = _with_accounts(work_and_check)
     scope = f" van organisatie {account.organisation}" if account.organisation else ""
     console.print(
         markup_safe(f"Account {account.account_id} gemaakt: {account.role.value}{scope} ({account.display_name})."),
@@ -107,6 +116,49 @@ def users_add(
     )
     if generated is not None:
         console.print(markup_safe(f"Wachtwoord (alleen nu getoond): {generated}"), soft_wrap=True)
+    if not named:
+        _warn_unnamed(account.display_name)
+
+
+def _warn_unnamed(display_name: str) -> None:
+    err_console.print(
+        markup_safe(
+            f"Let op: nog geen traject noemt een auditor '{display_name}'. Een auditor ziet de trajecten waarin "
+            "zijn weergavenaam precies zo als expert- of peer-auditor staat (--display-name)."
+        ),
+        style="yellow",
+        soft_wrap=True,
+    )
+
+
+def _read_password() -> str:
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        fail("--password-stdin: er kwam geen wachtwoord binnen op standaardinvoer")
+        raise typer.Exit(EXIT_USAGE)
+    return password
+
+
+@users_app.command("password")
+def users_password(
+    name: Annotated[str, typer.Argument(help="Gebruikersnaam.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Lees het wachtwoord van standaardinvoer (anders: gemaakt).")
+    ] = False,
+) -> None:
+    """Zet een nieuw wachtwoord (gemaakt en eenmaal getoond, of van standaardinvoer); lopende sessies eindigen."""
+    from application.account_service import generated_password
+
+    password = _read_password() if password_stdin else generated_password()
+    actor = default_actor()
+
+    async def work(accounts: AccountService) -> Account:
+        return await accounts.set_password(name.strip().lower(), password, actor=actor)
+
+    account = _with_accounts(work)
+    console.print(markup_safe(f"Nieuw wachtwoord gezet voor {account.account_id}; zijn sessies zijn beëindigd."))
+    if not password_stdin:
+        console.print(markup_safe(f"Wachtwoord (alleen nu getoond): {password}"), soft_wrap=True)
 
 
 @users_app.command("list")

@@ -81,3 +81,12 @@ def test_tokens_create_and_revoke(cbct: CliRunner) -> None:
     assert token.group(1) not in json.dumps(listed)
     assert "ingetrokken" in _ok(cbct, "tokens", "revoke", token_id.group(1))
     assert json.loads(_ok(cbct, "tokens", "list", "--format", "json"))[0]["revoked_at"] is not None
+
+
+def test_password_reset_and_the_auditor_name_note(cbct: CliRunner) -> None:
+    result = cbct.invoke(app, ["users", "add", "bea", "--role", "auditor", "--display-name", "Bea Nergens"])
+    assert result.exit_code == 0 and "nog geen traject noemt een auditor 'Bea Nergens'" in result.stderr
+    out = _ok(cbct, "users", "password", "bea")
+    assert "sessies zijn beëindigd" in out and re.search(r"Wachtwoord \(alleen nu getoond\): \S{20,}", out)
+    result = cbct.invoke(app, ["users", "password", "bea", "--password-stdin"], input="bea\n")
+    assert result.exit_code == 1 and "minstens 12 tekens" in result.output

@@ -83,3 +83,17 @@ async def test_sign_out_ends_the_session(runtime: App, client: httpx.AsyncClient
     assert (await client.delete("/api/session", headers={"X-CSRF-Token": csrf})).status_code == 204
     client.cookies.set("cbct_session", cookie)  # a copy of the cookie kept elsewhere
     assert (await client.get("/api/me")).status_code == 401
+
+
+async def test_disabling_ends_sessions_for_good(runtime: App, client: httpx.AsyncClient) -> None:
+    """Enabled again, the account signs in anew: the sessions of before stay ended."""
+    await add_user(runtime, "gert")
+    await signed_in(client, "gert")
+    accounts = auth.account_service(runtime)
+    await accounts.set_disabled("gert", True, actor="admin:test")
+    await accounts.set_disabled("gert", False, actor="admin:test")
+    assert (await client.get("/api/me")).status_code == 401
+    await signed_in(client, "gert")
+    assert (await client.get("/api/me")).status_code == 200
+    await accounts.set_password("gert", "een-ander-goed-wachtwoord", actor="admin:test")
+    assert (await client.get("/api/me")).status_code == 401
