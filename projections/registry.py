@@ -15,4 +15,9 @@ CONTACTS = ContactsProjection.name
 
 def all_projections() -> list[Projection]:
     """Fresh instances of every projection, in the order a catch-up runs them."""
-    return [TrajectoriesProjection(), MessagesProjection(), AccountsProjection(), ContactsProjection()]
+    return [
+        TrajectoriesProjection(),
+        MessagesProjection(),
+        AccountsProjection(),  # issue 22: accounts, tokens, sessions, sign-in links and failures
+        ContactsProjection(),  # issue 22: contact persons, where a one-time sign-in link may go
+    ]

@@ -97,7 +97,9 @@ def account_service(runtime: App) -> AccountService:
 
 
 def _service(request: Request) -> AccountService:
-    service: AccountService = request.app.state.accounts
+    service: AccountService | None = getattr(request.app.state, "accounts", None)
+    if service is None:
+        service = request.app.state.accounts = account_service(request.app.state.cbct)
     return service
 
 
@@ -192,7 +194,7 @@ class SecurityHeaders:
 def install(app: FastAPI) -> None:
     """Resolve the principal of every request (sets `app.state.resolve_principal`, see `deps`); the CSRF
     guard on every route included after this; the security headers on every answer."""
-    app.state.accounts = account_service(app.state.cbct)
+    app.state.accounts = account_service(app.state.cbct)  # (also made on first use, should a test swap `cbct`)
     app.state.resolve_principal = resolve_principal
     app.router.dependencies.append(Depends(_csrf_guard))
     app.add_middleware(SecurityHeaders)
