@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from projections.accounts import AccountsProjection, ContactsProjection
 from projections.messages import MessagesProjection
 from projections.projection import Projection
 from projections.trajectories import TrajectoriesProjection
 
 TRAJECTORIES = TrajectoriesProjection.name
 MESSAGES = MessagesProjection.name
+ACCOUNTS = AccountsProjection.name
+CONTACTS = ContactsProjection.name
 
 
 def all_projections() -> list[Projection]:
     """Fresh instances of every projection, in the order a catch-up runs them."""
-    return [TrajectoriesProjection(), MessagesProjection()]
+    return [
+        TrajectoriesProjection(),
+        MessagesProjection(),
+        AccountsProjection(),  # issue 22: accounts, tokens, sessions, sign-in links and failures
+        ContactsProjection(),  # issue 22: contact persons, where a one-time sign-in link may go
+    ]

@@ -19,6 +19,7 @@ from domain import (
 )
 from projections.messages import message_stream, pending_messages
 from projections.registry import all_projections
+from tests.accounts.history import account_history
 from tests.projections.world import World, certified, certified_after_heraudit, make_world, withdrawn
 from tests.unit.driver import intake_fields
 
@@ -73,6 +74,7 @@ async def _history(world: World) -> None:
         ],
         ExpectedVersion.NO_STREAM,
     )
+    await account_history(world.pool, world.store)
     await world.catch_up()
 
 
