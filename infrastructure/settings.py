@@ -80,6 +80,31 @@ class Settings(BaseSettings):
         description="Ends sessions idle inside a transaction, which would hold every follower back.",
     )
 
+    # --- accounts and signing in (interfaces/http/auth.py, application/account_service.py) ---
+    session_lifetime_minutes: int = Field(
+        default=12 * 60, ge=5, le=30 * 24 * 60, description="How long a sign-in session lasts (fixed, not sliding)."
+    )
+    signin_link_minutes: int = Field(default=15, ge=1, le=24 * 60, description="How long a one-time link works.")
+    signin_window_minutes: int = Field(
+        default=15, ge=1, le=24 * 60, description="Window of the sign-in rate limits (failures counted in it)."
+    )
+    signin_max_failures_per_account: int = Field(
+        default=5, ge=1, description="Failed sign-ins of one user name in the window before 429."
+    )
+    signin_max_failures_per_client: int = Field(
+        default=20, ge=1, description="Failed sign-ins from one client address in the window before 429."
+    )
+    signin_max_links_per_address: int = Field(
+        default=3, ge=1, description="One-time links e-mailed to one address in the window; more are not sent."
+    )
+    cookie_secure: bool = Field(
+        default=False, description="Always mark the session cookie Secure (it is whenever the request is https)."
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="The address people reach the server at (https://...), for links in e-mails. Unset: the request's.",
+    )
+
     @field_validator("database_url")
     @classmethod
     def _must_be_postgres(cls, value: str | None) -> str | None:

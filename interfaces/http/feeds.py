@@ -30,6 +30,7 @@ from interfaces.http.deps import Runtime, Signed
 from interfaces.http.problems import Problem, not_found, unavailable
 from projections import calendar as calendar_model
 from projections import feed_tokens
+from projections.accounts import principal_of
 from projections.registry import FEED_TOKENS
 
 log = get_logger(__name__)
@@ -139,11 +140,23 @@ async def revoke(runtime: Runtime, principal: Signed, feed_id: Annotated[str, Pa
 async def feed_principal(runtime: Any, feed: feed_tokens.Feed) -> Principal | None:
     """The principal a feed shows the calendar of, or None when it may no longer see anything.
 
-    THE ONE PLACE that decides whether a feed still works beyond its token (not revoked).
-    ACCOUNTS (issue 22, in progress): once `projections.accounts.principal_of` exists, the account must
-    also still be active and have the role, name and organisation the feed was made for.
+    THE ONE PLACE that decides whether a feed still works beyond its token (not revoked): its account
+    must still be active (`projections.accounts.principal_of`, None when disabled or unknown) and still
+    have the role, name and organisation the feed was made for; a changed account needs a new feed.
     """
-    return feed.principal()
+    snapshot = feed.principal()
+    if snapshot is None:
+        return None
+    current = await principal_of(runtime.pool, feed.account_id)
+    if current is None:
+        return None
+    if (current.role, current.display_name, current.organisation) != (
+        snapshot.role,
+        snapshot.display_name,
+        snapshot.organisation,
+    ):
+        return None
+    return snapshot
 
 
 @router.get(

@@ -10,14 +10,18 @@ from pathlib import Path
 
 import httpx
 import pytest_asyncio
+from argon2 import PasswordHasher
 from fastapi import Request
 
 from application.access import Principal, Role
+from application.account_service import AccountService
 from bootstrap import App, bootstrap
+from infrastructure.passwords import Argon2Passwords
 from infrastructure.settings import Settings
 from interfaces.http.app import create_app
 from interfaces.http.deps import current_principal
 from interfaces.http.problems import Problem
+from projections.accounts import AccountReadModel
 from tests.projections.world import World
 from tests.unit.driver import at
 
@@ -60,8 +64,30 @@ async def app(database_url: str, tmp_path: Path) -> AsyncIterator[App]:
         yield the_app
 
 
+def account_service(app: App) -> AccountService:
+    """The accounts as the HTTP app keeps them, with cheap password hashing."""
+    fast = Argon2Passwords(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    return AccountService(app.store, AccountReadModel(app.pool, app.store), fast, app.clock)
+
+
 @pytest_asyncio.fixture(loop_scope="session")
-async def client(app: App) -> AsyncIterator[httpx.AsyncClient]:
+async def accounts(app: App) -> AccountService:
+    """An account for every test principal: a feed works only while its account does."""
+    service = account_service(app)
+    for principal in PRINCIPALS.values():
+        await service.add_user(
+            principal.account_id,
+            principal.role,
+            actor="admin:test",
+            display_name=principal.display_name,
+            organisation=principal.organisation,
+            password="een-goed-wachtwoord",
+        )
+    return service
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def client(app: App, accounts: AccountService) -> AsyncIterator[httpx.AsyncClient]:
     web = create_app(app)
     web.dependency_overrides[current_principal] = as_header
     transport = httpx.ASGITransport(app=web)

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from structlog.testing import capture_logs
 
+from application.account_service import AccountService
 from application.feed_subscriptions import feed_stream, token_hash
 from bootstrap import App
 from domain import ScheduleAudit
@@ -132,3 +133,22 @@ async def test_an_account_has_at_most_max_feeds_live_ones(client: httpx.AsyncCli
     first = (await client.get("/api/feeds", headers={AS: "anna"})).json()[0]["id"]
     assert (await client.delete(f"/api/feeds/{first}", headers={AS: "anna"})).status_code == 204
     assert (await client.post("/api/feeds", headers={AS: "anna"})).status_code == 201
+
+
+async def test_a_feed_ends_with_its_account_or_when_the_account_changes(
+    world: World, client: httpx.AsyncClient, accounts: AccountService
+) -> None:
+    await two_audits(world)
+    ellen, helmond = await subscribe(client, "ellen"), await subscribe(client, "helmond")
+    assert (await client.get(ellen)).status_code == (await client.get(helmond)).status_code == 200
+
+    await accounts.set_disabled("ellen", True, actor="admin:test")
+    assert (await client.get(ellen)).status_code == 404
+    await accounts.set_disabled("ellen", False, actor="admin:test")
+    assert (await client.get(ellen)).status_code == 200
+
+    # Moved to another organisation: the old feed would show the old one's dates, so it stops.
+    await accounts.change_role("helmond", "auditee", actor="admin:test", organisation="1002")
+    assert (await client.get(helmond)).status_code == 404
+    await accounts.change_display_name("ellen", "Ellen de Expert", actor="admin:test")
+    assert (await client.get(ellen)).status_code == 404

@@ -21,6 +21,7 @@ from domain import (
 )
 from projections.messages import message_stream, pending_messages
 from projections.registry import all_projections
+from tests.accounts.history import account_history
 from tests.projections.world import World, certified, certified_after_heraudit, make_world, withdrawn
 from tests.unit.driver import at, intake_fields
 
@@ -75,6 +76,7 @@ async def _history(world: World) -> None:
         ],
         ExpectedVersion.NO_STREAM,
     )
+    await account_history(world.pool, world.store)
     # A calendar feed made and another revoked (issue 22): the feed tokens' read model.
     planner = Principal("pia", "Pia Planner", Role.PLANNER)
     await create_feed(world.store, planner, at("2026-01-07"))
