@@ -13,6 +13,7 @@ from temporalio import workflow
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
+from application.account_service import AccountService
 from bootstrap import App
 from domain import OpenTrajectory, Phase, ScheduleAudit
 from infrastructure import loopback_test_server
@@ -20,6 +21,7 @@ from infrastructure.settings import Settings
 from infrastructure.temporal_client import connect_embedded
 from infrastructure.temporal_server import TemporalServerInfo
 from interfaces.http import metrics as metrics_route
+from interfaces.http.app import create_app
 from tests.feeds.conftest import AS
 from tests.payload_keys import TEST_PAYLOAD_KEYS
 from tests.projections.world import World, opened_2019
@@ -182,3 +184,19 @@ async def test_the_temporal_sdk_metrics_appear_after_a_workflow_ran(client: http
     ]
     assert completed and sum(completed) >= 1, sorted(sdk)
     assert any(name.endswith("_seconds_bucket") for name in sdk), sorted(sdk)
+
+
+async def test_a_scraper_signs_in_with_an_ops_api_token(app: App, accounts: AccountService) -> None:
+    """Through the real sign-in (no test principal): an ops account's bearer token is let in, a
+    planner's is not, a revoked one is nobody."""
+    ops_token_id, ops_token = await accounts.create_token("olaf", "prometheus", actor="admin:test")
+    _, planner_token = await accounts.create_token("pia", "script", actor="admin:test")
+    web = create_app(app)
+    web.state.accounts = accounts  # the app's own service, with the tests' cheap password hashing
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=web), base_url="http://cbct.test") as plain:
+        scraped = await plain.get("/metrics", headers={"Authorization": f"Bearer {ops_token}"})
+        assert scraped.status_code == 200 and "cbct_read_models_up 1.0" in scraped.text
+        planner = await plain.get("/metrics", headers={"Authorization": f"Bearer {planner_token}"})
+        assert planner.status_code == 403
+        await accounts.revoke_token(ops_token_id, actor="admin:test")
+        assert (await plain.get("/metrics", headers={"Authorization": f"Bearer {ops_token}"})).status_code == 401
