@@ -1,7 +1,11 @@
 """The e-mails to auditees, in Dutch: which events cause one, and what it says. Pure: event + context in.
 
 Every message names the organisation, gives dates as 21-04-2026, says what the auditee should do or
-prepare, and ends with the CBCT planning contact. A decision is always sent with its reason.
+prepare, and points to the CBCT planning contact (name, e-mail and phone come from the settings and are
+added under the text when the e-mail is rendered: `application.mail_render`). A decision is always
+sent with its reason. The messages that schedule, move or cancel an audit carry its calendar entry
+(`AuditInvite`): one UID per round (`audit_uid`), SEQUENCE the number of times the round's dates
+changed after it was first scheduled (a cancellation, or a postponement that leaves no dates, counts).
 """
 
 from __future__ import annotations
@@ -13,13 +17,13 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from application.audit_invite import AuditInvite
+from application.calendar_ids import audit_uid
 from application.dutch import dag, datum, datums, kader, normen
 from domain import CostClass, DeadlineKind, Event, Party, Result, RoundKind
 from domain import events as ev
 from domain.postponement import decision_due
 from frameworks.loader import load_rules
-
-CONTACT = "CBCT planning <planning@cbct.nl>"
 
 
 class MessageContext(BaseModel):
@@ -39,6 +43,13 @@ class MessageContext(BaseModel):
     motivation: str = ""
     heraudit_scope: tuple[str, ...] = ()
     round_kind: RoundKind = RoundKind.AUDIT
+    # The calendar entry of the current round's audit (contexts stored before these fields read the defaults).
+    audit_round: int = 1
+    scheduled_round: int | None = None  # the round whose dates were given once: later changes raise SEQUENCE
+    audit_changes: int = 0  # that round's SEQUENCE
+    moved_from: tuple[date, ...] = ()  # the dates before the latest change
+    expert_auditor: str = ""
+    peer_auditor: str = ""
 
 
 def evolve_context(ctx: MessageContext | None, event: Event) -> MessageContext | None:
@@ -60,21 +71,41 @@ def evolve_context(ctx: MessageContext | None, event: Event) -> MessageContext |
     elif isinstance(event, ev.AnnouncementSent):
         changes = {"audit_quarter": str(event.audit_quarter)}
     elif isinstance(event, ev.AuditScheduled):
-        changes = {"audit_dates": event.audit_dates, "round_kind": event.round_kind}
+        changes = {
+            "round_kind": event.round_kind,
+            "audit_round": event.round,
+            "expert_auditor": event.expert_auditor,
+            "peer_auditor": event.peer_auditor,
+        }
+        changes |= _dates_changed(ctx, event.round, event.audit_dates)
     elif isinstance(event, ev.PostponementGranted):
         changes = {"audit_quarter": str(event.new_quarter)}
-        changes["audit_dates"] = event.new_audit_dates or ()
+        changes |= _dates_changed(ctx, ctx.audit_round, event.new_audit_dates or ())
     elif isinstance(event, ev.AuditCancelled):
-        changes = {"audit_dates": ()}
+        changes = _dates_changed(ctx, event.round, ())
+    elif isinstance(event, ev.HerauditRequested):
+        changes = {"heraudit_scope": event.scope, "audit_round": event.round}
     elif isinstance(event, ev.ValidityExtended):
         changes = {"valid_until": event.valid_until}
     elif isinstance(event, ev.SurveySent):
         changes = {"survey_closes_on": event.closes_on}
     elif isinstance(event, ev.CertificationDecided):
         changes = {"motivation": event.motivation}
-    elif isinstance(event, ev.HerauditRequested):
-        changes = {"heraudit_scope": event.scope}
     return ctx.model_copy(update=changes) if changes else ctx
+
+
+def _dates_changed(ctx: MessageContext, round_number: int, dates: tuple[date, ...]) -> dict[str, Any]:
+    """The context's audit dates become `dates` (round `round_number`): a first scheduling of the
+    round starts its SEQUENCE at 0; every later change of its dates raises it."""
+    changes: dict[str, Any] = {"audit_dates": dates, "audit_round": round_number, "moved_from": ()}
+    if dates == ctx.audit_dates:
+        return changes
+    changes["moved_from"] = ctx.audit_dates
+    if ctx.scheduled_round == round_number:
+        changes["audit_changes"] = ctx.audit_changes + 1
+    elif dates:
+        changes |= {"scheduled_round": round_number, "audit_changes": 0}
+    return changes
 
 
 @dataclass(frozen=True)
@@ -84,6 +115,7 @@ class Draft:
     kind: str
     subject: str
     body: str
+    invite: AuditInvite | None = None
 
 
 E = TypeVar("E", bound=Event)
@@ -110,14 +142,43 @@ def compose(event: Event, ctx: MessageContext) -> Draft | None:
     return composer(event, ctx) if composer else None
 
 
-def _mail(kind: str, subject: str, ctx: MessageContext, *paragraphs: str) -> Draft:
+def _mail(kind: str, subject: str, ctx: MessageContext, *paragraphs: str, invite: AuditInvite | None = None) -> Draft:
     greeting = f"Beste {ctx.recipient_name}," if ctx.recipient_name else f"Beste contactpersoon van {ctx.organisation},"
+    attached = (
+        "In de bijlage vindt u de afspraak voor uw agenda (audit.ics)."
+        if invite is not None and not invite.cancelled
+        else "In de bijlage vindt u de annulering voor uw agenda."
+        if invite is not None
+        else ""
+    )
     closing = (
-        f"Heeft u vragen? Neem gerust contact op met {CONTACT}.\n\n"
+        "Heeft u vragen? Neem gerust contact op met CBCT planning; de contactgegevens staan onder dit bericht.\n\n"
         "Met vriendelijke groet,\n\nCBCT planning\nCertificeringsorganisatie Bibliotheekwerk, Cultuur en Taal"
     )
-    body = "\n\n".join([greeting, *[p for p in paragraphs if p], closing])
-    return Draft(kind, f"{subject} – {ctx.organisation}", body + "\n")
+    body = "\n\n".join(p for p in (greeting, *paragraphs, attached, closing) if p)
+    return Draft(kind, f"{subject} – {ctx.organisation}", body + "\n", invite)
+
+
+def _invite(
+    trajectory_id: str, ctx: MessageContext, round_number: int, dates: tuple[date, ...], *, cancelled: bool = False
+) -> AuditInvite | None:
+    """The calendar entry of round `round_number`'s audit on `dates` (none without dates)."""
+    if not dates:
+        return None
+    auditors = (
+        f"Auditoren: {ctx.expert_auditor} (deskundige auditor) en {ctx.peer_auditor} (collega-auditor)."
+        if ctx.expert_auditor and ctx.peer_auditor
+        else ""
+    )
+    return AuditInvite(
+        uid=audit_uid(trajectory_id, round_number),
+        sequence=ctx.audit_changes,
+        dates=dates,
+        cancelled=cancelled,
+        summary=f"{_round_name(ctx.round_kind).capitalize()} CBCT – {ctx.organisation}",
+        location=ctx.organisation,
+        description=auditors,
+    )
 
 
 def _todo(*items: str) -> str:
@@ -205,6 +266,7 @@ def _scheduled(e: ev.AuditScheduled, ctx: MessageContext) -> Draft:
             "beschikbaar zijn voor de gesprekken.",
             "Reserveer een werkplek voor de auditoren.",
         ),
+        invite=_invite(e.trajectory_id, ctx, e.round, e.audit_dates),
     )
 
 
@@ -242,6 +304,9 @@ def _postponement_granted(e: ev.PostponementGranted, ctx: MessageContext) -> Dra
         f"Uw verzoek om uitstel is toegekend. Toelichting: {e.reason}",
         where,
         count,
+        invite=_invite(e.trajectory_id, ctx, ctx.audit_round, e.new_audit_dates)
+        if e.new_audit_dates
+        else _invite(e.trajectory_id, ctx, ctx.audit_round, ctx.moved_from, cancelled=True),
     )
 
 
@@ -468,6 +533,7 @@ def _cancelled(e: ev.AuditCancelled, ctx: MessageContext) -> Draft:
         f"De audit van {datums(e.audit_dates)} is geannuleerd. Reden: {e.reason}",
         cost,
         "We nemen contact met u op om een nieuwe datum te plannen.",
+        invite=_invite(e.trajectory_id, ctx, e.round, e.audit_dates, cancelled=True),
     )
 
 
