@@ -118,10 +118,10 @@ class SmtpSender:
             raise _classified(error.code, error.message, self.address) from error
         except aiosmtplib.SMTPResponseException as error:  # credentials, sender address, greeting: config
             raise SendFailed(f"{self.address}: {error.code} {_short(error.message)}") from error
-        except ValueError as error:  # an address aiosmtplib will not put on the wire
-            raise SendRefused(0, f"adres niet bruikbaar: {error}") from error
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:  # also TLS: SSLError is an OSError
             raise SendFailed(f"{self.address}: {type(error).__name__}: {_short(str(error))}") from error
+        except ValueError as error:  # an address aiosmtplib will not put on the wire (after OSError: see above)
+            raise SendRefused(0, f"adres niet bruikbaar: {error}") from error
         finally:
             await _quit(client)
         return SendReceipt(header, self.transport, f"{self.address} {_short(answer)}", already_sent=False)
