@@ -39,7 +39,6 @@ def render(message: OutgoingMessage, sender: str, contact: MailContact | None = 
     email["Reply-To"] = contact.email
     email["To"] = message.recipient
     email["Subject"] = message.subject
-    email["Content-Language"] = "nl"
     email["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies to CBCT's robot
     email["X-CBCT-Trajectory"] = message.trajectory_id
     email["X-CBCT-Kind"] = message.kind
@@ -61,6 +60,7 @@ def render(message: OutgoingMessage, sender: str, contact: MailContact | None = 
             filename="audit-geannuleerd.ics" if message.invite.cancelled else "audit.ics",
             params={"method": message.invite.method, "charset": "utf-8"},
         )
+    email["Content-Language"] = "nl"  # after the parts: set_content clears the Content-* headers
     for number, part in enumerate(p for p in email.walk() if p.is_multipart()):
         digest = hashlib.sha256(f"{message.message_id}/{number}".encode()).hexdigest()[:32]
         part.set_boundary(f"cbct-{number}-{digest}")

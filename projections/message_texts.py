@@ -44,7 +44,7 @@ class MessageContext(BaseModel):
     heraudit_scope: tuple[str, ...] = ()
     round_kind: RoundKind = RoundKind.AUDIT
     # The calendar entry of the current round's audit (contexts stored before these fields read the defaults).
-    audit_round: int = 1
+    audit_round: int = 0  # the regular audit is round 0 (domain RoundState.number)
     scheduled_round: int | None = None  # the round whose dates were given once: later changes raise SEQUENCE
     audit_changes: int = 0  # that round's SEQUENCE
     moved_from: tuple[date, ...] = ()  # the dates before the latest change
