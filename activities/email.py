@@ -26,6 +26,7 @@ retried), refused (counted once, when recorded).
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import datetime
 
@@ -108,10 +109,14 @@ def _refused_error(email: PendingEmail, code: int, reason: str) -> ApplicationEr
     )
 
 
-async def deliver(sender: MessageSender, store: EventStore, email: PendingEmail, now: datetime) -> Delivery:
+async def deliver(
+    sender: MessageSender, store: EventStore, email: PendingEmail, now: datetime, *, send_within: float | None = None
+) -> Delivery:
     """Hand `email` to `sender`, then record its delivery (once, whoever repeats this).
 
-    Raises `SendFailed` (try later) as the sender does; `SendRefused` after recording the refusal."""
+    `send_within` bounds the handing over (`TimeoutError`), never the record: once the server has the
+    message, its delivery is recorded. Raises `SendFailed` (try later) as the sender does; `SendRefused`
+    after recording the refusal."""
     outgoing = OutgoingMessage(
         message_id=email.message_id,
         trajectory_id=email.trajectory_id,
@@ -124,7 +129,8 @@ async def deliver(sender: MessageSender, store: EventStore, email: PendingEmail,
     )
     with bind_operation(message_id=email.message_id, trajectory_id=email.trajectory_id):
         try:
-            receipt = await sender.send(outgoing)  # SendFailed: retried by Temporal's retry policy
+            async with asyncio.timeout(send_within):
+                receipt = await sender.send(outgoing)  # SendFailed: retried by Temporal's retry policy
         except SendRefused as refusal:
             await _record_refusal(sender, store, email, refusal, now)
             raise

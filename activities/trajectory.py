@@ -167,17 +167,23 @@ class TrajectoryActivities:
             return Decision(verdict=verdict, schedule=schedule)
 
     async def _send_at_once(self, emails: tuple[PendingEmail, ...], now: datetime) -> tuple[PendingEmail, ...]:
-        """Deliver what the sender takes within the budget; return the e-mails left for `email.send`."""
+        """Deliver what the sender takes within the budget; return the e-mails left for `email.send`.
+
+        The budget bounds the handing over only, never the record after it: an e-mail the server
+        accepted is recorded before the decision answers, so `email.send` does not send it again."""
         if self._sender is None:
             return emails
         left = list(emails)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SEND_AT_ONCE_BUDGET.total_seconds()
         try:
-            async with asyncio.timeout(SEND_AT_ONCE_BUDGET.total_seconds()):
-                while left:
-                    # A refusal is recorded as MessageRefused by `deliver`: settled, for ops, not retried.
-                    with contextlib.suppress(SendRefused):
-                        await deliver(self._sender, self._store, left[0], now)
-                    left.pop(0)
+            while left:
+                if (remaining := deadline - loop.time()) <= 0:
+                    raise TimeoutError(f"{len(left)} e-mail(s) left after {SEND_AT_ONCE_BUDGET.total_seconds():.0f} s")
+                # A refusal is recorded as MessageRefused by `deliver`: settled, for ops, not retried.
+                with contextlib.suppress(SendRefused):
+                    await deliver(self._sender, self._store, left[0], now, send_within=remaining)
+                left.pop(0)
         except Exception as error:  # any failure: the patient path takes over
             log.warning(
                 "email_deferred",
