@@ -3,9 +3,9 @@
 Every message names the organisation, gives dates as 21-04-2026, says what the auditee should do or
 prepare, and points to the CBCT planning contact (name, e-mail and phone come from the settings and are
 added under the text when the e-mail is rendered: `application.mail_render`). A decision is always
-sent with its reason. The messages that schedule, move or cancel an audit carry its calendar entry
-(`AuditInvite`): one UID per round (`audit_uid`), SEQUENCE the number of times the round's dates
-changed after it was first scheduled (a cancellation, or a postponement that leaves no dates, counts).
+sent with its reason. The messages that schedule, move or cancel an audit (also by a postponement or a
+withdrawal) carry its calendar entry (`AuditInvite`): one UID per round (`audit_uid`), SEQUENCE the
+number of times its dates or status changed after it was first scheduled — the calendar feeds' rule.
 """
 
 from __future__ import annotations
@@ -43,11 +43,13 @@ class MessageContext(BaseModel):
     motivation: str = ""
     heraudit_scope: tuple[str, ...] = ()
     round_kind: RoundKind = RoundKind.AUDIT
-    # The calendar entry of the current round's audit (contexts stored before these fields read the defaults).
-    audit_round: int = 0  # the regular audit is round 0 (domain RoundState.number)
-    scheduled_round: int | None = None  # the round whose dates were given once: later changes raise SEQUENCE
-    audit_changes: int = 0  # that round's SEQUENCE
-    moved_from: tuple[date, ...] = ()  # the dates before the latest change
+    # The calendar entry of the latest scheduled audit (contexts stored before these fields read the defaults).
+    invite_round: int | None = None  # its round; None until an audit is first scheduled
+    invite_sequence: int = 0
+    invite_dates: tuple[date, ...] = ()  # kept when it is cancelled: what the cancellation is about
+    invite_cancelled: bool = False
+    audit_held: bool = False  # its scores are recorded: nothing moves or cancels it any more
+    invite_revised: bool = False  # whether the latest audit-date event created or changed the entry
     expert_auditor: str = ""
     peer_auditor: str = ""
 
@@ -72,19 +74,34 @@ def evolve_context(ctx: MessageContext | None, event: Event) -> MessageContext |
         changes = {"audit_quarter": str(event.audit_quarter)}
     elif isinstance(event, ev.AuditScheduled):
         changes = {
+            "audit_dates": event.audit_dates,
             "round_kind": event.round_kind,
-            "audit_round": event.round,
             "expert_auditor": event.expert_auditor,
             "peer_auditor": event.peer_auditor,
         }
-        changes |= _dates_changed(ctx, event.round, event.audit_dates)
+        if ctx.invite_round != event.round:  # first scheduled: SEQUENCE 0
+            changes |= {
+                "invite_round": event.round,
+                "invite_sequence": 0,
+                "invite_dates": event.audit_dates,
+                "invite_cancelled": False,
+                "audit_held": False,
+                "invite_revised": True,
+            }
+        else:
+            changes |= _revised(ctx, event.audit_dates, cancelled=False)
     elif isinstance(event, ev.PostponementGranted):
-        changes = {"audit_quarter": str(event.new_quarter)}
-        changes |= _dates_changed(ctx, ctx.audit_round, event.new_audit_dates or ())
+        changes = {"audit_quarter": str(event.new_quarter), "audit_dates": event.new_audit_dates or ()}
+        changes |= _planned_moves(ctx, event.new_audit_dates)
     elif isinstance(event, ev.AuditCancelled):
-        changes = _dates_changed(ctx, event.round, ())
+        changes = {"audit_dates": ()}
+        changes |= _revised(ctx, ctx.invite_dates, cancelled=True) if ctx.invite_round == event.round else {}
+    elif isinstance(event, ev.AuditScoresRecorded) and ctx.invite_round == event.round:
+        changes = {"audit_held": True}
+    elif isinstance(event, ev.ParticipationWithdrawn | ev.TrajectoryClosed):
+        changes = _planned_moves(ctx, None)
     elif isinstance(event, ev.HerauditRequested):
-        changes = {"heraudit_scope": event.scope, "audit_round": event.round}
+        changes = {"heraudit_scope": event.scope}
     elif isinstance(event, ev.ValidityExtended):
         changes = {"valid_until": event.valid_until}
     elif isinstance(event, ev.SurveySent):
@@ -94,18 +111,24 @@ def evolve_context(ctx: MessageContext | None, event: Event) -> MessageContext |
     return ctx.model_copy(update=changes) if changes else ctx
 
 
-def _dates_changed(ctx: MessageContext, round_number: int, dates: tuple[date, ...]) -> dict[str, Any]:
-    """The context's audit dates become `dates` (round `round_number`): a first scheduling of the
-    round starts its SEQUENCE at 0; every later change of its dates raises it."""
-    changes: dict[str, Any] = {"audit_dates": dates, "audit_round": round_number, "moved_from": ()}
-    if dates == ctx.audit_dates:
-        return changes
-    changes["moved_from"] = ctx.audit_dates
-    if ctx.scheduled_round == round_number:
-        changes["audit_changes"] = ctx.audit_changes + 1
-    elif dates:
-        changes |= {"scheduled_round": round_number, "audit_changes": 0}
-    return changes
+def _revised(ctx: MessageContext, dates: tuple[date, ...], *, cancelled: bool) -> dict[str, Any]:
+    """The calendar entry with new dates and/or status: SEQUENCE goes up when either differs from what
+    calendars have (the rule of the calendar feeds, `projections.calendar.fold_event`)."""
+    revised = dates != ctx.invite_dates or cancelled != ctx.invite_cancelled
+    return {
+        "invite_dates": dates,
+        "invite_cancelled": cancelled,
+        "invite_sequence": ctx.invite_sequence + 1 if revised else ctx.invite_sequence,
+        "invite_revised": revised,
+    }
+
+
+def _planned_moves(ctx: MessageContext, new_dates: tuple[date, ...] | None) -> dict[str, Any]:
+    """A postponement (to `new_dates`, or to no date), a withdrawal or a closing: it moves or cancels the
+    audit that is planned and has not taken place, if there is one."""
+    if ctx.invite_round is None or ctx.invite_cancelled or ctx.audit_held:
+        return {"invite_revised": False}
+    return _revised(ctx, new_dates, cancelled=False) if new_dates else _revised(ctx, ctx.invite_dates, cancelled=True)
 
 
 @dataclass(frozen=True)
@@ -159,11 +182,9 @@ def _mail(kind: str, subject: str, ctx: MessageContext, *paragraphs: str, invite
     return Draft(kind, f"{subject} – {ctx.organisation}", body + "\n", invite)
 
 
-def _invite(
-    trajectory_id: str, ctx: MessageContext, round_number: int, dates: tuple[date, ...], *, cancelled: bool = False
-) -> AuditInvite | None:
-    """The calendar entry of round `round_number`'s audit on `dates` (none without dates)."""
-    if not dates:
+def _invite(trajectory_id: str, ctx: MessageContext) -> AuditInvite | None:
+    """The calendar entry of the latest scheduled audit as the context has it (none before one is)."""
+    if ctx.invite_round is None or not ctx.invite_dates:
         return None
     auditors = (
         f"Auditoren: {ctx.expert_auditor} (deskundige auditor) en {ctx.peer_auditor} (collega-auditor)."
@@ -171,14 +192,19 @@ def _invite(
         else ""
     )
     return AuditInvite(
-        uid=audit_uid(trajectory_id, round_number),
-        sequence=ctx.audit_changes,
-        dates=dates,
-        cancelled=cancelled,
+        uid=audit_uid(trajectory_id, ctx.invite_round),
+        sequence=ctx.invite_sequence,
+        dates=ctx.invite_dates,
+        cancelled=ctx.invite_cancelled,
         summary=f"{_round_name(ctx.round_kind).capitalize()} CBCT – {ctx.organisation}",
         location=ctx.organisation,
         description=auditors,
     )
+
+
+def _revised_invite(trajectory_id: str, ctx: MessageContext) -> AuditInvite | None:
+    """The entry, if the event just folded moved or cancelled it."""
+    return _invite(trajectory_id, ctx) if ctx.invite_revised else None
 
 
 def _todo(*items: str) -> str:
@@ -266,7 +292,7 @@ def _scheduled(e: ev.AuditScheduled, ctx: MessageContext) -> Draft:
             "beschikbaar zijn voor de gesprekken.",
             "Reserveer een werkplek voor de auditoren.",
         ),
-        invite=_invite(e.trajectory_id, ctx, e.round, e.audit_dates),
+        invite=_invite(e.trajectory_id, ctx),
     )
 
 
@@ -304,9 +330,7 @@ def _postponement_granted(e: ev.PostponementGranted, ctx: MessageContext) -> Dra
         f"Uw verzoek om uitstel is toegekend. Toelichting: {e.reason}",
         where,
         count,
-        invite=_invite(e.trajectory_id, ctx, ctx.audit_round, e.new_audit_dates)
-        if e.new_audit_dates
-        else _invite(e.trajectory_id, ctx, ctx.audit_round, ctx.moved_from, cancelled=True),
+        invite=_revised_invite(e.trajectory_id, ctx),
     )
 
 
@@ -533,7 +557,7 @@ def _cancelled(e: ev.AuditCancelled, ctx: MessageContext) -> Draft:
         f"De audit van {datums(e.audit_dates)} is geannuleerd. Reden: {e.reason}",
         cost,
         "We nemen contact met u op om een nieuwe datum te plannen.",
-        invite=_invite(e.trajectory_id, ctx, e.round, e.audit_dates, cancelled=True),
+        invite=_revised_invite(e.trajectory_id, ctx),
     )
 
 
@@ -545,6 +569,7 @@ def _withdrawn(e: ev.ParticipationWithdrawn, ctx: MessageContext) -> Draft:
         ctx,
         f"We hebben vastgelegd dat {ctx.organisation} niet deelneemt aan deze certificeringsronde "
         f"(reden: {e.reason}). In het register staat: Niet gecertificeerd – Geen deelname.",
+        invite=_revised_invite(e.trajectory_id, ctx),  # a planned audit is off: its cancellation
     )
 
 

@@ -19,6 +19,7 @@ from domain import (
     RequestPostponement,
     ScheduleAudit,
     SendAnnouncement,
+    WithdrawParticipation,
 )
 from tests.projections.world import World
 from tests.unit.driver import intake_fields
@@ -99,3 +100,17 @@ async def test_a_postponement_with_new_dates_moves_the_entry_and_one_without_can
     cancelled = invites[-1]
     assert len(invites) == 3 and cancelled is not None
     assert (cancelled.sequence, cancelled.dates, cancelled.cancelled) == (2, (date(2026, 6, 9),), True)
+
+
+async def test_a_withdrawal_cancels_the_planned_audit_in_the_calendar(world: World) -> None:
+    await opened(world)
+    await world.do(ScheduleAudit, "2026-01-08", T, audit_dates=[date(2026, 4, 21)], **AUDITORS)
+    await world.do(
+        ScheduleAudit, "2026-01-09", T, audit_dates=[date(2026, 4, 21)], **AUDITORS | {"peer_auditor": "Piet"}
+    )
+    await world.do(WithdrawParticipation, "2026-01-12", T, reason="fusie")
+    invites = [(e.kind, e.invite) for e in await emails(world) if e.invite is not None]
+    assert [kind for kind, _ in invites] == ["audit_scheduled", "audit_rescheduled", "participation_withdrawn"]
+    # Other auditors, same dates: no new SEQUENCE (RFC 5545 raises it for dates and status).
+    assert [(i.sequence, i.cancelled) for _, i in invites] == [(0, False), (0, False), (1, True)]
+    assert invites[-1][1].dates == (date(2026, 4, 21),) and "Piet" in invites[1][1].description
