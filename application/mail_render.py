@@ -14,6 +14,7 @@ time, the MIME boundaries derive from its id, so every attempt to send it is byt
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
@@ -108,12 +109,27 @@ def _block(paragraph: str) -> str:
     lines = paragraph.strip("\n").split("\n")
     items = [line[2:] for line in lines[1:] if line.startswith("- ")]
     if len(lines) > 1 and len(items) == len(lines) - 1:
-        entries = "".join(f'<li style="margin:0 0 6px">{escape(item)}</li>' for item in items)
+        entries = "".join(f'<li style="margin:0 0 6px">{_inline(item)}</li>' for item in items)
         return (
-            f'<p style="margin:0 0 8px"><strong>{escape(lines[0])}</strong></p>'
+            f'<p style="margin:0 0 8px"><strong>{_inline(lines[0])}</strong></p>'
             f'<ul style="margin:0 0 16px;padding-left:20px">{entries}</ul>'
         )
-    return f'<p style="margin:0 0 16px">{"<br>".join(escape(line) for line in lines)}</p>'
+    return f'<p style="margin:0 0 16px">{"<br>".join(_inline(line) for line in lines)}</p>'
+
+
+_URL = re.compile(r"https://[^\s<>\"']+")
+
+
+def _inline(text: str) -> str:
+    """Escaped text; an https:// address in it (a sign-in link) becomes a link to click, nothing loads."""
+    parts, end = [], 0
+    for match in _URL.finditer(text):
+        url = match.group(0).rstrip(".,;:)")
+        parts.append(escape(text[end : match.start()]))
+        parts.append(f'<a href="{escape(url)}" style="color:#00607a">{escape(url)}</a>')
+        end = match.start() + len(url)
+    parts.append(escape(text[end:]))
+    return "".join(parts)
 
 
 def _value(label: str, value: str) -> str:

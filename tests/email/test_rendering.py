@@ -82,7 +82,7 @@ def test_the_html_part_is_escaped_styled_inline_and_loads_nothing() -> None:
     assert "<li" in html and "Lever uiterlijk 10-03-2026 uw zelfevaluatie aan." in html  # the to-do list
     assert "dinsdag 21-04-2026, 09:00-17:00" in html and "woensdag 22-04-2026, 09:00-17:00" in html
     assert 'href="mailto:planning@cbct.example"' in html and "030 123 45 67" in html
-    for external in ("http:", "https:", "src=", "<link", "url(", "<style", "<script"):
+    for external in ("http:", "https:", "src=", "<link", "url(", "<style", "<script", "<img"):
         assert external not in html.lower()
     assert 'style="' in html and '<html lang="nl">' in html
 
@@ -157,3 +157,17 @@ def test_a_message_without_audit_dates_has_no_attachment() -> None:
 @pytest.mark.parametrize("data", [MESSAGE.as_dict(), {**MESSAGE.as_dict(), "invite": None}])
 def test_an_outgoing_message_round_trips_as_json_data(data: dict[str, object]) -> None:
     assert OutgoingMessage.from_dict(data).as_dict() == data
+
+
+def test_an_https_link_in_the_text_is_a_link_in_the_html_and_nothing_else_is() -> None:
+    """A sign-in link can be clicked; a javascript: or a quote-breaking address cannot become markup."""
+    body = (
+        "Beste Anna,\n\nMeld u aan via https://cbct.example/api/session/link/abc-123.\n\n"
+        'Niet: javascript:alert(1) of https://x.example/"onmouseover="alert(1)\n'
+    )
+    html_part = parsed(OutgoingMessage(**{**MESSAGE.__dict__, "body": body, "invite": None})).get_body(("html",))
+    assert html_part is not None
+    html = html_part.get_content()
+    assert '<a href="https://cbct.example/api/session/link/abc-123" style="color:#00607a">' in html
+    assert "link/abc-123</a>." in html  # the full stop stays text
+    assert 'href="javascript' not in html and '"onmouseover' not in html and "&quot;onmouseover=&quot;" in html
