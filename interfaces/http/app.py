@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
+from interfaces import web
 from interfaces.http import auth, commands, feeds, metrics, ops, problems, queries
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ def create_app(runtime: App) -> FastAPI:
     )
     app.state.cbct = runtime
     problems.install(app)
+    web.install(app)  # the pages (interfaces/web): after the problems, before the API's CSRF guard
     auth.install(app)
     app.include_router(auth.router, prefix=API_PREFIX)
     app.include_router(commands.router, prefix=API_PREFIX)

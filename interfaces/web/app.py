@@ -1,0 +1,31 @@
+"""Installing the web app into the HTTP application: its pages, static files and error pages.
+
+`install(app)` is called by `interfaces/http/app.py` after `problems.install` (the error pages wrap its
+handler for unknown addresses) and before `auth.install`, whose CSRF guard wants the API's header: a
+page form cannot send headers, so the pages check the same token as a hidden field (`check_csrf`).
+A new page module adds its router to `ROUTERS`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from interfaces.web import signin, start, trajectory
+from interfaces.web.errors import install_error_pages
+from interfaces.web.identity import check_csrf
+
+STATIC = Path(__file__).parent / "static"
+
+ROUTERS: tuple[APIRouter, ...] = (signin.router, start.router, trajectory.router)
+"""Every page router (each with `route_class=WebRoute`)."""
+
+
+def install(app: FastAPI) -> None:
+    """Add the pages, `/static`, and the Dutch error pages for browsers to `app`."""
+    install_error_pages(app)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for router in ROUTERS:
+        app.include_router(router, dependencies=[Depends(check_csrf)])

@@ -1,0 +1,123 @@
+"""Aanmelden en afmelden op de pagina's: the API's own sign-in flows, posted as forms.
+
+- `POST /aanmelden`: user name and password, through `AccountService.sign_in` (the same rate limit and
+  the same session cookie as `POST /api/session`); a refusal re-renders the page with the user name kept.
+- `POST /aanmelden/link`: an auditee's "e-mail me a sign-in link", through the API's own handler
+  (`auth.ask_link`): the same answer for every address, sent before anything is looked up. The link
+  leads to `/api/session/link/{token}`, which signs in and sends a browser on to `/`.
+- `POST /afmelden`: ends the session (with the form's CSRF token) and clears the cookie.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Form, Request, Response
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
+
+from application.account_service import RateLimited, SignInRefused
+from interfaces.http import auth
+from interfaces.web.errors import WebRoute
+from interfaces.web.forms import dutch_error
+from interfaces.web.identity import SIGN_IN, safe_return, viewer_of
+from interfaces.web.render import render
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+WRONG = "De gebruikersnaam of het wachtwoord klopt niet."
+SIGNED_OUT = "U bent afgemeld."
+
+
+async def _page(
+    request: Request,
+    *,
+    status: int = 200,
+    back: str = "/",
+    user_name: str = "",
+    staff_error: str | None = None,
+    staff_errors: dict[str, list[str]] | None = None,
+    email: str = "",
+    link_notice: str | None = None,
+    link_errors: dict[str, list[str]] | None = None,
+    notice: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    return await render(
+        request,
+        "signin.html",
+        status=status,
+        headers=headers,
+        back=back,
+        user_name=user_name,
+        staff_error=staff_error,
+        staff_errors=staff_errors or {},
+        email=email,
+        link_notice=link_notice,
+        link_errors=link_errors or {},
+        notice=notice,
+    )
+
+
+@router.get(SIGN_IN)
+async def sign_in_page(request: Request, terug: str | None = None, afgemeld: str | None = None) -> Response:
+    back = safe_return(terug)
+    if await viewer_of(request) is not None:
+        return RedirectResponse(back, status_code=303)
+    return await _page(request, back=back, notice=SIGNED_OUT if afgemeld else None)
+
+
+@router.post(SIGN_IN)
+async def sign_in(
+    request: Request,
+    accounts: auth.Accounts,
+    user_name: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    terug: Annotated[str, Form()] = "/",
+) -> Response:
+    back = safe_return(terug)
+    try:
+        body = auth.SignInIn(user_name=user_name, password=password)
+    except ValidationError as error:
+        errors: dict[str, list[str]] = {}
+        for item in error.errors():
+            errors.setdefault(str(item["loc"][0]), []).append(dutch_error(item))
+        return await _page(request, status=422, back=back, user_name=user_name, staff_errors=errors,
+                           staff_error="Vul uw gebruikersnaam en wachtwoord in.")  # fmt: skip
+    try:
+        signed = await accounts.sign_in(body.user_name, body.password, auth._client(request))
+    except RateLimited as limited:
+        text = f"Te veel mislukte aanmeldpogingen. Probeer het over {limited.retry_after} seconden opnieuw."
+        return await _page(request, status=429, back=back, user_name=user_name, staff_error=text,
+                           headers={"Retry-After": str(limited.retry_after)})  # fmt: skip
+    except SignInRefused:
+        return await _page(request, status=401, back=back, user_name=user_name, staff_error=WRONG)
+    answer = RedirectResponse(back, status_code=303)
+    auth._session_response(request, signed, answer)
+    return answer
+
+
+@router.post(f"{SIGN_IN}/link")
+async def ask_link(
+    request: Request,
+    accounts: auth.Accounts,
+    background: BackgroundTasks,
+    email: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        body = auth.LinkIn(email=email)
+    except ValidationError as error:
+        messages = [dutch_error(item) for item in error.errors()]
+        return await _page(request, status=422, email=email, link_errors={"email": messages})
+    accepted = await auth.ask_link(body, request, accounts, background)
+    return await _page(request, email=email, link_notice=accepted.detail)
+
+
+@router.post("/afmelden")
+async def sign_out(request: Request, accounts: auth.Accounts) -> Response:
+    cookie = request.cookies.get(auth.SESSION_COOKIE)
+    if cookie:
+        await accounts.sign_out(cookie)
+    answer = RedirectResponse(f"{SIGN_IN}?afgemeld=1", status_code=303)
+    answer.delete_cookie(auth.SESSION_COOKIE, path="/", httponly=True, samesite="lax")
+    return answer
