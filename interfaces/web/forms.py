@@ -198,6 +198,8 @@ def _field(name: str, info: FieldInfo, *, nested: bool = False) -> FormField:
     required = info.is_required() and not optional
     label = LABELS.get(name, name)
     hint = "" if nested else hint_of(name)
+    if hint.rstrip(".").casefold() == label.casefold():
+        hint = ""  # a help text that only repeats the label
     declared = FIELDS.get(name)
     example_value = declared.example if declared and not nested else None
     maximum_length = _bound(metadata, "max_length")
@@ -370,12 +372,15 @@ class CommandForm:
         known = {f.name: f for f in self.fields}
         fields: dict[str, list[str]] = {}
         general: list[str] = []
+        items_wrong = {str(e["loc"][0]) for e in errors if len(e.get("loc", ())) >= 2}
         for error in errors:
             loc = [str(part) for part in error.get("loc", ())]
             own = known.get(loc[0]) if loc else None
             if own is None:
                 general.append(dutch_error(error))
                 continue
+            if error.get("type") == "too_short" and own.name in items_wrong:
+                continue  # pydantic counts only the valid items: "too few" would mislead next to their errors
             where = ""
             if own.kind == "rows" and len(loc) >= 3 and loc[1].isdigit():
                 sub = LABELS.get(loc[2], loc[2]).lower()

@@ -3,7 +3,7 @@
 `GET /trajecten/{id}` reads the trajectory from the event store itself (not a read model, so a step
 just taken shows at once). A trajectory the viewer may not know of reads exactly as an unknown one:
 404 (`application.access.may_see`). The steps are the commands the viewer's role may send
-(`application.access.may_send`), each a form generated from its domain command (`forms`).
+in the trajectory's phase (`steps`), each a form generated from its domain command (`forms`).
 
 `POST /trajecten/{id}/stap/{noun}/{verb}` validates the input with the command's own model and sends
 it through the trajectory's workflow (`sending.send`, as the API and the CLI do), with the signed-in
@@ -30,10 +30,11 @@ from domain.state import TrajectoryState
 from interfaces.http.deps import Runtime
 from interfaces.http.problems import Problem, not_found
 from interfaces.web.errors import WebRoute
-from interfaces.web.forms import BY_STEP, FORMS, CommandForm, FormErrors, FormState, new_command_id
+from interfaces.web.forms import BY_STEP, CommandForm, FormErrors, FormState, new_command_id
 from interfaces.web.identity import Viewer
 from interfaces.web.render import is_htmx, render
 from interfaces.web.sending import outage_text, send
+from interfaces.web.steps import steps_for
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -72,20 +73,15 @@ async def visible_state(app: Any, viewer: Principal, trajectory_id: str) -> Traj
     return state
 
 
-def steps_for(viewer: Principal) -> list[CommandForm]:
-    """The steps the viewer's role may take on an existing trajectory (opening one is not among them)."""
-    return [form for form in FORMS.values() if form.command is not OpenTrajectory and may_send(viewer, form.name)]
-
-
 async def _timeline(app: Any, trajectory_id: str, viewer: Principal) -> list[TimelineItem]:
     items = []
     for recorded in await app.service.history(trajectory_id):
         try:
-            summary = summarize(event_from_dict(recorded.event_type, recorded.data))
+            event = event_from_dict(recorded.event_type, recorded.data)
         except (KeyError, ValueError):
             continue  # not a trajectory event (none are expected in its stream)
         actor = recorded.actor if viewer.role in STAFF else None
-        items.append(TimelineItem(recorded.occurred_at, summary, actor))
+        items.append(TimelineItem(event.occurred_at, summarize(event), actor))
     return items
 
 
@@ -95,7 +91,7 @@ async def _page(
 ) -> Response:  # fmt: skip
     forms = [
         posted if posted is not None and posted.form is form else FormState(form, step_url(state.trajectory_id, form))
-        for form in steps_for(viewer)
+        for form in steps_for(viewer, state, await app.clock.now())
     ]
     auditors = ", ".join(a for a in (state.round.expert_auditor, state.round.peer_auditor) if a)
     return await render(
