@@ -225,7 +225,9 @@ async def browser() -> AsyncIterator[Any]:
 
 async def _context(browser: Any, site: Site, **options: Any) -> Any:
     options.setdefault("viewport", {"width": 1280, "height": 900})
-    return await browser.new_context(base_url=site.url, locale="nl-NL", timezone_id="Europe/Amsterdam", **options)
+    context = await browser.new_context(base_url=site.url, locale="nl-NL", timezone_id="Europe/Amsterdam", **options)
+    context.set_default_timeout(10_000)  # a page that does not come fails the test soon
+    return context
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -28,7 +28,7 @@ async def test_a_planner_signs_in_and_lands_on_the_planners_start_page(site: Sit
     assert await page.locator("h1").inner_text() == "Overzicht voor de planning"
     header = page.locator("header")
     assert "Piet Planner" in await header.inner_text() and "Planner" in await header.inner_text()
-    await page.get_by_role("link", name="Bibliotheek Hengelo").first.click()
+    await page.locator(f'a[href="/trajecten/{trajectory_id}"]').click()
     await page.wait_for_url(f"**/trajecten/{trajectory_id}")
     assert await page.locator("h1").inner_text() == "Bibliotheek Hengelo"
 
