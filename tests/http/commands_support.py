@@ -96,16 +96,17 @@ class Api:
         body: Any = None,
         *,
         key: str | None = None,
-        headers: Mapping[str, str] | None = None,
+        headers: Mapping[str, str | bytes] | None = None,
     ) -> httpx.Response:
         """POST a command (`step` is "noun/verb"), as `who`, with `key` as its Idempotency-Key."""
-        sent = {"X-Test-Principal": who, **(headers or {})}
+        sent: dict[str, str | bytes] = {"X-Test-Principal": who, **(headers or {})}
         if key is not None:
             sent["Idempotency-Key"] = key
         path = f"/api/trajectories/{trajectory_id}/{step}"
+        raw = [(k.encode(), v.encode() if isinstance(v, str) else v) for k, v in sent.items()]
         if body is None:
-            return await self.http.post(path, headers=sent)
-        return await self.http.post(path, json=body, headers=sent)
+            return await self.http.post(path, headers=raw)
+        return await self.http.post(path, json=body, headers=raw)
 
     async def events(self, trajectory_id: str) -> list[tuple[int, str, str | None]]:
         """(version, type, command id) of every event of the trajectory's stream."""
@@ -123,3 +124,36 @@ async def api_fixture(rig: Rig, tmp_path: Path) -> AsyncIterator[Api]:
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://cbct.test", timeout=60) as http:
         yield Api(http, runtime, rig)
+
+
+PLAN_BODY: dict[str, Any] = {
+    "audit_dates": ["2026-04-14"],
+    "expert_auditor": "Ellen Expert",
+    "peer_auditor": "Peer Bakker",
+}
+
+
+async def planned(api: Api, trajectory_id: str) -> None:
+    """Open (2025-11-03), announce, intake and self-evaluation in, audit planned for 2026-04-14 with
+    Ellen Expert and Peer Bakker (so the auditors see it): every step through the API."""
+    await api.until("2025-11-03")
+    steps: list[tuple[str, str, dict[str, Any] | None, str]] = [
+        ("planner", "trajectory/open", OPEN_BODY, "2025-11-03"),
+        ("planner", "trajectory/announce", None, "2025-11-04"),
+        (
+            "auditee",
+            "intake/record",
+            {
+                "contacts": [{"name": "An de Vries", "email": "an@bibliotheekhengelo.example"}],
+                "locations": ["Centrale"],
+                "employees": 40,
+            },
+            "2025-11-10",
+        ),
+        ("auditee", "selfevaluation/submit", {"documents": ["zelfevaluatie.pdf"]}, "2025-11-20"),
+        ("planner", "audit/schedule", PLAN_BODY, "2025-11-21"),
+    ]
+    for who, step, body, day in steps:
+        await api.until(day)
+        response = await api.command(who, trajectory_id, step, body, key=f"{trajectory_id}-{step.replace('/', '-')}")
+        assert response.status_code == 200, (step, response.text)

@@ -7,11 +7,20 @@ from typing import Any
 
 import pytest
 
+from application.access import COMMAND_ROLES
 from domain.registry import CLI_STEPS, FIELDS
 from frameworks.loader import load_rules
 from infrastructure.metrics import COMMANDS, REGISTRY
 from interfaces.http.command_models import ENDPOINTS
-from tests.http.commands_support import OPEN_BODY, Api, api_fixture, rig, temporal  # noqa: F401  (fixtures)
+from tests.http.commands_support import (  # noqa: F401  (fixtures)
+    OPEN_BODY,
+    PRINCIPALS,
+    Api,
+    api_fixture,
+    planned,
+    rig,
+    temporal,
+)
 from tests.unit.driver import scores
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -154,3 +163,233 @@ async def test_every_request_is_counted_by_command_and_answer_and_timed(api: Api
     assert _count("OpenTrajectory", "invalid") == invalid + 1
     assert REGISTRY.get_sample_value("cbct_command_seconds_count", {"command": "OpenTrajectory"}) == timed + 3
     assert COMMANDS is not None
+
+
+# --- idempotency -----------------------------------------------------------------------------------------
+
+
+async def _all_events(api: Api) -> int:
+    count: int = await api.runtime.pool.fetchval("SELECT count(*) FROM events")
+    return count
+
+
+async def test_the_same_request_twice_is_applied_once_and_answered_the_same(api: Api) -> None:
+    """Retried with its Idempotency-Key, a command appends nothing more and gets the original answer
+    (status, body and events), marked `Idempotent-Replayed`."""
+    tid = "T-idem-1"
+    await api.until("2025-11-03")
+    first = await api.command("planner", tid, "trajectory/open", OPEN_BODY, key="idem-open")
+    assert first.status_code == 200, first.text
+    stored = await _all_events(api)
+    second = await api.command("planner", tid, "trajectory/open", OPEN_BODY, key="idem-open")
+    assert (second.status_code, second.json()) == (first.status_code, first.json())
+    assert second.headers.get("Idempotent-Replayed") == "true" and "Idempotent-Replayed" not in first.headers
+    assert await _all_events(api) == stored
+    mine = [e for e in await api.events(tid) if e[2] == "idem-open"]
+    assert len(mine) == len(first.json()["events"]) >= 1
+
+    await api.until("2025-11-10")
+    request = {"ground": "fusie", "reason": "Fusie met de buurgemeente.", "ground_effective_on": "2026-07-01"}
+    asked = await api.command("auditee", tid, "postponement/request", request, key="idem-ask")
+    assert asked.status_code == 200, asked.text
+    stored = await _all_events(api)
+    for _ in range(2):
+        again = await api.command("auditee", tid, "postponement/request", request, key="idem-ask")
+        assert (again.status_code, again.json()) == (200, asked.json())
+    assert await _all_events(api) == stored
+    assert [e[1] for e in await api.events(tid) if e[2] == "idem-ask"] == ["PostponementRequested"]
+
+
+async def test_the_same_key_with_another_body_or_by_someone_else_is_422_and_writes_nothing(api: Api) -> None:
+    tid = "T-idem-2"
+    await api.until("2025-11-03")
+    assert (await api.command("planner", tid, "trajectory/open", OPEN_BODY, key="idem-k")).status_code == 200
+    before = await api.events(tid)
+    stored = await _all_events(api)
+    cases = [
+        ("planner", "trajectory/open", {**OPEN_BODY, "organisation": "Bibliotheek Almelo"}),
+        ("planner", "trajectory/announce", None),  # another command under the same key
+        ("director", "trajectory/open", OPEN_BODY),  # the same body, but another actor (403 before that)
+        ("auditee", "postponement/request", {"ground": "fusie", "reason": "Fusie."}),
+    ]
+    for who, step, body in cases:
+        response = await api.command(who, tid, step, body, key="idem-k")
+        if who == "director":
+            assert response.status_code == 403, response.text
+            continue
+        assert response.status_code == 422, (step, response.text)
+        problem = response.json()
+        assert problem["errors"] == [
+            {
+                "field": "Idempotency-Key",
+                "rule": "command.id_reused",
+                "message": "deze sleutel is al gebruikt voor een ander verzoek op dit traject",
+            }
+        ]
+        assert "Idempotency-Key" in problem["detail"]
+    assert await api.events(tid) == before
+    assert await _all_events(api) == stored
+
+
+@pytest.mark.parametrize("key", ["", " ", "-begint-met-streep", "met spatie", "a/b", "é".encode(), "x" * 101, "a\tb"])
+async def test_a_malformed_idempotency_key_is_422_naming_the_header(api: Api, key: str | bytes) -> None:
+    await api.until("2025-11-03")
+    response = await api.command("planner", "T-key", "trajectory/open", OPEN_BODY, headers={"Idempotency-Key": key})
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == ["Idempotency-Key"]
+    assert await _all_events(api) == 0
+
+
+async def test_without_a_key_each_request_is_a_new_command(api: Api) -> None:
+    tid = "T-nokey"
+    await api.until("2025-11-03")
+    opened = await api.command("planner", tid, "trajectory/open", OPEN_BODY)
+    assert opened.status_code == 200, opened.text
+    assert opened.json()["command_id"].startswith("http-")
+    announced = [await api.command("planner", tid, "trajectory/announce") for _ in range(2)]
+    assert [r.status_code for r in announced] == [200, 409]  # the second is a new command, refused
+
+
+# --- who may do what ---------------------------------------------------------------------------------------
+
+
+async def test_a_role_not_allowed_gets_403_on_every_command_and_nothing_is_written(api: Api) -> None:
+    """Every command × every role that may see the trajectory but may not send that command: 403."""
+    tid = "T-auth-1"
+    await planned(api, tid)
+    before = await api.events(tid)
+    who_sees = ["planner", "director", "expert", "peer", "auditee", "ops", "admin"]
+    wrong = []
+    for endpoint in ENDPOINTS:
+        for who in who_sees:
+            if PRINCIPALS[who].role in COMMAND_ROLES[endpoint.name]:
+                continue
+            response = await api.command(who, tid, f"{endpoint.noun}/{endpoint.verb}", endpoint.example)
+            if response.status_code != 403 or response.json()["status"] != 403:
+                wrong.append((endpoint.name, who, response.status_code))
+    assert not wrong, wrong
+    assert await api.events(tid) == before
+
+
+async def test_not_yours_or_unknown_is_404_on_every_command(api: Api) -> None:
+    """An auditee of another organisation and an auditor not named for the audit learn nothing: 404,
+    the same answer as for a trajectory that does not exist (for everyone, on every command but the
+    opening)."""
+    tid = "T-auth-2"
+    await planned(api, tid)
+    before = await api.events(tid)
+    wrong = []
+    for endpoint in ENDPOINTS:
+        step = f"{endpoint.noun}/{endpoint.verb}"
+        for who in ("other_auditee", "other_auditor"):
+            response = await api.command(who, tid, step, endpoint.example)
+            if response.status_code != 404:
+                wrong.append((endpoint.name, who, tid, response.status_code))
+        if endpoint.name != "OpenTrajectory":
+            for who in PRINCIPALS:
+                response = await api.command(who, "T-bestaat-niet", step, endpoint.example)
+                if response.status_code != 404:
+                    wrong.append((endpoint.name, who, "unknown", response.status_code))
+    assert not wrong, wrong
+    unknown = await api.command("other_auditee", "T-bestaat-niet", "trajectory/announce")
+    mine = await api.command("other_auditee", tid, "trajectory/announce")
+    assert unknown.json()["detail"] == mine.json()["detail"]
+    assert await api.events(tid) == before
+    assert await api.events("T-bestaat-niet") == []
+
+
+async def test_an_auditor_named_for_the_audit_may_score_it(api: Api) -> None:
+    tid = "T-auth-3"
+    await planned(api, tid)
+    await api.until("2026-04-14")
+    body = {"scores": scores(KIB2.base_norm_ids, KIB2), "indicators": {}}
+    assert (await api.command("other_auditor", tid, "audit/scores", body)).status_code == 404
+    assert (await api.command("peer", tid, "audit/scores", body, key="peer-scores")).status_code == 200
+
+
+async def test_not_signed_in_is_401(api: Api) -> None:
+    response = await api.http.post("/api/trajectories/T-1/trajectory/open", json=OPEN_BODY)
+    assert response.status_code == 401 and response.json()["status"] == 401
+
+
+# --- bad input ------------------------------------------------------------------------------------------
+
+
+def _wrong_type(example: Any) -> Any:
+    """A value of the wrong JSON type for a field whose example is `example`."""
+    if isinstance(example, bool):
+        return "misschien"
+    if isinstance(example, int):
+        return "veel"
+    if isinstance(example, str):
+        return 12345
+    if isinstance(example, list):
+        return "geen lijst"
+    return 42
+
+
+SENDER = {
+    name: next(w for w in ("planner", "auditee", "expert", "director") if PRINCIPALS[w].role in roles)
+    for name, roles in COMMAND_ROLES.items()
+}
+"""Per command, a principal allowed to send it (and who sees the planned trajectory)."""
+
+
+async def test_bad_input_on_every_command_endpoint_is_422_naming_the_field_and_writes_nothing(api: Api) -> None:
+    """Table-driven over every endpoint: each field of the wrong type, each required field missing, an
+    unknown field, a body that is no JSON object: 422 naming the field and the rule; nothing written."""
+    tid = "T-bad"
+    await planned(api, tid)
+    before = await api.events(tid)
+    stored = await _all_events(api)
+    cases = 0
+    wrong = []
+    for endpoint in ENDPOINTS:
+        target = "T-bad-open" if endpoint.name == "OpenTrajectory" else tid
+        step = f"{endpoint.noun}/{endpoint.verb}"
+        who = SENDER[endpoint.name]
+        example = endpoint.example
+        table: list[tuple[dict[str, Any] | list[Any], str, str]] = [
+            ({**example, "onbekend_veld": 1}, "onbekend_veld", "extra_forbidden"),
+            ([example], "(body)", ""),
+        ]
+        for name in endpoint.body.model_fields:
+            sample = FIELDS[name].example if FIELDS[name].example is not None else "tekst"
+            table.append(({**example, name: _wrong_type(sample)}, name, ""))
+            if endpoint.body.model_fields[name].is_required():
+                table.append(({k: v for k, v in example.items() if k != name}, name, "missing"))
+        for body, field, rule in table:
+            cases += 1
+            response = await api.command(who, target, step, body, key=f"bad-{cases}")
+            problem = response.json()
+            errors = problem.get("errors") or []
+            named = [e for e in errors if e["field"] == field or e["field"].startswith(f"{field}.")]
+            if response.status_code != 422 or not named or (rule and named[0]["rule"] != rule):
+                wrong.append((endpoint.name, field, rule, response.status_code, errors))
+            elif field not in problem["detail"]:
+                wrong.append((endpoint.name, field, "detail", 422, problem["detail"]))
+    assert not wrong, wrong
+    assert cases > 3 * len(ENDPOINTS)
+    assert await api.events(tid) == before
+    assert await api.events("T-bad-open") == []
+    assert await _all_events(api) == stored
+
+
+async def test_the_command_s_own_rules_apply_after_the_body_s(api: Api) -> None:
+    """A rule of the command beyond its fields' (a date out of range, an oversized body) is a 422 too."""
+    await api.until("2025-11-03")
+    late = await api.command(
+        "planner", "T-x", "trajectory/open", {**OPEN_BODY, "previous_certificate_expiry": "2200-01-01"}
+    )
+    assert late.status_code == 422 and late.json()["errors"][0]["field"] == "previous_certificate_expiry", late.text
+    crlf = await api.command("planner", "T-x", "trajectory/open", {**OPEN_BODY, "organisation": "A\r\nBcc: x"})
+    assert crlf.status_code == 422 and crlf.json()["errors"][0]["field"] == "organisation", crlf.text
+    bad_id = await api.command("planner", "-bad-", "trajectory/open", OPEN_BODY)
+    assert bad_id.status_code == 422 and bad_id.json()["errors"][0]["field"] == "trajectory_id", bad_id.text
+    not_json = await api.http.post(
+        "/api/trajectories/T-x/trajectory/open",
+        content=b"{nee",
+        headers={"X-Test-Principal": "planner", "Content-Type": "application/json"},
+    )
+    assert not_json.status_code == 422 and "Traceback" not in not_json.text
+    assert await _all_events(api) == 0
