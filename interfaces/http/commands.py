@@ -27,7 +27,7 @@ import asyncio
 import inspect
 import time
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Any
 
 import asyncpg
@@ -139,6 +139,22 @@ KEY_DESCRIPTION = (
 )
 
 
+def _input_errors(errors: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """FastAPI's validation errors, each field named once (the path is validated by the authorization
+    too), a body that is no JSON as `(body)`."""
+    cleaned: list[Mapping[str, Any]] = []
+    for error in errors:
+        if error.get("type") == "json_invalid":
+            reason = (error.get("ctx") or {}).get("error", "")
+            error = {**error, "loc": ("body",), "msg": f"geen geldige JSON: {reason}".rstrip(": ")}
+        cleaned.append(error)
+    unique: list[dict[str, str]] = []
+    for named in field_errors(cleaned, skip=INPUT_LOCATIONS):
+        if named not in unique:
+            unique.append(named)
+    return unique
+
+
 def _unavailable(error: BaseException) -> Problem | None:
     """The 503 for an engine or database that is away (or too slow to answer); None for other errors."""
     if isinstance(error, CommandFailed):
@@ -177,7 +193,7 @@ class CommandRoute(APIRoute):
                 return response
             except RequestValidationError as error:
                 answer = "invalid"
-                raise invalid(field_errors(error.errors(), skip=INPUT_LOCATIONS)) from None
+                raise invalid(_input_errors(error.errors())) from None
             except Problem as problem:
                 answer = ANSWERS.get(problem.status, "error")
                 raise

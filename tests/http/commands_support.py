@@ -34,6 +34,7 @@ __all__ = ["OPEN_BODY", "PRINCIPALS", "Api", "api_fixture", "make_runtime", "rig
 
 PRINCIPALS: Mapping[str, Principal] = {
     "planner": Principal("piet", "Piet Planner", Role.PLANNER),
+    "other_planner": Principal("pia", "Pia Planner", Role.PLANNER),
     "director": Principal("dirk", "Dirk Directeur", Role.DIRECTOR),
     "expert": Principal("ellen", "Ellen Expert", Role.AUDITOR),
     "peer": Principal("peer", "Peer Bakker", Role.AUDITOR),
