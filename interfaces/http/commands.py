@@ -28,7 +28,7 @@ import inspect
 import time
 import uuid
 from collections.abc import Callable, Coroutine, Mapping, Sequence
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import asyncpg
 from fastapi import APIRouter, Body, Depends, Header, Path, Response
@@ -53,6 +53,8 @@ from workflows.contracts import RecordedChange, Verdict
 
 if TYPE_CHECKING:
     from bootstrap import App
+
+T = TypeVar("T")
 
 IDEMPOTENCY_KEY = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
@@ -174,6 +176,28 @@ def _unavailable(error: BaseException) -> Problem | None:
     return None
 
 
+async def _within(seconds: float, work: Coroutine[Any, Any, T]) -> T:
+    """`work`'s result, or TimeoutError after `seconds`. Work held up in the SDK by an engine that is
+    away is abandoned (cancelled, not awaited: the SDK may take long to notice), as the CLI does."""
+    task = asyncio.ensure_future(work)
+    try:
+        done, _ = await asyncio.wait({task}, timeout=seconds)
+    except asyncio.CancelledError:  # the client went away
+        task.cancel()
+        raise
+    if not done:
+        task.cancel()
+        task.add_done_callback(_retrieve)
+        raise TimeoutError(f"no answer within {seconds} s")
+    return task.result()
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    """Collect an abandoned task's outcome (so asyncio does not report it as never retrieved)."""
+    if not task.cancelled():
+        task.exception()
+
+
 class CommandRoute(APIRoute):
     """A command endpoint: bounded in time, every request counted and timed, its failures as problems."""
 
@@ -185,9 +209,7 @@ class CommandRoute(APIRoute):
             started = time.perf_counter()
             answer = "error"
             try:
-                wait = _runtime(request).settings.command_wait_seconds
-                async with asyncio.timeout(wait):
-                    response = await handle(request)
+                response = await _within(_runtime(request).settings.command_wait_seconds, handle(request))
                 replayed = response.headers.get(REPLAYED) == "true"
                 answer = "duplicate" if replayed else ANSWERS.get(response.status_code, "error")
                 return response
