@@ -122,6 +122,15 @@ def _problem_response(description: str, headers: dict[str, Any] | None = None) -
 
 
 RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "Verwerkt: de vastgelegde gebeurtenissen. Een herhaald verzoek krijgt hetzelfde antwoord.",
+        "headers": {
+            REPLAYED: {
+                "description": "`true` als dit het antwoord is op een eerder verwerkt verzoek met dezelfde sleutel.",
+                "schema": {"type": "string", "enum": ["true"]},
+            }
+        },
+    },
     401: _problem_response("Niet aangemeld."),
     403: _problem_response("Uw rol mag dit commando niet sturen."),
     404: _problem_response("Onbekend traject, of niet het uwe."),
@@ -337,9 +346,8 @@ def _handler(endpoint: CommandEndpoint) -> Callable[..., Coroutine[Any, Any, Com
             trajectory_id=verdict.trajectory_id,
         )
 
-    body_param: Any = Annotated[endpoint.body, Body(examples=[endpoint.example])]
-    if not endpoint.body_required:
-        body_param = Annotated[endpoint.body | None, Body(examples=[endpoint.example])]
+    example = Body(openapi_examples={"voorbeeld": {"summary": "Voorbeeld", "value": endpoint.example}})
+    body_param: Any = Annotated[endpoint.body if endpoint.body_required else endpoint.body | None, example]
     parameters = [
         inspect.Parameter(
             "trajectory_id",

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 
 from application.access import COMMAND_ROLES
 from domain.registry import CLI_STEPS, FIELDS
 from frameworks.loader import load_rules
 from infrastructure.metrics import COMMANDS, REGISTRY
+from interfaces.http import auth
+from interfaces.http.app import create_app
 from interfaces.http.command_models import ENDPOINTS
 from tests.http.commands_support import (  # noqa: F401  (fixtures)
     OPEN_BODY,
@@ -52,6 +55,9 @@ async def test_openapi_documents_every_command_with_summary_example_and_descript
         assert {"200", "403", "404", "409", "422", "503"} <= set(operation["responses"])
         assert "Retry-After" in operation["responses"]["503"]["headers"]
         assert any(p["name"] == "Idempotency-Key" and p["in"] == "header" for p in operation["parameters"])
+        assert "Idempotent-Replayed" in operation["responses"]["200"]["headers"]
+        media = operation["requestBody"]["content"]["application/json"]
+        assert media["examples"]["voorbeeld"]["value"] == endpoint.example
         schema = doc["components"]["schemas"][f"{endpoint.name}Body"]
         assert schema["additionalProperties"] is False
         assert schema["examples"] == [endpoint.example]
@@ -396,3 +402,36 @@ async def test_the_command_s_own_rules_apply_after_the_body_s(api: Api) -> None:
     assert not_json.status_code == 422 and "Traceback" not in not_json.text
     assert [(e["field"], e["rule"]) for e in not_json.json()["errors"]] == [("(body)", "json_invalid")]
     assert await _all_events(api) == 0
+
+
+# --- with the real sign-in --------------------------------------------------------------------------------
+
+
+async def test_with_the_real_sign_in_the_actor_is_the_account_and_a_cookie_needs_its_csrf_token(api: Api) -> None:
+    """No principal override: an API token and a cookie session (with and without its CSRF token)."""
+    accounts = auth.account_service(api.runtime)
+    await accounts.add_user("anna", "planner", actor="admin:test", password="een-goed-wachtwoord")
+    await accounts.add_user("bieb", "auditee", actor="admin:test", password="een-goed-wachtwoord", organisation="9999")
+    _, token = await accounts.create_token("anna", "script", actor="admin:test")
+    transport = httpx.ASGITransport(app=create_app(api.runtime), client=("192.0.2.10", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        await api.until("2025-11-03")
+        path = "/api/trajectories/T-real/trajectory/open"
+        anonymous = await http.post(path, json=OPEN_BODY, headers={"Idempotency-Key": "real-0"})
+        assert anonymous.status_code == 401, anonymous.text
+        by_token = await http.post(
+            path, json=OPEN_BODY, headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "real-1"}
+        )
+        assert by_token.status_code == 200, by_token.text
+        actor = await api.runtime.pool.fetchval("SELECT actor FROM events WHERE command_id = 'real-1' LIMIT 1")
+        assert actor == "planner:anna"
+
+        signed = await http.post("/api/session", json={"user_name": "bieb", "password": "een-goed-wachtwoord"})
+        assert signed.status_code == 200, signed.text
+        announce = "/api/trajectories/T-real/trajectory/announce"
+        without_csrf = await http.post(announce, headers={"Idempotency-Key": "real-2"})
+        assert without_csrf.status_code == 403, without_csrf.text
+        csrf = {"X-CSRF-Token": signed.json()["csrf_token"], "Idempotency-Key": "real-3"}
+        not_theirs = await http.post(announce, headers=csrf)
+        assert not_theirs.status_code == 404, not_theirs.text  # an auditee of another organisation
+    assert [e[2] for e in await api.events("T-real")] == ["real-1"] * len(by_token.json()["events"])
