@@ -80,6 +80,31 @@ class Settings(BaseSettings):
         description="Ends sessions idle inside a transaction, which would hold every follower back.",
     )
 
+    # --- `cbct serve`: the HTTP server ---
+    http_host: str = Field(default="127.0.0.1", min_length=1, description="Address `cbct serve` listens on.")
+    http_port: int = Field(default=8470, ge=1, le=65535, description="Port `cbct serve` listens on.")
+    public_url: str | None = Field(
+        default=None,
+        description=(
+            "Where people (and the Temporal Web UI, for its codec) reach `cbct serve`, e.g. https://cbct.example.nl."
+            " Unset: http://<host>:<port>."
+        ),
+    )
+    max_request_bytes: int = Field(default=1 << 20, gt=0, description="Largest request body the HTTP API accepts.")
+    ready_max_projection_lag: int = Field(
+        default=1000, ge=0, description="/readyz answers 503 while a read model is more events than this behind."
+    )
+
+    @field_validator("public_url")
+    @classmethod
+    def _must_be_http_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"moet een http(s)://-adres zijn, niet {value!r}")
+        return value.rstrip("/")
+
     @field_validator("database_url")
     @classmethod
     def _must_be_postgres(cls, value: str | None) -> str | None:
