@@ -23,6 +23,7 @@ from tests.http.platform_support import (
     served,
     web_app,
 )
+from tests.workflows.support import wait_until
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -189,3 +190,24 @@ async def test_a_stopped_database_gives_503_with_retry_after_and_readyz_names_it
     assert "postgres" in down and "temporal" in down
     for leak in ("geheim-wachtwoord", "postgresql://", "Traceback"):
         assert leak not in response.text and leak not in ready.text
+
+
+async def test_stopping_the_server_lets_a_request_in_flight_finish_and_accepts_no_new_one(app: App) -> None:
+    import asyncio
+
+    from interfaces.http.server import listen_socket, uvicorn_server
+
+    sock = listen_socket("127.0.0.1", 0)
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    server = uvicorn_server(web_app(app), grace_seconds=10)
+    serving = asyncio.create_task(server.serve(sockets=[sock]))
+    async with httpx.AsyncClient(base_url=base, timeout=20) as client:
+        await wait_until(lambda: server.started, "uvicorn to start", 10)
+        in_flight = asyncio.create_task(client.get("/test/slow", params={"seconds": 1.5}))
+        await wait_until(lambda: server.server_state.tasks, "the slow request to arrive", 10)
+        server.should_exit = True
+        response = await in_flight
+        await asyncio.wait_for(serving, 15)
+        assert response.status_code == 200 and response.json() == {"status": "klaar"}
+        with pytest.raises(httpx.ConnectError):
+            await client.get("/healthz")
