@@ -36,6 +36,9 @@ def create_app(runtime: App) -> FastAPI:
     )
     app.state.cbct = runtime
     problems.install(app)
+    # Before `auth.install`, whose CSRF guard joins every route included after it: the Web UI cannot send
+    # a CSRF token, and decoding changes nothing (CORS keeps its answer to the Web UI's origin).
+    codec.install(app)
     auth.install(app)
     app.include_router(home.router)
     app.include_router(auth.router, prefix=API_PREFIX)
@@ -44,7 +47,6 @@ def create_app(runtime: App) -> FastAPI:
     app.include_router(feeds.router)
     app.include_router(ops.router)
     app.include_router(metrics.router)
-    codec.install(app)
     install_middleware(
         app,
         max_body_bytes=settings.max_request_bytes,

@@ -116,6 +116,6 @@ class CodecCors:
 
 
 def install(app: FastAPI) -> None:
-    """The codec route and its CORS (call before `install_middleware`, so the platform's wraps it)."""
+    """The codec route and its CORS (before `install_middleware`, so the platform's middleware wraps it)."""
     app.include_router(router)
     app.add_middleware(CodecCors)
