@@ -131,6 +131,12 @@ class _SupervisedAccess(TemporalAccess):
         """Ignored: the supervisor knows where the Web UI is."""
 
 
+def supervised_access(supervisor: TemporalSupervisor, signer: CommandSigner) -> TemporalAccess:
+    """The `App`'s way to the workflows in `cbct serve`: commands signed with the process's keys, sent on
+    the client the supervisor holds at that moment; the Web UI's address as the supervisor knows it."""
+    return _SupervisedAccess(supervisor, _FollowingTrajectories(supervisor, signer=signer))
+
+
 class _ToStructlog(logging.Handler):
     """uvicorn's own log lines (start, shutdown, protocol errors) as structlog lines."""
 
@@ -159,8 +165,7 @@ async def http_server(
     from infrastructure.keyring import signing_keys
 
     app, settings = running.app, running.settings
-    trajectories = _FollowingTrajectories(running.temporal, signer=CommandSigner(signing_keys(settings)))
-    app.temporal_access = _SupervisedAccess(running.temporal, trajectories)
+    app.temporal_access = supervised_access(running.temporal, CommandSigner(signing_keys(settings)))
     try:
         await app.store.wakeup.listen(app.database.url)
     except Exception as error:  # followers still poll; the supervisor of the listener is not started

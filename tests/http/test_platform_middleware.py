@@ -55,7 +55,7 @@ def assert_secure(response: httpx.Response) -> None:
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["x-frame-options"] == "DENY"
-    assert response.headers["referrer-policy"] == "strict-origin-when-cross-origin"
+    assert response.headers["referrer-policy"] == "no-referrer"
     assert "strict-transport-security" not in response.headers  # plain http
 
 
