@@ -97,8 +97,15 @@ async def bootstrap(
 
 
 def sender_for(settings: Settings) -> MessageSender:
-    """The configured sender (the file sender until SMTP lands)."""
-    return FileSender(settings.outbox_dir, settings.mail_from)
+    """The SMTP sender when `smtp_host` is configured; the file sender (development) otherwise."""
+    from activities.sender import MailContact
+
+    if settings.smtp_host:
+        from infrastructure.smtp_sender import SmtpSender
+
+        return SmtpSender.from_settings(settings)
+    contact = MailContact(settings.contact_name, settings.contact_email, settings.contact_phone)
+    return FileSender(settings.outbox_dir, settings.mail_from, contact)
 
 
 @asynccontextmanager

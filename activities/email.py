@@ -10,11 +10,23 @@ receiving side de-duplicate on the same id). Never lost: the workflow holds a me
 not deliver until this activity has returned, and Temporal retries it with backoff while the sender is
 down (`SendFailed`) or the worker dies. The delivery is `MessageDelivered` on stream `message-<id>`,
 appended once (command id `deliver:<id>`, fixed event id); the messages read model marks the message
-sent from it.
+sent from it. A message whose stream already holds an event is not handed to the sender again.
+
+The remaining window (SMTP): the server accepted the message, and the process died (or the activity
+timed out) before the delivery was recorded. The activity then runs again and the server receives the
+message a second time: byte-identical, with the same Message-ID, which receivers de-duplicate on.
+
+Refused for good (`SendRefused`: a 5xx answer for the recipient or the message): `MessageRefused` on
+the same stream, appended once (command id `refuse:<id>`, fixed event id), with the server's code and
+text. `email.send` then fails without retry (`EMAIL_REFUSED`; the workflow lets the e-mail go), the
+decision's own inline send just moves on; the messages read model marks it refused and `cbct stuck`
+lists it. Every outcome counts in `cbct_emails_total{transport, outcome}`: sent, failed (will be
+retried), refused (counted once, when recorded).
 """
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import datetime
 
@@ -22,21 +34,27 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.outbox import emails_of
-from activities.sender import MessageSender, OutgoingMessage
+from activities.sender import MessageSender, OutgoingMessage, SendRefused, message_id_header
 from application.event_store import EventStore, ExpectedVersion, NewEvent
 from application.trajectories import stream_id
 from infrastructure.logging import bind_operation, get_logger
-from projections.messages import message_stream
-from workflows.contracts import EMAIL_UNKNOWN, Delivery, PendingEmail, SendRequest
+from infrastructure.metrics import EMAILS
+from projections.messages import DELIVERED, REFUSED, message_stream
+from workflows.contracts import EMAIL_REFUSED, EMAIL_UNKNOWN, Delivery, PendingEmail, SendRequest
 
 log = get_logger(__name__)
 
 DELIVERED_NAMESPACE = uuid.UUID("0b7f7f7e-2f5c-4c1e-9d55-5a3f0f6c1d21")
+REFUSED_NAMESPACE = uuid.UUID("6a0d3c8e-93f4-4d36-8b55-0c2b7e1f9a44")
 ACTOR = "system:notifications"
 
 
 def delivery_command_id(message_id: str) -> str:
     return f"deliver:{message_id}"
+
+
+def refusal_command_id(message_id: str) -> str:
+    return f"refuse:{message_id}"
 
 
 class EmailActivities:
@@ -61,11 +79,44 @@ class EmailActivities:
                 type=EMAIL_UNKNOWN,
                 non_retryable=True,
             )
-        return await deliver(self._sender, self._store, known, request.now)
+        settled = await self._store.read_stream(message_stream(known.message_id))
+        if settled:  # delivered or refused before (a retry after the record): never hand it over again
+            return _settled(known, settled[0].event_type, settled[0].data)
+        try:
+            return await deliver(self._sender, self._store, known, request.now)
+        except SendRefused as refusal:
+            raise _refused_error(known, refusal.code, refusal.reason) from refusal
 
 
-async def deliver(sender: MessageSender, store: EventStore, email: PendingEmail, now: datetime) -> Delivery:
-    """Hand `email` to `sender`, then record its delivery (once, whoever repeats this)."""
+def _settled(email: PendingEmail, event_type: str, data: dict[str, object]) -> Delivery:
+    if event_type == REFUSED:
+        raise _refused_error(email, int(str(data.get("code") or 0)), str(data.get("reason") or ""))
+    transport = str(data.get("transport") or "")
+    return Delivery(
+        message_id=email.message_id,
+        transport=transport,
+        message_id_header=message_id_header(email.message_id),
+        already_sent=True,
+        recorded_before=True,
+    )
+
+
+def _refused_error(email: PendingEmail, code: int, reason: str) -> ApplicationError:
+    return ApplicationError(
+        f"e-mail {email.message_id} aan {email.recipient} geweigerd door de mailserver: {code or ''} {reason}".strip(),
+        type=EMAIL_REFUSED,
+        non_retryable=True,
+    )
+
+
+async def deliver(
+    sender: MessageSender, store: EventStore, email: PendingEmail, now: datetime, *, send_within: float | None = None
+) -> Delivery:
+    """Hand `email` to `sender`, then record its delivery (once, whoever repeats this).
+
+    `send_within` bounds the handing over (`TimeoutError`), never the record: once the server has the
+    message, its delivery is recorded. Raises `SendFailed` (try later) as the sender does; `SendRefused`
+    after recording the refusal."""
     outgoing = OutgoingMessage(
         message_id=email.message_id,
         trajectory_id=email.trajectory_id,
@@ -74,15 +125,26 @@ async def deliver(sender: MessageSender, store: EventStore, email: PendingEmail,
         subject=email.subject,
         body=email.body,
         created_at=email.created_at.isoformat(),
+        invite=email.invite,
     )
     with bind_operation(message_id=email.message_id, trajectory_id=email.trajectory_id):
-        receipt = await sender.send(outgoing)  # SendFailed: retried by Temporal's retry policy
+        try:
+            async with asyncio.timeout(send_within):
+                receipt = await sender.send(outgoing)  # SendFailed: retried by Temporal's retry policy
+        except SendRefused as refusal:
+            await _record_refusal(sender, store, email, refusal, now)
+            raise
+        except BaseException as error:
+            EMAILS.labels(sender.transport, "failed").inc()
+            log.warning("message_not_sent", transport=sender.transport, error=str(error) or type(error).__name__)
+            raise
+        EMAILS.labels(sender.transport, "sent").inc()
         delivered_at = max(now, email.created_at)  # never before it was written
         result = await store.append(
             message_stream(email.message_id),
             [
                 NewEvent(
-                    "MessageDelivered",
+                    DELIVERED,
                     {
                         "message_id": email.message_id,
                         "delivered_at": delivered_at.isoformat(),
@@ -108,4 +170,41 @@ async def deliver(sender: MessageSender, store: EventStore, email: PendingEmail,
         message_id_header=receipt.message_id_header,
         already_sent=receipt.already_sent,
         recorded_before=result.duplicate,
+    )
+
+
+async def _record_refusal(
+    sender: MessageSender, store: EventStore, email: PendingEmail, refusal: SendRefused, now: datetime
+) -> None:
+    """`MessageRefused` on the message's stream, once; counted once, when it is first recorded."""
+    refused_at = max(now, email.created_at)
+    result = await store.append(
+        message_stream(email.message_id),
+        [
+            NewEvent(
+                REFUSED,
+                {
+                    "message_id": email.message_id,
+                    "refused_at": refused_at.isoformat(),
+                    "transport": sender.transport,
+                    "recipient": email.recipient,
+                    "code": refusal.code,
+                    "reason": refusal.reason[:500],
+                },
+                event_id=uuid.uuid5(REFUSED_NAMESPACE, email.message_id),
+            )
+        ],
+        ExpectedVersion.NO_STREAM,
+        command_id=refusal_command_id(email.message_id),
+        correlation_id=email.trajectory_id,
+        actor=ACTOR,
+    )
+    if not result.duplicate:
+        EMAILS.labels(sender.transport, "refused").inc()
+    log.warning(
+        "message_refused",
+        transport=sender.transport,
+        code=refusal.code,
+        reason=refusal.reason[:500],
+        duplicate=result.duplicate,
     )

@@ -2,8 +2,9 @@
 
 The same composition the messages read model uses (`projections.message_texts`), with the same stable
 message ids (`message_id_for(event id, kind)`), so the outbox rows and the e-mails the workflow sends
-are one and the same messages. A message counts as delivered when its `message-<id>` stream holds
-`MessageDelivered`; a message without a recipient is never sent (the read model lists it `unaddressed`).
+are one and the same messages. A message is settled once its `message-<id>` stream holds an event:
+`MessageDelivered`, or `MessageRefused` (the mail server refused it for good: ops see it, nothing
+retries it); a message without a recipient is never sent (the read model lists it `unaddressed`).
 """
 
 from __future__ import annotations
@@ -41,11 +42,12 @@ def emails_of(records: Sequence[RecordedEvent], caused_by: Collection[str] | Non
                 subject=draft.subject,
                 body=draft.body,
                 created_at=event.occurred_at,
+                invite=draft.invite,
             )
         )
     return emails
 
 
 async def undelivered(store: EventStore, emails: Sequence[PendingEmail]) -> list[PendingEmail]:
-    """The e-mails whose delivery is not recorded yet."""
+    """The e-mails neither recorded delivered nor recorded refused yet."""
     return [e for e in emails if await store.stream_version(message_stream(e.message_id)) == 0]

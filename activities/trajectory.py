@@ -20,7 +20,8 @@ deadline, and every run's first `survey`, fail without retry, so the workflow fa
 The e-mails a decision causes are handed to the sender right after its events are committed, within
 a short budget: the workflow then has nothing left to send (one workflow task per command, no e-mail
 activity per message). Any the sender could not take in time are returned as pending, and the
-workflow's `email.send` activity retries them until they go out.
+workflow's `email.send` activity retries them until they go out. One the mail server refuses for good
+is recorded refused (`activities.email`) and left alone: the decision stands.
 
 Domain decisions run here, never in the workflow: a change to a rule file then never breaks the replay
 of a running workflow.
@@ -29,6 +30,7 @@ of a running workflow.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import datetime, timedelta
 
 from temporalio import activity
@@ -36,7 +38,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.email import deliver
 from activities.outbox import emails_of, undelivered
-from activities.sender import MessageSender
+from activities.sender import MessageSender, SendRefused
 from application.command_handler import Accepted, ConflictPersisted, Outcome
 from application.command_signature import Refusal, SigningKeys, verify
 from application.event_store import EventStore
@@ -165,15 +167,23 @@ class TrajectoryActivities:
             return Decision(verdict=verdict, schedule=schedule)
 
     async def _send_at_once(self, emails: tuple[PendingEmail, ...], now: datetime) -> tuple[PendingEmail, ...]:
-        """Deliver what the sender takes within the budget; return the e-mails left for `email.send`."""
+        """Deliver what the sender takes within the budget; return the e-mails left for `email.send`.
+
+        The budget bounds the handing over only, never the record after it: an e-mail the server
+        accepted is recorded before the decision answers, so `email.send` does not send it again."""
         if self._sender is None:
             return emails
         left = list(emails)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SEND_AT_ONCE_BUDGET.total_seconds()
         try:
-            async with asyncio.timeout(SEND_AT_ONCE_BUDGET.total_seconds()):
-                while left:
-                    await deliver(self._sender, self._store, left[0], now)
-                    left.pop(0)
+            while left:
+                if (remaining := deadline - loop.time()) <= 0:
+                    raise TimeoutError(f"{len(left)} e-mail(s) left after {SEND_AT_ONCE_BUDGET.total_seconds():.0f} s")
+                # A refusal is recorded as MessageRefused by `deliver`: settled, for ops, not retried.
+                with contextlib.suppress(SendRefused):
+                    await deliver(self._sender, self._store, left[0], now, send_within=remaining)
+                left.pop(0)
         except Exception as error:  # any failure: the patient path takes over
             log.warning(
                 "email_deferred",

@@ -77,7 +77,7 @@ def launcher() -> Path:
             effect="the time-skipping test server listens on every interface",
         )
         return server
-    directory = Path(tempfile.mkdtemp(prefix="cbct-test-server-"))  # 0700: nobody else can swap the script
+    directory = _claimed_directory()  # 0700: nobody else can swap the script
     script = directory / "temporal-test-server"
     # -I: not this file's folder first on the path (its logging.py would shadow the standard library's)
     command = [sys.executable, "-I", str(Path(__file__).resolve()), str(server), *unshare]
@@ -87,6 +87,22 @@ def launcher() -> Path:
 
     atexit.register(shutil.rmtree, directory, True)
     return script
+
+
+LAUNCHER_PREFIX = "cbct-test-server-"
+_claims: list[int] = []  # held for the life of the process: the folder's claim (see infrastructure/scratch.py)
+
+
+def _claimed_directory() -> Path:
+    """A new private folder for the launcher, claimed while this process lives, after removing the folders
+    of runs that died without their `atexit` (a killed run leaves its launcher behind otherwise)."""
+    from infrastructure.scratch import claim, remove_stale_directories
+
+    root = Path(tempfile.gettempdir())
+    remove_stale_directories(root, LAUNCHER_PREFIX)
+    directory = Path(tempfile.mkdtemp(prefix=LAUNCHER_PREFIX, dir=root))
+    _claims.append(claim(directory))
+    return directory
 
 
 # --- the program: outside the namespace, then inside -----------------------------------------------------

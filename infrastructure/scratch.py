@@ -95,7 +95,7 @@ def scratch_directory(prefix: str) -> Iterator[Path]:
     path = Path(tempfile.mkdtemp(prefix=prefix, dir=root))
     fd = -1
     try:
-        fd = _claim(path)
+        fd = claim(path)
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
@@ -103,7 +103,8 @@ def scratch_directory(prefix: str) -> Iterator[Path]:
             os.close(fd)
 
 
-def _claim(directory: Path) -> int:
+def claim(directory: Path) -> int:
+    """Claim `directory` (a new, empty one of ours) while the returned descriptor stays open."""
     pending = directory / f"{_MARKER}.new"
     fd = os.open(pending, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:

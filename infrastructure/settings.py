@@ -57,6 +57,28 @@ class Settings(BaseSettings):
     outbox_dir: Path = Field(default=Path(".cbct/outbox"), description="Where the file sender writes e-mails.")
     stuck_grace_days: int = Field(default=7, ge=0, description="Overdue this long with no progress: stuck.")
     mail_from: str = Field(default="CBCT planning <planning@cbct.nl>", description="From header of every e-mail.")
+    # --- e-mail over SMTP (issue 22); without smtp_host the file sender writes to outbox_dir ---------
+    smtp_host: str | None = Field(default=None, description="SMTP server. Unset: e-mails go to `outbox_dir` as files.")
+    smtp_port: int | None = Field(
+        default=None, gt=0, lt=65536, description="SMTP port. Unset: 465 with tls, 587 with starttls, 25 with none."
+    )
+    smtp_security: Literal["none", "starttls", "tls"] = Field(
+        default="starttls", description="tls: TLS from the start (465); starttls: upgraded (587); none: plain."
+    )
+    smtp_username: str | None = Field(default=None, description="SMTP AUTH user (needs smtp_password and TLS).")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP AUTH password.")
+    smtp_timeout: float = Field(
+        default=10.0, gt=0, le=15, description="Seconds per SMTP step (the e-mail activity has 20 s in all)."
+    )
+    smtp_ca_file: Path | None = Field(
+        default=None, description="CA (PEM) the SMTP server's certificate is verified by. Unset: the system's CAs."
+    )
+    contact_name: str = Field(default="CBCT planning", min_length=1, description="Contact at the foot of e-mails.")
+    contact_email: str = Field(
+        default="planning@cbct.nl", pattern=r"^[^@\s<>]+@[^@\s<>]+$", description="Contact's e-mail address."
+    )
+    contact_phone: str | None = Field(default=None, description="Contact's phone number, shown in e-mails.")
+
     shutdown_grace_seconds: float = Field(
         default=30.0, ge=0, description="On SIGTERM the worker lets running workflows finish this long."
     )
@@ -86,8 +108,8 @@ class Settings(BaseSettings):
     public_url: str | None = Field(
         default=None,
         description=(
-            "Where people (and the Temporal Web UI, for its codec) reach `cbct serve`, e.g. https://cbct.example.nl."
-            " Unset: http://<host>:<port>."
+            "Where people (links in e-mails; the Temporal Web UI, for its codec) reach `cbct serve`, e.g."
+            " https://cbct.example.nl. Unset: http://<host>:<port> (links in e-mails: the request's address)."
         ),
     )
     max_request_bytes: int = Field(default=1 << 20, gt=0, description="Largest request body the HTTP API accepts.")
@@ -104,6 +126,27 @@ class Settings(BaseSettings):
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"moet een http(s)://-adres zijn, niet {value!r}")
         return value.rstrip("/")
+
+    # --- accounts and signing in (interfaces/http/auth.py, application/account_service.py) ---
+    session_lifetime_minutes: int = Field(
+        default=12 * 60, ge=5, le=30 * 24 * 60, description="How long a sign-in session lasts (fixed, not sliding)."
+    )
+    signin_link_minutes: int = Field(default=15, ge=1, le=24 * 60, description="How long a one-time link works.")
+    signin_window_minutes: int = Field(
+        default=15, ge=1, le=24 * 60, description="Window of the sign-in rate limits (failures counted in it)."
+    )
+    signin_max_failures_per_account: int = Field(
+        default=5, ge=1, description="Failed sign-ins of one user name in the window before 429."
+    )
+    signin_max_failures_per_client: int = Field(
+        default=20, ge=1, description="Failed sign-ins from one client address in the window before 429."
+    )
+    signin_max_links_per_address: int = Field(
+        default=3, ge=1, description="One-time links e-mailed to one address in the window; more are not sent."
+    )
+    cookie_secure: bool = Field(
+        default=False, description="Always mark the session cookie Secure (it is whenever the request is https)."
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -133,6 +176,26 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("smtp_host", "smtp_username", "smtp_password", "smtp_ca_file", "contact_phone", mode="before")
+    @classmethod
+    def _empty_smtp_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("contact_name", "contact_phone")
+    @classmethod
+    def _one_line(cls, value: str | None) -> str | None:
+        if value is not None and any(c in value for c in "\r\n"):
+            raise ValueError("moet op één regel staan")
+        return value
+
+    @model_validator(mode="after")
+    def _smtp_auth_needs_tls(self) -> Settings:
+        if (self.smtp_username is None) != (self.smtp_password is None):
+            raise ValueError("CBCT_SMTP_USERNAME en CBCT_SMTP_PASSWORD: geef ze allebei of geen")
+        if self.smtp_username is not None and self.smtp_security == "none":
+            raise ValueError("CBCT_SMTP_SECURITY: aanmelden (SMTP AUTH) vraagt tls of starttls, nooit none")
+        return self
 
     @model_validator(mode="after")
     def _client_cert_needs_key(self) -> Settings:

@@ -9,15 +9,26 @@ server, its Web UI and its files hold ciphertext only. A connection is bounded i
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from temporalio.client import Client, Interceptor
 from temporalio.converter import DataConverter
+from temporalio.runtime import (
+    LogForwardingConfig,
+    LoggingConfig,
+    MetricBuffer,
+    MetricBufferDurationFormat,
+    Runtime,
+    TelemetryConfig,
+    TelemetryFilter,
+)
 from temporalio.service import KeepAliveConfig, RPCError, TLSConfig
 
 from infrastructure.keyring import load_file, load_keyring
+from infrastructure.metrics import SDK_BUFFER_SIZE, SDK_DRAIN_SECONDS, TEMPORAL_SDK
 from infrastructure.payload_codec import encrypted_data_converter
 from infrastructure.settings import Settings
 from infrastructure.temporal_server import EmbeddedTemporal, TemporalServerInfo
@@ -28,6 +39,35 @@ CONNECT_TIMEOUT = 15.0
 LOOPBACK_KEEP_ALIVE = KeepAliveConfig(interval_millis=5000, timeout_millis=5000)
 """The embedded server's connections: a call stuck on a dead address (the server moved after a crash and
 something else took its port) is dropped after 10 s instead of the default 45 s; pings cost nothing locally."""
+
+
+_runtime: Runtime | None = None
+
+
+def sdk_runtime() -> Runtime:
+    """The process's one SDK runtime, shared by every client and worker it makes: its metrics go to a
+    MetricBuffer that `infrastructure.metrics.TEMPORAL_SDK` drains into our registry (served by the
+    authenticated /metrics, so the SDK opens no port of its own). One runtime, not one per client: each
+    runtime has its own thread pool, and a buffer must have a single reader. The SDK core's own log
+    lines go to Python logging (`temporalio.core`), as the CLI's default runtime sends them, never
+    straight to stdout."""
+    global _runtime
+    if _runtime is None:
+        buffer = MetricBuffer(SDK_BUFFER_SIZE, MetricBufferDurationFormat.SECONDS)
+        quiet = LoggingConfig(
+            filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
+            forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")),
+        )
+        _runtime = Runtime(telemetry=TelemetryConfig(logging=quiet, metrics=buffer))
+        TEMPORAL_SDK.attach(buffer)
+    return _runtime
+
+
+async def _drain_sdk_metrics() -> None:
+    """Drain the SDK's buffer now and then, so it never fills up between two scrapes (or with none)."""
+    while True:
+        await asyncio.sleep(SDK_DRAIN_SECONDS)
+        TEMPORAL_SDK.drain()
 
 
 class TemporalConfigError(ValueError):
@@ -139,6 +179,7 @@ async def _connect(
                 interceptors=interceptors,
                 identity=identity,
                 keep_alive_config=keep_alive,
+                runtime=sdk_runtime(),
             ),
             within,
         )
@@ -160,16 +201,21 @@ async def temporal_connection(
 
     With `CBCT_TEMPORAL_ADDRESS` this connects there (UI: `CBCT_TEMPORAL_UI_URL`); without, it starts
     or joins the embedded dev server of `CBCT_DATA_DIR` and releases it on exit (the last process to
-    leave stops it, without waiting for its graceful stop).
+    leave stops it, without waiting for its graceful stop). While it is open the SDK's metric buffer is
+    drained every few seconds.
     """
-    if settings.temporal_address is not None:
-        client = await connect_client(settings, interceptors=interceptors, identity=identity)
-        yield client, settings.temporal_ui_url
-        return
-    server = EmbeddedTemporal(settings.data_dir, settings.temporal_namespace)
-    info = await server.start()
+    drain = asyncio.create_task(_drain_sdk_metrics(), name="temporal-sdk-metrics")
     try:
-        client = await connect_embedded(settings, info, interceptors=interceptors, identity=identity)
-        yield client, info.ui_address
+        if settings.temporal_address is not None:
+            client = await connect_client(settings, interceptors=interceptors, identity=identity)
+            yield client, settings.temporal_ui_url
+            return
+        server = EmbeddedTemporal(settings.data_dir, settings.temporal_namespace)
+        info = await server.start()
+        try:
+            client = await connect_embedded(settings, info, interceptors=interceptors, identity=identity)
+            yield client, info.ui_address
+        finally:
+            server.stop(wait=False)  # the server finishes its graceful stop on its own
     finally:
-        server.stop(wait=False)  # the server finishes its graceful stop on its own
+        drain.cancel()

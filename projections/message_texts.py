@@ -1,7 +1,11 @@
 """The e-mails to auditees, in Dutch: which events cause one, and what it says. Pure: event + context in.
 
 Every message names the organisation, gives dates as 21-04-2026, says what the auditee should do or
-prepare, and ends with the CBCT planning contact. A decision is always sent with its reason.
+prepare, and points to the CBCT planning contact (name, e-mail and phone come from the settings and are
+added under the text when the e-mail is rendered: `application.mail_render`). A decision is always
+sent with its reason. The messages that schedule, move or cancel an audit (also by a postponement or a
+withdrawal) carry its calendar entry (`AuditInvite`): one UID per round (`audit_uid`), SEQUENCE the
+number of times its dates or status changed after it was first scheduled — the calendar feeds' rule.
 """
 
 from __future__ import annotations
@@ -13,13 +17,13 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from application.audit_invite import AuditInvite
+from application.calendar_ids import audit_uid
 from application.dutch import dag, datum, datums, kader, normen
 from domain import CostClass, DeadlineKind, Event, Party, Result, RoundKind
 from domain import events as ev
 from domain.postponement import decision_due
 from frameworks.loader import load_rules
-
-CONTACT = "CBCT planning <planning@cbct.nl>"
 
 
 class MessageContext(BaseModel):
@@ -39,6 +43,15 @@ class MessageContext(BaseModel):
     motivation: str = ""
     heraudit_scope: tuple[str, ...] = ()
     round_kind: RoundKind = RoundKind.AUDIT
+    # The calendar entry of the latest scheduled audit (contexts stored before these fields read the defaults).
+    invite_round: int | None = None  # its round; None until an audit is first scheduled
+    invite_sequence: int = 0
+    invite_dates: tuple[date, ...] = ()  # kept when it is cancelled: what the cancellation is about
+    invite_cancelled: bool = False
+    audit_held: bool = False  # its scores are recorded: nothing moves or cancels it any more
+    invite_revised: bool = False  # whether the latest audit-date event created or changed the entry
+    expert_auditor: str = ""
+    peer_auditor: str = ""
 
 
 def evolve_context(ctx: MessageContext | None, event: Event) -> MessageContext | None:
@@ -60,21 +73,62 @@ def evolve_context(ctx: MessageContext | None, event: Event) -> MessageContext |
     elif isinstance(event, ev.AnnouncementSent):
         changes = {"audit_quarter": str(event.audit_quarter)}
     elif isinstance(event, ev.AuditScheduled):
-        changes = {"audit_dates": event.audit_dates, "round_kind": event.round_kind}
+        changes = {
+            "audit_dates": event.audit_dates,
+            "round_kind": event.round_kind,
+            "expert_auditor": event.expert_auditor,
+            "peer_auditor": event.peer_auditor,
+        }
+        if ctx.invite_round != event.round:  # first scheduled: SEQUENCE 0
+            changes |= {
+                "invite_round": event.round,
+                "invite_sequence": 0,
+                "invite_dates": event.audit_dates,
+                "invite_cancelled": False,
+                "audit_held": False,
+                "invite_revised": True,
+            }
+        else:
+            changes |= _revised(ctx, event.audit_dates, cancelled=False)
     elif isinstance(event, ev.PostponementGranted):
-        changes = {"audit_quarter": str(event.new_quarter)}
-        changes["audit_dates"] = event.new_audit_dates or ()
+        changes = {"audit_quarter": str(event.new_quarter), "audit_dates": event.new_audit_dates or ()}
+        changes |= _planned_moves(ctx, event.new_audit_dates)
     elif isinstance(event, ev.AuditCancelled):
         changes = {"audit_dates": ()}
+        changes |= _revised(ctx, ctx.invite_dates, cancelled=True) if ctx.invite_round == event.round else {}
+    elif isinstance(event, ev.AuditScoresRecorded) and ctx.invite_round == event.round:
+        changes = {"audit_held": True}
+    elif isinstance(event, ev.ParticipationWithdrawn | ev.TrajectoryClosed):
+        changes = _planned_moves(ctx, None)
+    elif isinstance(event, ev.HerauditRequested):
+        changes = {"heraudit_scope": event.scope}
     elif isinstance(event, ev.ValidityExtended):
         changes = {"valid_until": event.valid_until}
     elif isinstance(event, ev.SurveySent):
         changes = {"survey_closes_on": event.closes_on}
     elif isinstance(event, ev.CertificationDecided):
         changes = {"motivation": event.motivation}
-    elif isinstance(event, ev.HerauditRequested):
-        changes = {"heraudit_scope": event.scope}
     return ctx.model_copy(update=changes) if changes else ctx
+
+
+def _revised(ctx: MessageContext, dates: tuple[date, ...], *, cancelled: bool) -> dict[str, Any]:
+    """The calendar entry with new dates and/or status: SEQUENCE goes up when either differs from what
+    calendars have (the rule of the calendar feeds, `projections.calendar.fold_event`)."""
+    revised = dates != ctx.invite_dates or cancelled != ctx.invite_cancelled
+    return {
+        "invite_dates": dates,
+        "invite_cancelled": cancelled,
+        "invite_sequence": ctx.invite_sequence + 1 if revised else ctx.invite_sequence,
+        "invite_revised": revised,
+    }
+
+
+def _planned_moves(ctx: MessageContext, new_dates: tuple[date, ...] | None) -> dict[str, Any]:
+    """A postponement (to `new_dates`, or to no date), a withdrawal or a closing: it moves or cancels the
+    audit that is planned and has not taken place, if there is one."""
+    if ctx.invite_round is None or ctx.invite_cancelled or ctx.audit_held:
+        return {"invite_revised": False}
+    return _revised(ctx, new_dates, cancelled=False) if new_dates else _revised(ctx, ctx.invite_dates, cancelled=True)
 
 
 @dataclass(frozen=True)
@@ -84,6 +138,7 @@ class Draft:
     kind: str
     subject: str
     body: str
+    invite: AuditInvite | None = None
 
 
 E = TypeVar("E", bound=Event)
@@ -110,14 +165,46 @@ def compose(event: Event, ctx: MessageContext) -> Draft | None:
     return composer(event, ctx) if composer else None
 
 
-def _mail(kind: str, subject: str, ctx: MessageContext, *paragraphs: str) -> Draft:
+def _mail(kind: str, subject: str, ctx: MessageContext, *paragraphs: str, invite: AuditInvite | None = None) -> Draft:
     greeting = f"Beste {ctx.recipient_name}," if ctx.recipient_name else f"Beste contactpersoon van {ctx.organisation},"
+    attached = (
+        "In de bijlage vindt u de afspraak voor uw agenda (audit.ics)."
+        if invite is not None and not invite.cancelled
+        else "In de bijlage vindt u de annulering voor uw agenda."
+        if invite is not None
+        else ""
+    )
     closing = (
-        f"Heeft u vragen? Neem gerust contact op met {CONTACT}.\n\n"
+        "Heeft u vragen? Neem gerust contact op met CBCT planning; de contactgegevens staan onder dit bericht.\n\n"
         "Met vriendelijke groet,\n\nCBCT planning\nCertificeringsorganisatie Bibliotheekwerk, Cultuur en Taal"
     )
-    body = "\n\n".join([greeting, *[p for p in paragraphs if p], closing])
-    return Draft(kind, f"{subject} – {ctx.organisation}", body + "\n")
+    body = "\n\n".join(p for p in (greeting, *paragraphs, attached, closing) if p)
+    return Draft(kind, f"{subject} – {ctx.organisation}", body + "\n", invite)
+
+
+def _invite(trajectory_id: str, ctx: MessageContext) -> AuditInvite | None:
+    """The calendar entry of the latest scheduled audit as the context has it (none before one is)."""
+    if ctx.invite_round is None or not ctx.invite_dates:
+        return None
+    auditors = (
+        f"Auditoren: {ctx.expert_auditor} (deskundige auditor) en {ctx.peer_auditor} (collega-auditor)."
+        if ctx.expert_auditor and ctx.peer_auditor
+        else ""
+    )
+    return AuditInvite(
+        uid=audit_uid(trajectory_id, ctx.invite_round),
+        sequence=ctx.invite_sequence,
+        dates=ctx.invite_dates,
+        cancelled=ctx.invite_cancelled,
+        summary=f"{_round_name(ctx.round_kind).capitalize()} CBCT – {ctx.organisation}",
+        location=ctx.organisation,
+        description=auditors,
+    )
+
+
+def _revised_invite(trajectory_id: str, ctx: MessageContext) -> AuditInvite | None:
+    """The entry, if the event just folded moved or cancelled it."""
+    return _invite(trajectory_id, ctx) if ctx.invite_revised else None
 
 
 def _todo(*items: str) -> str:
@@ -205,6 +292,7 @@ def _scheduled(e: ev.AuditScheduled, ctx: MessageContext) -> Draft:
             "beschikbaar zijn voor de gesprekken.",
             "Reserveer een werkplek voor de auditoren.",
         ),
+        invite=_invite(e.trajectory_id, ctx),
     )
 
 
@@ -242,6 +330,7 @@ def _postponement_granted(e: ev.PostponementGranted, ctx: MessageContext) -> Dra
         f"Uw verzoek om uitstel is toegekend. Toelichting: {e.reason}",
         where,
         count,
+        invite=_revised_invite(e.trajectory_id, ctx),
     )
 
 
@@ -468,6 +557,7 @@ def _cancelled(e: ev.AuditCancelled, ctx: MessageContext) -> Draft:
         f"De audit van {datums(e.audit_dates)} is geannuleerd. Reden: {e.reason}",
         cost,
         "We nemen contact met u op om een nieuwe datum te plannen.",
+        invite=_revised_invite(e.trajectory_id, ctx),
     )
 
 
@@ -479,6 +569,7 @@ def _withdrawn(e: ev.ParticipationWithdrawn, ctx: MessageContext) -> Draft:
         ctx,
         f"We hebben vastgelegd dat {ctx.organisation} niet deelneemt aan deze certificeringsronde "
         f"(reden: {e.reason}). In het register staat: Niet gecertificeerd – Geen deelname.",
+        invite=_revised_invite(e.trajectory_id, ctx),  # a planned audit is off: its cancellation
     )
 
 

@@ -6,9 +6,12 @@ the same ids and the sender's stable Message-ID holds. The recipient is the traj
 the message is still written, with status ``unaddressed``, so nothing is silently lost (it is not
 re-addressed later: a planner forwards it). The send workflow appends `MessageDelivered`
 (`{"message_id", "delivered_at", "transport"}`) to stream ``message-<message_id>``; this projection
-reads that category too and marks the row ``sent``, so the sent status survives a rebuild.
+reads that category too and marks the row ``sent``, so the sent status survives a rebuild. A mail
+server's refusal for good is `MessageRefused` (`{"message_id", "refused_at", "transport", "recipient",
+"code", "reason"}`) on the same stream: the row becomes ``refused`` with when and why
+(`refused_messages` lists them for ops; `cbct stuck` shows them).
 
-Statuses: ``pending`` (to send), ``sent``, ``unaddressed``.
+Statuses: ``pending`` (to send), ``sent``, ``unaddressed``, ``refused``.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from projections.trajectory_state import decode
 MESSAGES = "messages"
 CONTEXT = "message_context"
 DELIVERED = "MessageDelivered"
+REFUSED = "MessageRefused"
 MESSAGE_NAMESPACE = uuid.UUID("3b8f5f52-8d0c-4f7e-9a55-6c1f2f1c0b7d")
 
 
@@ -47,6 +51,13 @@ def _instant(text: str) -> datetime:
     """An ISO instant; one without an offset is taken as UTC."""
     value = datetime.fromisoformat(text)
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _failure(data: dict[str, Any]) -> str:
+    """'550 5.1.1 mailbox unavailable': the server's code and text, as ops read it."""
+    code = data.get("code")
+    reason = str(data.get("reason") or "").strip()
+    return f"{code} {reason}".strip() if code else reason or "geweigerd"
 
 
 class MessagesProjection:
@@ -71,6 +82,22 @@ class MessagesProjection:
             await conn.executemany(
                 f"UPDATE {MESSAGES} SET status = 'sent', sent_at = $2, transport = $3 WHERE message_id = $1",
                 deliveries,
+            )
+        refusals = [
+            (
+                str(e.data["message_id"]),
+                _instant(str(e.data["refused_at"])),
+                e.data.get("transport"),
+                _failure(e.data),
+            )
+            for e in events
+            if e.event_type == REFUSED and e.category == "message"
+        ]
+        if refusals:
+            await conn.executemany(
+                f"""UPDATE {MESSAGES} SET status = 'refused', refused_at = $2, transport = $3, failure = $4
+                    WHERE message_id = $1""",
+                refusals,
             )
 
     async def _messages(self, conn: asyncpg.Connection, records: Sequence[RecordedEvent]) -> None:
@@ -149,6 +176,8 @@ class MessageRow:
     status: str
     sent_at: datetime | None
     transport: str | None
+    refused_at: datetime | None = None
+    failure: str | None = None
 
 
 async def pending_messages(pool: asyncpg.Pool, *, limit: int = 100) -> list[OutboxMessage]:
@@ -165,8 +194,18 @@ async def list_messages(pool: asyncpg.Pool, trajectory_id: str | None = None) ->
     """Every message (of one trajectory, or all), oldest first."""
     rows = await pool.fetch(
         f"""SELECT message_id, trajectory_id, event_id, kind, recipient, recipient_name, subject, body, created_at,
-                   status, sent_at, transport
+                   status, sent_at, transport, refused_at, failure
             FROM {MESSAGES} WHERE ($1::text IS NULL OR trajectory_id = $1) ORDER BY created_at, message_id""",
         trajectory_id,
+    )
+    return [MessageRow(**dict(row)) for row in rows]
+
+
+async def refused_messages(pool: asyncpg.Pool) -> list[MessageRow]:
+    """E-mails a mail server refused for good, most recent first: for ops to correct and forward."""
+    rows = await pool.fetch(
+        f"""SELECT message_id, trajectory_id, event_id, kind, recipient, recipient_name, subject, body, created_at,
+                   status, sent_at, transport, refused_at, failure
+            FROM {MESSAGES} WHERE status = 'refused' ORDER BY refused_at DESC, message_id"""
     )
     return [MessageRow(**dict(row)) for row in rows]

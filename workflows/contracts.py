@@ -23,6 +23,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, SerializeAsAny, model_validator
 
+from application.audit_invite import AuditInvite
 from application.command_signature import CommandSigner, SignedFields
 from application.trajectories import parse_command
 from domain import COMMAND_TYPES, Command
@@ -36,6 +37,8 @@ COMMAND_FAILED = "CommandFailed"
 """The failure type of an update whose decision kept failing until its retries ran out."""
 EMAIL_UNKNOWN = "EmailUnknown"
 """The failure type of `email.send` for an e-mail no stored event causes (a forged workflow input)."""
+EMAIL_REFUSED = "EmailRefused"
+"""The failure type of `email.send` for an e-mail the mail server refused for good (recorded `MessageRefused`)."""
 WORKFLOW_ID_PREFIX = "trajectory:"
 
 # Search attributes (registered on the dev server at start; see infrastructure/temporal_server.py).
@@ -70,6 +73,7 @@ class PendingEmail(_Message):
     subject: str
     body: str
     created_at: AwareDatetime
+    invite: AuditInvite | None = None  # added later: histories from before carry none
 
 
 class Snapshot(_Message):

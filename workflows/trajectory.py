@@ -50,6 +50,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, CancelledErro
 from domain import FireDeadline
 from workflows.contracts import (
     COMMAND_FAILED,
+    EMAIL_REFUSED,
     EMAIL_UNKNOWN,
     NEXT_DEADLINE_ATTRIBUTE,
     ORGANISATION_ATTRIBUTE,
@@ -381,10 +382,15 @@ class TrajectoryWorkflow:
             )
             self._emails.pop(email.message_id, None)
         except ActivityError as error:
-            if not (isinstance(error.cause, ApplicationError) and error.cause.type == EMAIL_UNKNOWN):
+            cause = error.cause.type if isinstance(error.cause, ApplicationError) else None
+            if cause not in (EMAIL_UNKNOWN, EMAIL_REFUSED):
                 raise
-            # Not the store's (a forged input): nothing was sent; drop it (no history before had this).
-            workflow.logger.warning("e-mail %s refused: no stored event causes it", email.message_id)
+            # Settled without a delivery (no history before had these): not the store's (a forged input),
+            # nothing was sent; or the mail server refused it for good, recorded as MessageRefused for ops.
+            if cause == EMAIL_UNKNOWN:
+                workflow.logger.warning("e-mail %s refused: no stored event causes it", email.message_id)
+            else:
+                workflow.logger.warning("e-mail %s refused by the mail server", email.message_id)
             self._emails.pop(email.message_id, None)
         finally:
             self._sending.discard(email.message_id)

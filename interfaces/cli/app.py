@@ -8,7 +8,7 @@ import typer
 
 from infrastructure.logging import configure_logging
 from infrastructure.settings_errors import InvalidSettings, load_settings
-from interfaces.cli import db, events, frameworks, keys, lifecycle, ops, report, views
+from interfaces.cli import accounts, db, events, frameworks, keys, lifecycle, ops, report, views
 from interfaces.cli.demo import register_demo
 from interfaces.cli.guard import GuardedGroup
 from interfaces.cli.output import EXIT_USAGE, fail
@@ -28,6 +28,8 @@ app.add_typer(frameworks.app, name="framework")
 app.add_typer(keys.app, name="keys")
 app.add_typer(ops.projections_app, name="projections")
 app.add_typer(ops.workflows_app, name="workflows")
+app.add_typer(accounts.users_app, name="users")
+app.add_typer(accounts.tokens_app, name="tokens")
 
 NOUNS = {
     "trajectory": "Trajecten: openen, aankondigen, deelname intrekken, tonen.",

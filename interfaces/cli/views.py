@@ -301,8 +301,9 @@ def stuck_command(
     """Vastgelopen trajecten (deadline verlopen zonder voortgang) en workflows waarvan activiteiten blijven falen."""
     from projections.stuck import stuck_trajectories
 
-    async def work(app: Any) -> tuple[list[Any], list[dict[str, Any]]]:
+    async def work(app: Any) -> tuple[list[Any], list[dict[str, Any]], list[Any]]:
         from interfaces.workflow_ops import failed_workflows, failing_activities
+        from projections.messages import refused_messages
 
         await _fresh(app)
         grace = app.settings.stuck_grace_days if grace_days is None else grace_days
@@ -310,11 +311,18 @@ def stuck_command(
         client = app.temporal.client
         failed = [a.as_dict() for a in await failing_activities(client)]
         failed += [r.as_dict() | {"activity": None} for r in await failed_workflows(client)]
-        return stuck, failed
+        refused: list[Any] = await refused_messages(app.pool)
+        return stuck, failed, refused
 
-    stuck, failed = run(work, temporal=True)
+    stuck, failed, refused = run(work, temporal=True)
     if output is OutputFormat.json:
-        print_json({"stuck": [_plain(s) for s in stuck], "failed_workflows": failed})
+        print_json(
+            {
+                "stuck": [_plain(s) for s in stuck],
+                "failed_workflows": failed,
+                "refused_emails": [_refused(m) for m in refused],
+            }
+        )
         return
     print_table(
         f"Vastgelopen trajecten ({len(stuck)})",
@@ -349,6 +357,17 @@ def stuck_command(
         )
     else:
         console.print("Geen workflows met falende activiteiten; geen gestopte workflows.")
+    if refused:  # refused for good by the mail server: not retried, for a planner to correct and forward
+        print_table(
+            f"E-mails geweigerd door de mailserver ({len(refused)})",
+            ["traject", "bericht", "aan", "onderwerp", "geweigerd", "reden"],
+            [(m.trajectory_id, m.kind, m.recipient, m.subject, d(m.refused_at), m.failure or "-") for m in refused],
+        )
+
+
+def _refused(message: Any) -> dict[str, Any]:
+    fields = ("message_id", "trajectory_id", "kind", "recipient", "subject", "refused_at", "failure")
+    return {name: getattr(message, name) for name in fields}
 
 
 def postponements_command(

@@ -7,7 +7,7 @@ another task, losing the log context):
   echoed in the answer and bound to every log line of the request, with the trajectory id when the path
   names one (`bind_trajectory`, a dependency of the app, binds it once routing knows it);
 - **security headers** on every answer: a strict Content-Security-Policy (the API docs page, which loads
-  Swagger UI from its CDN, gets a wider one), no sniffing, no framing, no referrer to other sites, and
+  Swagger UI from its CDN, gets a wider one), no sniffing, no framing, no referrer, and
   Strict-Transport-Security when served over https (or behind a proxy at an https `public_url`);
 - **body size**: a declared `Content-Length` over the limit is refused before the app runs; a streamed
   (chunked) body is counted as it arrives and refused once it passes the limit: 413, a problem document;

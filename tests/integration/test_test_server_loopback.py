@@ -95,3 +95,31 @@ def test_the_confined_launcher_is_a_private_script() -> None:
     script = launcher()
     assert script != temporal_binaries.test_server_path()
     assert script.stat().st_mode & 0o077 == 0 and script.parent.stat().st_mode & 0o077 == 0
+
+
+def test_a_killed_runs_launcher_folder_is_removed_by_the_next_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run killed before its `atexit` leaves its launcher folder behind; the next run removes it, and
+    leaves a folder whose run is alive (its claim is held) alone."""
+    import os
+    import tempfile
+
+    from infrastructure import loopback_test_server
+    from infrastructure.scratch import claim
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = tmp_path / f"{loopback_test_server.LAUNCHER_PREFIX}dead"
+    alive = tmp_path / f"{loopback_test_server.LAUNCHER_PREFIX}alive"
+    dead.mkdir(mode=0o700)
+    alive.mkdir(mode=0o700)
+    os.close(claim(dead))  # its owner died: nothing holds the claim
+    held = claim(alive)
+    try:
+        made = loopback_test_server._claimed_directory()
+        assert not dead.exists()
+        assert alive.exists()
+        assert made.parent == tmp_path and made.name.startswith(loopback_test_server.LAUNCHER_PREFIX)
+        assert (made.stat().st_mode & 0o777) == 0o700
+    finally:
+        os.close(held)

@@ -8,7 +8,9 @@ from typing import Any
 import asyncpg
 import pytest
 
+from application.access import Principal, Role
 from application.event_store import ExpectedVersion, NewEvent
+from application.feed_subscriptions import create_feed, revoke_feed
 from domain import (
     DecidePostponement,
     OpenTrajectory,
@@ -19,8 +21,9 @@ from domain import (
 )
 from projections.messages import message_stream, pending_messages
 from projections.registry import all_projections
+from tests.accounts.history import account_history
 from tests.projections.world import World, certified, certified_after_heraudit, make_world, withdrawn
-from tests.unit.driver import intake_fields
+from tests.unit.driver import at, intake_fields
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -73,6 +76,12 @@ async def _history(world: World) -> None:
         ],
         ExpectedVersion.NO_STREAM,
     )
+    await account_history(world.pool, world.store)
+    # A calendar feed made and another revoked (issue 22): the feed tokens' read model.
+    planner = Principal("pia", "Pia Planner", Role.PLANNER)
+    await create_feed(world.store, planner, at("2026-01-07"))
+    revoked = await create_feed(world.store, planner, at("2026-01-07"))
+    await revoke_feed(world.store, revoked.feed_id, planner, at("2026-01-08"))
     await world.catch_up()
 
 

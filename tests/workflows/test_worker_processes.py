@@ -134,14 +134,16 @@ async def test_a_worker_killed_mid_email_leaves_one_file_and_one_delivery(
     first = await env.worker("worker-1")
     assert (await client.submit(opening("t-m"))).accepted
     lock = await held_appends(one_database, "message-%")
-    # The announcement is appended and answered; its e-mail is written, then its delivery waits.
-    announce = await client.submit(SendAnnouncement(command_id="t-m/aankondiging", trajectory_id="t-m", actor="test"))
-    assert announce.accepted
+    # The announcement is appended; its e-mail is written, then its delivery record waits (and with it
+    # the answer: a decision answers once the e-mails it handed over are recorded).
+    announce = SendAnnouncement(command_id="t-m/aankondiging", trajectory_id="t-m", actor="test")
+    pending = asyncio.create_task(client.submit(announce))
     await wait_until(lambda: waiting_on_lock(one_database), "the e-mail's delivery to wait for the lock")
     assert len(eml_files(env.outbox)) == 1
     await first.kill9()
     await lock.close()
     await env.worker("worker-2")
+    assert (await asyncio.wait_for(pending, 90)).accepted
     assert (await client.submit(intake("t-m"))).accepted
 
     async def delivered() -> int:
