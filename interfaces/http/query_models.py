@@ -31,6 +31,8 @@ from domain.vocabulary import (
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
 """Dates a query may be about (as `cbct report period`): room enough, and no year 1 or 9999 to survive."""
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+DATE_PATTERN = r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+"""The same rule for the OpenAPI document: JJJJ-MM-DD from 2000 through 2100."""
 
 
 def _iso_text(value: object) -> object:
@@ -51,7 +53,7 @@ QueryDate = Annotated[
     date,
     BeforeValidator(_iso_text),
     AfterValidator(_in_range),
-    WithJsonSchema({"type": "string", "format": "date", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": DATE_PATTERN}),
 ]
 """A date in a query string: exactly JJJJ-MM-DD (no timestamps, no 20260331), 2000-01-01 .. 2100-12-31."""
 

@@ -53,6 +53,7 @@ async def test_every_filter_narrows_the_list(api: Api) -> None:
     assert await _ids(api, audit_from="2026-05-01", audit_to="2026-05-31") == (["d-1014"], 1)
     assert await _ids(api, audit_from="2019-01-01") == (["d-1014", "kib-1036"], 2)
     assert await _ids(api, audit_to="2019-02-11") == ([], 0)
+    assert await _ids(api, audit_from="2026-05-31", audit_to="2026-05-01") == ([], 0)  # an empty period
     assert await _ids(api, opened_from="2018-01-01", opened_to="2018-12-31") == (["kib-1036", "kib-1052"], 2)
     assert await _ids(api, opened_from="2026-01-01") == (FILLERS, OPEN_FILLERS)
     assert await _ids(api, open="false") == (["kib-1036", "kib-1052"], 2)
@@ -127,6 +128,8 @@ async def test_a_trajectory_not_yours_is_answered_as_unknown(api: Api) -> None:
     assert await problem("auditor-karel", "kib-1036") == unknown
     assert await problem("auditor-ellen", "d-1014") == unknown
     assert await problem("planner", "kib-9999") == unknown
+    bad = await api.get("/api/trajectories/kib%001036", "planner")
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "path.trajectory_id"
     assert (await api.get("/api/trajectories/d-1014", "auditor-karel")).status_code == 200
     assert (await api.get("/api/trajectories/kib-1036", "auditee-1036")).status_code == 200
 
@@ -185,16 +188,18 @@ async def test_postponement_requests_pending_and_all_scoped(api: Api) -> None:
         ("/api/trajectories", {"audit_from": "20260101"}, "audit_from"),
         ("/api/trajectories", {"audit_from": "2026-02-30"}, "audit_from"),
         ("/api/trajectories", {"opened_to": "1999-12-31"}, "opened_to"),
-        ("/api/trajectories", {"audit_from": "2026-02-01", "audit_to": "2026-01-01"}, "audit_to"),
         ("/api/trajectories", {"open": "misschien"}, "open"),
         ("/api/trajectories", {"cursor": "niet-een-cursor"}, "cursor"),
         ("/api/trajectories", {"cursor": "WzFd"}, "cursor"),  # [1]: the wrong shape
         ("/api/trajectories", {"organisation": ""}, "organisation"),
+        ("/api/trajectories", {"organisation": "Borne\x00"}, "organisation"),
+        ("/api/trajectories", {"cursor": "WyJcdTAwMDAiLCJ4Il0"}, "cursor"),  # ["\u0000","x"]
         ("/api/deadlines", {"status": "soon"}, "status"),
         ("/api/deadlines", {"within_days": "-1"}, "within_days"),
         ("/api/deadlines", {"cursor": "WyJnaXN0ZXJlbiIsIngiXQ"}, "cursor"),  # ["gisteren","x"]
         ("/api/postponements", {"status": "open"}, "status"),
         ("/api/postponements", {"limit": "1000"}, "limit"),
+        ("/api/postponements", {"trajectory_id": "h-1002\n"}, "trajectory_id"),
     ],
 )
 async def test_bad_query_parameters_are_422_naming_the_parameter(
