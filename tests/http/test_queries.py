@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.http import queries_support
@@ -153,6 +154,8 @@ async def test_deadlines_due_within_days_overdue_and_scoped(api: Api) -> None:
     assert {(t, "intake") for t in FILLERS} <= fortnight  # opened 2026-01-08, intake due on the 22nd
     assert await due(14, "auditee-1002") == {("h-1002", "postponement_decision")}
     assert await due(14, "auditee-none") == set()
+    karel = (await api.get("/api/deadlines", "auditor-karel", status="all")).json()
+    assert {d["trajectory_id"] for d in karel["items"]} == {"d-1014"} and karel["total"] == len(karel["items"])
     mine = (await api.get("/api/deadlines", "auditee-1002", status="all")).json()
     assert mine["total"] == len(mine["items"]) > 0
     assert {d["trajectory_id"] for d in mine["items"]} == {"h-1002"}
@@ -170,7 +173,13 @@ async def test_deadline_pages_are_in_due_order(api: Api) -> None:
 
 
 async def test_postponement_requests_pending_and_all_scoped(api: Api) -> None:
-    for who, expected in (("planner", ["h-1002"]), ("auditee-1002", ["h-1002"]), ("auditee-1036", [])):
+    cases: tuple[tuple[str, list[str]], ...] = (
+        ("planner", ["h-1002"]),
+        ("auditee-1002", ["h-1002"]),
+        ("auditee-1036", []),
+        ("auditor-karel", []),
+    )
+    for who, expected in cases:
         for status in ("pending", "all"):
             body = (await api.get("/api/postponements", who, status=status)).json()
             assert [p["trajectory_id"] for p in body["items"]] == expected and body["total"] == len(expected)
@@ -211,3 +220,35 @@ async def test_bad_query_parameters_are_422_naming_the_parameter(
     body = response.json()
     assert [e["field"] for e in body["errors"]] == [f"query.{field}"]
     assert field in body["detail"]
+
+
+async def test_without_a_principal_every_query_is_401(api: Api) -> None:
+    """The real principal resolver (sign-in not installed here) answers 401 before any query runs."""
+    from interfaces.http.app import create_app
+
+    bare = create_app(api.app)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=bare), base_url="http://test") as client:
+        for path in ("/api/trajectories", "/api/trajectories/kib-1036", "/api/deadlines", "/api/register"):
+            response = await client.get(path)
+            assert response.status_code == 401 and response.headers["content-type"] == "application/problem+json"
+
+
+async def test_the_openapi_document_states_every_answer(api: Api) -> None:
+    """Each query names its answer model, and its errors as problem documents."""
+    paths = api.http.openapi()["paths"]
+    expected = {
+        "/api/trajectories": ("TrajectoryPage", {"401", "422", "503"}),
+        "/api/trajectories/{trajectory_id}": ("TrajectoryDetail", {"401", "404", "422", "503"}),
+        "/api/deadlines": ("DeadlinePage", {"401", "422", "503"}),
+        "/api/postponements": ("PostponementPage", {"401", "422", "503"}),
+        "/api/register": ("Register", {"401", "422", "503"}),
+        "/api/stuck": ("StuckList", {"401", "403", "422", "503"}),
+        "/api/reports/period": ("PeriodReportView", {"401", "403", "422", "503"}),
+    }
+    for path, (model, errors) in expected.items():
+        responses = paths[path]["get"]["responses"]
+        assert responses["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/" + model)
+        assert set(responses) == {"200", *errors}
+        for status in errors:
+            schema = responses[status]["content"]["application/problem+json"]["schema"]
+            assert schema["$ref"].endswith("/ProblemDocument")
