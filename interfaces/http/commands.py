@@ -30,31 +30,40 @@ import uuid
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
-import asyncpg
 from fastapi import APIRouter, Body, Depends, Header, Path, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request
-from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from application.access import Principal, may_see, may_send
 from application.command_handler import ID_REUSED
 from domain.commands import ID_PATTERN, OpenTrajectory, TrajectoryId
+from infrastructure.logging import get_logger
 from infrastructure.metrics import COMMAND_SECONDS, COMMANDS
 from infrastructure.retry import is_outage
 from interfaces.http.command_models import ENDPOINTS, CommandEndpoint
 from interfaces.http.deps import Runtime, Signed
-from interfaces.http.problems import MEDIA_TYPE, Problem, field_errors, invalid, not_found, unavailable
+from interfaces.http.problems import (
+    MEDIA_TYPE,
+    Problem,
+    away,
+    field_errors,
+    invalid,
+    not_found,
+    outage,
+    unavailable,
+)
 from projections.overview import get_trajectory
-from workflows.client import CommandFailed, CommandInputRejected
+from workflows.client import CommandInputRejected
 from workflows.contracts import RecordedChange, Verdict
 
 if TYPE_CHECKING:
     from bootstrap import App
 
 T = TypeVar("T")
+log = get_logger(__name__)
 
 IDEMPOTENCY_KEY = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
@@ -166,27 +175,38 @@ def _input_errors(errors: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
     return unique
 
 
+class NoAnswer(TimeoutError):
+    """No answer within `command_wait_seconds` (the submission is abandoned; a retry finds it)."""
+
+
+NO_ANSWER = (
+    "Er kwam geen antwoord binnen de wachttijd. Stuur hetzelfde verzoek met dezelfde Idempotency-Key opnieuw: "
+    "het wordt niet twee keer verwerkt."
+)
+_OVERLOADED = {RPCStatusCode.RESOURCE_EXHAUSTED, RPCStatusCode.ABORTED}
+
+
 def _unavailable(error: BaseException) -> Problem | None:
-    """The 503 for an engine or database that is away (or too slow to answer); None for other errors."""
-    if isinstance(error, CommandFailed):
-        return unavailable(
-            "Het commando kon nu niet worden verwerkt; probeer het opnieuw met dezelfde Idempotency-Key."
-        )
-    if isinstance(error, RPCError | WorkflowUpdateRPCTimeoutOrCancelledError):
-        return unavailable(
-            "De workflow-engine is even niet bereikbaar; probeer het opnieuw met dezelfde Idempotency-Key."
-        )
-    if isinstance(error, TimeoutError):
-        return unavailable("Geen antwoord binnen de wachttijd; probeer het opnieuw met dezelfde Idempotency-Key.")
-    if is_outage(error) or isinstance(error, asyncpg.PostgresConnectionError | asyncpg.InterfaceError):
-        return unavailable("De database is even niet bereikbaar; probeer het opnieuw met dezelfde Idempotency-Key.")
-    if isinstance(error, RuntimeError) and "Temporal is not connected" in str(error):
-        return unavailable("De workflow-engine is niet verbonden; probeer het later opnieuw.")
-    return None
+    """The 503 for an engine or database that is away (or too slow to answer); None for other errors.
+    The classification is the platform's (`problems.away`), with what only a command meets on top."""
+    if isinstance(error, NoAnswer):
+        return unavailable(NO_ANSWER, dependency="temporal")
+    dependency = away(error)
+    if dependency is None:
+        if isinstance(error, RPCError) and error.status in _OVERLOADED:
+            dependency = "temporal"  # still too busy after the client's own retries
+        elif isinstance(error, RuntimeError) and "Temporal is not connected" in str(error):
+            dependency = "temporal"
+        elif is_outage(error):
+            dependency = "database"
+        else:
+            return None
+    log.warning("command_dependency_away", dependency=dependency, error=f"{type(error).__name__}: {error}"[:300])
+    return outage(dependency)
 
 
 async def _within(seconds: float, work: Coroutine[Any, Any, T]) -> T:
-    """`work`'s result, or TimeoutError after `seconds`. Work held up in the SDK by an engine that is
+    """`work`'s result, or `NoAnswer` after `seconds`. Work held up in the SDK by an engine that is
     away is abandoned (cancelled, not awaited: the SDK may take long to notice), as the CLI does."""
     task = asyncio.ensure_future(work)
     try:
@@ -197,7 +217,7 @@ async def _within(seconds: float, work: Coroutine[Any, Any, T]) -> T:
     if not done:
         task.cancel()
         task.add_done_callback(_retrieve)
-        raise TimeoutError(f"no answer within {seconds} s")
+        raise NoAnswer(f"no answer within {seconds} s")
     return task.result()
 
 

@@ -204,10 +204,11 @@ def _unavailable_answers() -> float:
     return REGISTRY.get_sample_value("cbct_commands_total", {"command": "OpenTrajectory", "answer": "unavailable"}) or 0
 
 
-def _is_503_with_retry_after(response: httpx.Response) -> bool:
+def _is_503_with_retry_after(response: httpx.Response, dependency: str) -> bool:
     problem = response.json()
     return (
         response.status_code == 503
+        and problem.get("dependency") == dependency
         and response.headers.get("Retry-After", "").isdigit()
         and response.headers["content-type"].startswith("application/problem+json")
         and problem["status"] == 503
@@ -246,7 +247,7 @@ async def test_the_engine_away_is_503_with_retry_after_and_the_retry_is_applied_
     loop = asyncio.get_running_loop()
     started = loop.time()
     away = await faulty.open(tid, key)
-    assert _is_503_with_retry_after(away), away.text
+    assert _is_503_with_retry_after(away, "temporal"), away.text
     assert loop.time() - started < WAIT + 5
     assert _unavailable_answers() == counted + 1
     assert await faulty.mine(tid, key) == []
@@ -270,8 +271,8 @@ async def test_the_database_away_is_503_with_retry_after_and_the_retry_is_applie
     announce = await faulty.http.post(
         f"/api/trajectories/{tid}/trajectory/announce", headers={"X-Test-Principal": "planner"}
     )
-    assert _is_503_with_retry_after(away), away.text
-    assert _is_503_with_retry_after(announce), announce.text
+    assert _is_503_with_retry_after(away, "database"), away.text
+    assert _is_503_with_retry_after(announce, "database"), announce.text
     assert loop.time() - started < 2 * WAIT
     await faulty.http_db.start()
     await faulty.worker_db.start()
@@ -290,7 +291,7 @@ async def test_the_database_away_under_the_engine_is_503_and_the_decision_in_fli
     await faulty.rig.until("2025-11-03")
     await faulty.worker_db.stop()
     away = await faulty.open(tid, key)
-    assert _is_503_with_retry_after(away), away.text
+    assert _is_503_with_retry_after(away, "temporal"), away.text  # no answer in time
     assert await faulty.mine(tid, key) == []
     await faulty.worker_db.start()
     landed = await wait_until(lambda: faulty.mine(tid, key), "the decision in flight to land", 60)
