@@ -144,6 +144,7 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     403: _problem_response("Uw rol mag dit commando niet sturen."),
     404: _problem_response("Onbekend traject, of niet het uwe."),
     409: _problem_response("Geweigerd door een regel van CBCT: `rule` en de uitleg in `detail`."),
+    413: _problem_response("Het verzoek is te groot."),
     422: _problem_response("Ongeldige invoer: elk veld met de regel die het breekt (`errors`)."),
     503: _problem_response(
         "De engine of de database is even weg: stuur hetzelfde verzoek met dezelfde Idempotency-Key opnieuw.",
