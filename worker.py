@@ -17,18 +17,27 @@ abandoned; the next worker decides it once, by its command id.
 
 With the embedded Postgres, this process owns the server's life: a `PostgresKeeper` restarts it within
 about a second when its postmaster dies.
+
+`cbct serve` runs this same machinery with a *companion* (its HTTP server): `run(..., companion=...)`
+enters it once the worker runs, watches it like the worker's own tasks, and leaves it first on the way
+down (the HTTP server stops accepting and lets its requests finish), before the worker stops as above.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
 import sys
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
-from bootstrap import bootstrap, sender_for
+from bootstrap import App, bootstrap, sender_for
 from infrastructure import readiness_file
 from infrastructure.logging import bind_operation, configure_logging, get_logger
 from infrastructure.postgres_keeper import PostgresKeeper
@@ -38,22 +47,56 @@ from infrastructure.settings_errors import mask, settings_or_exit
 from workflows.contracts import TASK_QUEUE
 from workflows.worker_factory import trajectory_worker
 
+if TYPE_CHECKING:
+    from infrastructure.temporal_supervisor import TemporalSupervisor
+
 log = get_logger("worker")
 
 SHUTDOWN_MARGIN_SECONDS = 0.5
 """After the grace: time for the SDK to cancel activities and report them, before we abandon them."""
 
 
-async def run(settings: Settings, stop: asyncio.Event) -> None:
-    """Run until `stop` is set, then shut down in order."""
+@dataclass(frozen=True)
+class Running:
+    """What a running worker process holds, for its companion: the app, the supervised Temporal
+    connection (its `client` may be replaced when the embedded server moves) and the readiness."""
+
+    settings: Settings
+    app: App
+    temporal: TemporalSupervisor
+    readiness: Readiness
+    identity: str
+
+
+Companion = Callable[[Running], AbstractAsyncContextManager["asyncio.Task[None]"]]
+"""Something that runs beside the worker (`cbct serve`'s HTTP server): entered once the worker runs, it
+yields a task whose end (a crash) stops the process; it is exited first when the process stops."""
+
+
+async def run(
+    settings: Settings,
+    stop: asyncio.Event,
+    *,
+    companion: Companion | None = None,
+    name: str = "worker",
+    ui_codec_endpoint: str | None = None,
+) -> None:
+    """Run until `stop` is set, then shut down in order (the companion first, when there is one).
+
+    `name` is the process's role in its Temporal identity; `ui_codec_endpoint` is handed to the embedded
+    Temporal Web UI (the codec of `cbct serve`), when this process starts that server."""
     from infrastructure.keyring import signing_keys
     from infrastructure.temporal_supervisor import supervised_temporal
     from interfaces.workflow_ops import reconcile, reconcile_every
     from workflows.client import TrajectoryClient, ensure_search_attributes
 
-    identity = f"worker@{socket.gethostname()}:{os.getpid()}"
+    identity = f"{name}@{socket.gethostname()}:{os.getpid()}"
     readiness = Readiness()  # marked by the components that lose what they need; read by `--check`
-    async with bootstrap(settings) as app, supervised_temporal(settings, readiness, identity=identity) as temporal:
+    async with (
+        bootstrap(settings) as app,
+        supervised_temporal(settings, readiness, identity=identity, ui_codec_endpoint=ui_codec_endpoint) as temporal,
+        contextlib.AsyncExitStack() as beside,
+    ):
         client = temporal.client
         halt_keeper = asyncio.Event()
         pg_keeper = (
@@ -101,10 +144,17 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
             reconciled=len(started),
         )
         done = asyncio.create_task(stop.wait())
-        await asyncio.wait([done, polling, *keepers, *projections], return_when=asyncio.FIRST_COMPLETED)
+        companions: list[asyncio.Task[None]] = []
+        if companion is not None and not stop.is_set():
+            companions.append(await beside.enter_async_context(companion(Running(settings, app, temporal, readiness,
+                                                                                 identity))))  # fmt: skip
+        watched = [polling, *keepers, *projections, *companions]
+        await asyncio.wait([done, *watched], return_when=asyncio.FIRST_COMPLETED)
         crashed = [t for t in [polling, *keepers, *projections] if t.done() and not t.cancelled() and t.exception()]
+        crashed += [t for t in companions if t.done() and not stop.is_set()]  # it may only end when told to
         for task in crashed:
-            log.error("worker_task_crashed", task=task.get_name(), error=repr(task.exception()))
+            log.error("worker_task_crashed", task=task.get_name(), error=repr(_outcome(task)))
+        await beside.aclose()  # the companion first: no new work comes in while the worker stops
         log.info("worker_stopping")
         reconciling.cancel()
         halt_projections.set()
@@ -128,6 +178,12 @@ async def run(settings: Settings, stop: asyncio.Event) -> None:
     log.info("worker_stopped")
     if crashed:  # a supervisor restarts the worker; projections resume from their checkpoints
         raise RuntimeError(f"crashed: {', '.join(t.get_name() for t in crashed)}")
+
+
+def _outcome(task: asyncio.Task[None]) -> BaseException | str:
+    if task.cancelled():
+        return "cancelled"
+    return task.exception() or "ended"
 
 
 async def _main(settings: Settings) -> None:

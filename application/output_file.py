@@ -101,7 +101,17 @@ def make_directory(path: Path | str) -> Path:
 
 
 def _umask() -> int:
-    """The process's umask (a new file gets the mode an ordinary `open` would give it, not mkstemp's 0600)."""
+    """The process's umask (a new file gets the mode an ordinary `open` would give it, not mkstemp's 0600).
+
+    Read from /proc where it can be: setting it to 0 and back, even briefly, would give a file another
+    thread creates meanwhile (the HTTP server renders reports in worker threads) mode 0666."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
     mask = os.umask(0)
     os.umask(mask)
     return mask

@@ -102,6 +102,31 @@ class Settings(BaseSettings):
         description="Ends sessions idle inside a transaction, which would hold every follower back.",
     )
 
+    # --- `cbct serve`: the HTTP server ---
+    http_host: str = Field(default="127.0.0.1", min_length=1, description="Address `cbct serve` listens on.")
+    http_port: int = Field(default=8470, ge=1, le=65535, description="Port `cbct serve` listens on.")
+    public_url: str | None = Field(
+        default=None,
+        description=(
+            "Where people (links in e-mails; the Temporal Web UI, for its codec) reach `cbct serve`, e.g."
+            " https://cbct.example.nl. Unset: http://<host>:<port> (links in e-mails: the request's address)."
+        ),
+    )
+    max_request_bytes: int = Field(default=1 << 20, gt=0, description="Largest request body the HTTP API accepts.")
+    ready_max_projection_lag: int = Field(
+        default=1000, ge=0, description="/readyz answers 503 while a read model is more events than this behind."
+    )
+
+    @field_validator("public_url")
+    @classmethod
+    def _must_be_http_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"moet een http(s)://-adres zijn, niet {value!r}")
+        return value.rstrip("/")
+
     # --- accounts and signing in (interfaces/http/auth.py, application/account_service.py) ---
     session_lifetime_minutes: int = Field(
         default=12 * 60, ge=5, le=30 * 24 * 60, description="How long a sign-in session lasts (fixed, not sliding)."
@@ -121,10 +146,6 @@ class Settings(BaseSettings):
     )
     cookie_secure: bool = Field(
         default=False, description="Always mark the session cookie Secure (it is whenever the request is https)."
-    )
-    public_url: str | None = Field(
-        default=None,
-        description="The address people reach the server at (https://...), for links in e-mails. Unset: the request's.",
     )
 
     @field_validator("database_url")

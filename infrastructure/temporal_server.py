@@ -169,10 +169,14 @@ class EmbeddedTemporal:
         ui: bool = True,
         start_timeout: float = 30.0,
         stop_timeout: float = 15.0,
+        ui_codec_endpoint: str | None = None,
     ) -> None:
         self.directory = (Path(data_dir) / "temporal").absolute()
         self.namespace = namespace
         self.ui = ui
+        self.ui_codec_endpoint = ui_codec_endpoint
+        """Where a Web UI started by this handle sends payloads to be decoded (`cbct serve`'s codec);
+        a server joined as it runs keeps the codec it was started with."""
         self.start_timeout = start_timeout
         self.stop_timeout = stop_timeout
         self._info: TemporalServerInfo | None = None
@@ -367,6 +371,8 @@ class EmbeddedTemporal:
             command.append("--headless")
         else:
             command += ["--ui-ip", "127.0.0.1", "--ui-port", str(ui_port), "--ui-disable-news-fetch"]
+            if self.ui_codec_endpoint:
+                command += ["--ui-codec-endpoint", self.ui_codec_endpoint]
         for pragma, value in SQLITE_PRAGMAS.items():
             command += ["--sqlite-pragma", f"{pragma}={value}"]
         for key, config_value in TUNED_DYNAMIC_CONFIG.items():

@@ -129,17 +129,18 @@ class TemporalSupervisor:
 
 @asynccontextmanager
 async def supervised_temporal(
-    settings: Settings, readiness: Readiness, *, identity: str | None = None
+    settings: Settings, readiness: Readiness, *, identity: str | None = None, ui_codec_endpoint: str | None = None
 ) -> AsyncIterator[TemporalSupervisor]:
     """A connected supervisor: on `CBCT_TEMPORAL_ADDRESS`, else on the embedded server of `CBCT_DATA_DIR`
-    (started or joined here, released on exit without waiting for its graceful stop)."""
+    (started or joined here, released on exit without waiting for its graceful stop; a server started
+    here gives its Web UI `ui_codec_endpoint`)."""
     if settings.temporal_address is not None:
         client = await connect_client(settings, identity=identity)
         yield TemporalSupervisor(
             settings, readiness, client, settings.temporal_ui_url, embedded=None, identity=identity
         )
         return
-    server = EmbeddedTemporal(settings.data_dir, settings.temporal_namespace)
+    server = EmbeddedTemporal(settings.data_dir, settings.temporal_namespace, ui_codec_endpoint=ui_codec_endpoint)
     info = await server.start()
     try:
         client = await connect_embedded(settings, info, identity=identity)

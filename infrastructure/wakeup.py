@@ -4,6 +4,9 @@ A NOTIFY inside every append transaction serialises commits (measured: about hal
 4-16 writers). Instead an append only pokes this object: local followers wake at once, and at most one
 NOTIFY per `interval` goes out on its own connection for followers in other processes. A lost
 notification costs latency, never events: followers poll as well.
+
+The LISTEN connection (`listen`) is kept: when the database restarts it is lost, and it is made again
+(with backoff, for as long as it takes); followers are woken once it is back, for what arrived meanwhile.
 """
 
 from __future__ import annotations
@@ -13,20 +16,32 @@ import contextlib
 
 import asyncpg
 
+from infrastructure.logging import get_logger
+
 CHANNEL = "cbct_events"
+CHECK_SECONDS = 5.0
+"""How often the LISTEN connection is pinged: a connection the kernel has not yet seen die is found."""
+MAX_BACKOFF_SECONDS = 5.0
+
+log = get_logger(__name__)
 
 
 class Wakeup:
     """A generation counter followers wait on; `poke()` bumps it and schedules one coalesced NOTIFY."""
 
-    def __init__(self, pool: asyncpg.Pool | None = None, interval: float = 0.02) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool | None = None, interval: float = 0.02, *, check_seconds: float = CHECK_SECONDS
+    ) -> None:
         self._pool = pool
         self._interval = interval
+        self._check_seconds = check_seconds
         self._generation = 0
         self._pokes = 0
         self._changed = asyncio.Event()
         self._notify_task: asyncio.Task[None] | None = None
         self._listener: asyncpg.Connection | None = None
+        self._lost = asyncio.Event()
+        self._keeping: asyncio.Task[None] | None = None
 
     @property
     def generation(self) -> int:
@@ -63,16 +78,75 @@ class Wakeup:
         return self._generation != seen_generation
 
     async def listen(self, url: str) -> None:
-        """Also wake on NOTIFYs from other processes (dedicated connection)."""
-        if self._listener is not None:
+        """Also wake on NOTIFYs from other processes (a dedicated connection, made again when lost).
+
+        The first connection is made here (its error is raised); later losses are healed in the background.
+        """
+        if self._keeping is not None:
             return
-        self._listener = await asyncpg.connect(url)
-        await self._listener.add_listener(CHANNEL, lambda *_: self._bump())
+        await self._connect(url)
+        self._keeping = asyncio.get_running_loop().create_task(self._keep(url), name="wakeup-listener")
+
+    @property
+    def listening(self) -> bool:
+        """The LISTEN connection is up (False while it is being made again)."""
+        return self._listener is not None and not self._listener.is_closed() and not self._lost.is_set()
+
+    async def _connect(self, url: str) -> None:
+        connection = await asyncpg.connect(url)
+        lost = asyncio.Event()
+        connection.add_termination_listener(lambda _connection: lost.set())
+        try:
+            await connection.add_listener(CHANNEL, lambda *_: self._bump())
+        except BaseException:
+            connection.terminate()
+            raise
+        self._listener, self._lost = connection, lost
+
+    async def _keep(self, url: str) -> None:
+        """Until cancelled: notice a lost connection (closed, or not answering a ping), make it again."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._lost.wait(), self._check_seconds)
+            if not self._lost.is_set() and await self._answers():
+                continue
+            await self._reconnect(url)
+
+    async def _answers(self) -> bool:
+        listener = self._listener
+        if listener is None or listener.is_closed():
+            return False
+        try:
+            await asyncio.wait_for(listener.fetchval("SELECT 1"), self._check_seconds)
+        except Exception:  # lost, refused, timed out: every way of not answering
+            return False
+        return True
+
+    async def _reconnect(self, url: str) -> None:
+        if self._listener is not None:
+            self._listener.terminate()
+            self._listener = None
+        log.warning("wakeup_listener_lost")
+        delay = 0.1
+        while True:
+            try:
+                await self._connect(url)
+                break
+            except Exception as error:  # the server is still away: try again, one line per loss only
+                log.debug("wakeup_listener_retry", error=f"{type(error).__name__}: {error}"[:200])
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, MAX_BACKOFF_SECONDS)
+        log.info("wakeup_listener_back")
+        self._bump()  # what was appended while no NOTIFY could reach us
 
     async def close(self) -> None:
         if self._notify_task is not None and not self._notify_task.done():
             with contextlib.suppress(Exception):
                 await self._notify_task
+        if self._keeping is not None:
+            self._keeping.cancel()
+            await asyncio.gather(self._keeping, return_exceptions=True)
+            self._keeping = None
         if self._listener is not None:
             with contextlib.suppress(Exception):
                 await self._listener.close()

@@ -6,7 +6,8 @@ appears when its step becomes due, disappears when the step is done, and a hard 
 
 Statuses in `list_deadlines`, relative to `now` and the Amsterdam calendar:
 - ``pending``: not yet due, and not due today (due after today ends);
-- ``due``: still to fall due today (now < due_at <= end of today);
+- ``due``: still to fall due today (now < due_at <= end of today), or within the next N days when
+  asked (`due_within_days`: until the end of the Nth day after today);
 - ``overdue``: its moment has passed (due_at <= now): either not fired yet (the dispatcher has still
   to fire it) or fired while the step is still undone;
 - ``all``: every listed deadline.
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Literal, TypedDict
 
 import asyncpg
@@ -24,10 +25,13 @@ import asyncpg
 from domain import Deadline, TrajectoryState
 from domain.calendar import end_of_day, local_date, require_aware
 from projections import bulk
+from projections.page import Page, check_limit, snapshot
+from projections.scope import EVERYTHING, Params, Scope
 
 TABLE = "deadlines"
 
 DeadlineStatus = Literal["pending", "due", "overdue", "all"]
+MAX_DUE_WITHIN_DAYS = 366
 
 
 class DeadlineRow(TypedDict):
@@ -119,29 +123,69 @@ async def next_due_at(pool: asyncpg.Pool, *, after_excluding: Collection[str] = 
     return value
 
 
+def _listed(now: datetime, status: DeadlineStatus, due_within_days: int, p: Params, conditions: list[str]) -> str:
+    """The listed deadlines with their status at `now` (the inner query of every listing)."""
+    now = require_aware(now)
+    if status not in ("pending", "due", "overdue", "all"):
+        raise ValueError(f"status: must be pending, due, overdue or all, not {status!r}")
+    if not 0 <= due_within_days <= MAX_DUE_WITHIN_DAYS:
+        raise ValueError(f"due_within_days: must be 0..{MAX_DUE_WITHIN_DAYS}, not {due_within_days}")
+    at, due_until = p(now, "timestamptz"), p(end_of_day(local_date(now) + timedelta(days=due_within_days)))
+    where = " AND ".join(conditions) or "TRUE"
+    return f"""SELECT * FROM (
+            SELECT deadline_id, trajectory_id, organisation, kind, label, due_on, due_at, nature, party, fired,
+                   CASE WHEN due_at <= {at} THEN 'overdue' WHEN due_at <= {due_until} THEN 'due'
+                        ELSE 'pending' END AS status,
+                   greatest(0, floor(extract(epoch FROM {at} - due_at) / 86400))::int AS days_overdue
+            FROM {TABLE} d WHERE {where}
+        ) listed
+        WHERE ({p(status, "text")} = 'all' OR status = {p(status, "text")})"""
+
+
 async def list_deadlines(
-    pool: asyncpg.Pool,
+    pool: asyncpg.Pool | asyncpg.Connection,
     now: datetime,
     *,
     status: DeadlineStatus = "all",
     trajectory_id: str | None = None,
+    due_within_days: int = 0,
 ) -> list[ListedDeadline]:
     """Listed deadlines by status (see the module doc), earliest first."""
-    now = require_aware(now)
-    if status not in ("pending", "due", "overdue", "all"):
-        raise ValueError(f"status: must be pending, due, overdue or all, not {status!r}")
+    p = Params()
+    conditions = [] if trajectory_id is None else [f"d.trajectory_id = {p(trajectory_id, 'text')}"]
     rows = await pool.fetch(
-        f"""SELECT * FROM (
-                SELECT deadline_id, trajectory_id, organisation, kind, label, due_on, due_at, nature, party, fired,
-                       CASE WHEN due_at <= $2 THEN 'overdue' WHEN due_at <= $3 THEN 'due' ELSE 'pending' END AS status,
-                       greatest(0, floor(extract(epoch FROM $2 - due_at) / 86400))::int AS days_overdue
-                FROM {TABLE} WHERE $1::text IS NULL OR trajectory_id = $1
-            ) listed
-            WHERE $4 = 'all' OR status = $4
-            ORDER BY due_at, deadline_id""",
-        trajectory_id,
-        now,
-        end_of_day(local_date(now)),
-        status,
+        _listed(now, status, due_within_days, p, conditions) + " ORDER BY due_at, deadline_id", *p.values
     )
     return [ListedDeadline(**dict(row)) for row in rows]
+
+
+async def page_deadlines(
+    pool: asyncpg.Pool,
+    now: datetime,
+    *,
+    status: DeadlineStatus = "all",
+    due_within_days: int = 0,
+    trajectory_id: str | None = None,
+    scope: Scope = EVERYTHING,
+    limit: int = 50,
+    after: tuple[datetime, str] | None = None,
+) -> Page[ListedDeadline]:
+    """One page of the deadlines of the trajectories `scope` may know of, earliest first; `after` is the
+    (due_at, deadline_id) of the last row of the previous page. `due_within_days` widens ``due`` from
+    today to the next N days (Amsterdam calendar)."""
+    check_limit(limit)
+    p = Params()
+    conditions = [scope.condition_on(p, "d.trajectory_id")]
+    if trajectory_id is not None:
+        conditions.append(f"d.trajectory_id = {p(trajectory_id, 'text')}")
+    matching = _listed(now, status, due_within_days, p, conditions)
+    counted = list(p.values)
+    query = matching
+    if after is not None:
+        query += f" AND (due_at, deadline_id) > ({p(require_aware(after[0]), 'timestamptz')}, {p(after[1], 'text')})"
+    async with snapshot(pool) as conn:
+        total = await conn.fetchval(f"SELECT count(*) FROM ({matching}) counted", *counted)
+        rows = await conn.fetch(f"{query} ORDER BY due_at, deadline_id LIMIT {p(limit + 1, 'int')}", *p.values)
+    items = [ListedDeadline(**dict(row)) for row in rows[:limit]]
+    more = len(rows) > limit
+    return Page(items, total, (items[-1].due_at, items[-1].deadline_id) if more else None)

@@ -20,6 +20,8 @@ import asyncpg
 from domain import Deadline, Phase, RoundKind, certificate_status, certified_until, register_entry
 from domain import events as ev
 from projections import bulk
+from projections.page import Page, check_limit, snapshot
+from projections.scope import EVERYTHING, Params, Scope
 from projections.trajectory_state import Folded
 
 TABLE = "trajectories"
@@ -209,6 +211,64 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
+@dataclass(frozen=True)
+class TrajectoryFilter:
+    """What a list of trajectories is narrowed to; every given criterion must hold.
+
+    - `phase`: a Dutch phase value ('audit gepland'); `association`: as the register spells it;
+    - `organisation_like`: a case-insensitive part of the organisation's name (no wildcards needed);
+    - `auditor`: the expert or peer auditor of the current round (the name, any case);
+    - `audit_from` / `audit_to`: an audit date of the current round falls in this period (inclusive);
+    - `opened_from` / `opened_to`: the trajectory was opened in this period (inclusive), the period
+      the report counts it in;
+    - `is_open`: True for running trajectories only, False for closed ones only;
+    - `certificate_number`: exactly this certificate.
+    """
+
+    phase: str | None = None
+    organisation_like: str | None = None
+    association: str | None = None
+    auditor: str | None = None
+    audit_from: date | None = None
+    audit_to: date | None = None
+    opened_from: date | None = None
+    opened_to: date | None = None
+    is_open: bool | None = None
+    certificate_number: str | None = None
+
+    def conditions(self, p: Params) -> list[str]:
+        found = []
+        if self.phase is not None:
+            found.append(f"t.phase = {p(self.phase, 'text')}")
+        if self.organisation_like:
+            found.append(f"t.organisation ILIKE {p(_like(self.organisation_like), 'text')}")
+        if self.association is not None:
+            found.append(f"t.association = {p(self.association, 'text')}")
+        if self.auditor is not None:
+            name = p(self.auditor.casefold(), "text")
+            found.append(f"(lower(t.expert_auditor) = {name} OR lower(t.peer_auditor) = {name})")
+        if self.audit_from is not None or self.audit_to is not None:
+            lower = p(self.audit_from, "date")
+            upper = p(self.audit_to, "date")
+            found.append(
+                f"""EXISTS (SELECT 1 FROM unnest(t.audit_dates) AS a(day)
+                    WHERE ({lower} IS NULL OR a.day >= {lower}) AND ({upper} IS NULL OR a.day <= {upper}))"""
+            )
+        if self.opened_from is not None:
+            found.append(f"t.opened_on >= {p(self.opened_from, 'date')}")
+        if self.opened_to is not None:
+            found.append(f"t.opened_on <= {p(self.opened_to, 'date')}")
+        if self.is_open is not None:
+            found.append(f"t.is_open = {p(self.is_open, 'boolean')}")
+        if self.certificate_number is not None:
+            found.append(f"t.certificate_number = {p(self.certificate_number, 'text')}")
+        return found
+
+
+def _where(criteria: TrajectoryFilter, scope: Scope, p: Params) -> str:
+    return " AND ".join([scope.condition(p), *criteria.conditions(p)])
+
+
 async def list_trajectories(
     pool: asyncpg.Pool,
     *,
@@ -219,21 +279,54 @@ async def list_trajectories(
 ) -> list[TrajectoryOverview]:
     """Trajectories by organisation; `phase` is a Dutch phase value ('audit gepland'), `organisation_like`
     a case-insensitive part of the name (no wildcards needed)."""
-    wanted = phase.value if isinstance(phase, Phase) else phase
+    criteria = TrajectoryFilter(
+        phase=phase.value if isinstance(phase, Phase) else phase,
+        organisation_like=organisation_like,
+        is_open=True if open_only else None,
+    )
+    p = Params()
+    where = _where(criteria, EVERYTHING, p)
     rows = await pool.fetch(
-        f"""SELECT * FROM {TABLE}
-            WHERE ($1::text IS NULL OR phase = $1) AND ($2::text IS NULL OR organisation ILIKE $2)
-              AND (NOT $3 OR is_open)
-            ORDER BY organisation, trajectory_id LIMIT $4""",
-        wanted,
-        _like(organisation_like) if organisation_like else None,
-        open_only,
-        limit,
+        f"SELECT * FROM {TABLE} t WHERE {where} ORDER BY t.organisation, t.trajectory_id LIMIT {p(limit, 'int')}",
+        *p.values,
     )
     return [_overview(row) for row in rows]
 
 
-async def get_trajectory(pool: asyncpg.Pool, trajectory_id: str) -> TrajectoryOverview | None:
-    """One trajectory's overview, or None when the projection does not know it (yet)."""
-    row = await pool.fetchrow(f"SELECT * FROM {TABLE} WHERE trajectory_id = $1", trajectory_id)
+async def page_trajectories(
+    pool: asyncpg.Pool,
+    criteria: TrajectoryFilter | None = None,
+    *,
+    scope: Scope = EVERYTHING,
+    limit: int = 50,
+    after: tuple[str, str] | None = None,
+) -> Page[TrajectoryOverview]:
+    """One page of the trajectories `scope` may know of that match `criteria`, by organisation then id;
+    `after` is the (organisation, trajectory_id) of the last row of the previous page."""
+    check_limit(limit)
+    p = Params()
+    matching = _where(criteria or TrajectoryFilter(), scope, p)
+    counted = list(p.values)
+    where = matching
+    if after is not None:
+        where += f" AND (t.organisation, t.trajectory_id) > ({p(after[0], 'text')}, {p(after[1], 'text')})"
+    async with snapshot(pool) as conn:
+        total = await conn.fetchval(f"SELECT count(*) FROM {TABLE} t WHERE {matching}", *counted)
+        rows = await conn.fetch(
+            f"""SELECT * FROM {TABLE} t WHERE {where}
+                ORDER BY t.organisation, t.trajectory_id LIMIT {p(limit + 1, "int")}""",
+            *p.values,
+        )
+    items = [_overview(row) for row in rows[:limit]]
+    more = len(rows) > limit
+    return Page(items, total, (items[-1].organisation, items[-1].trajectory_id) if more else None)
+
+
+async def get_trajectory(
+    pool: asyncpg.Pool | asyncpg.Connection, trajectory_id: str, *, scope: Scope = EVERYTHING
+) -> TrajectoryOverview | None:
+    """One trajectory's overview, or None when the projection does not know it (yet) or `scope` may not."""
+    p = Params()
+    where = f"t.trajectory_id = {p(trajectory_id, 'text')} AND {scope.condition(p)}"
+    row = await pool.fetchrow(f"SELECT * FROM {TABLE} t WHERE {where}", *p.values)
     return None if row is None else _overview(row)

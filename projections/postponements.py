@@ -11,13 +11,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 
 from domain import events as ev
 from domain.postponement import decision_due
 from frameworks.loader import load_rules
+from projections.page import Page, check_limit, snapshot
+from projections.scope import EVERYTHING, Params, Scope
 from projections.trajectory_state import Folded
 
 TABLE = "postponement_requests"
@@ -149,7 +151,9 @@ async def pending_postponements(pool: asyncpg.Pool) -> list[PostponementRequest]
     return [_request(row) for row in rows]
 
 
-async def list_postponements(pool: asyncpg.Pool, trajectory_id: str | None = None) -> list[PostponementRequest]:
+async def list_postponements(
+    pool: asyncpg.Pool | asyncpg.Connection, trajectory_id: str | None = None
+) -> list[PostponementRequest]:
     """Every request (of one trajectory, or all), oldest first."""
     rows = await pool.fetch(
         f"""SELECT {_COLUMNS} FROM {TABLE} WHERE ($1::text IS NULL OR trajectory_id = $1)
@@ -157,3 +161,45 @@ async def list_postponements(pool: asyncpg.Pool, trajectory_id: str | None = Non
         trajectory_id,
     )
     return [_request(row) for row in rows]
+
+
+PostponementStatus = Literal["pending", "granted", "rejected", "lapsed", "all"]
+
+
+async def page_postponements(
+    pool: asyncpg.Pool,
+    *,
+    status: PostponementStatus = "pending",
+    trajectory_id: str | None = None,
+    scope: Scope = EVERYTHING,
+    limit: int = 50,
+    after: tuple[date, str, int] | None = None,
+) -> Page[PostponementRequest]:
+    """One page of the requests of the trajectories `scope` may know of, most urgent first (by the date
+    a decision is due, then trajectory and request number); `after` is that key of the previous page's
+    last row."""
+    check_limit(limit)
+    if status not in ("pending", "granted", "rejected", "lapsed", "all"):
+        raise ValueError(f"status: must be pending, granted, rejected, lapsed or all, not {status!r}")
+    p = Params()
+    conditions = [scope.condition_on(p, "r.trajectory_id")]
+    if status != "all":
+        conditions.append(f"r.status = {p(status, 'text')}")
+    if trajectory_id is not None:
+        conditions.append(f"r.trajectory_id = {p(trajectory_id, 'text')}")
+    matching = " AND ".join(conditions)
+    counted = list(p.values)
+    where = matching
+    if after is not None:
+        key = f"({p(after[0], 'date')}, {p(after[1], 'text')}, {p(after[2], 'int')})"
+        where += f" AND (r.decide_by, r.trajectory_id, r.request_number) > {key}"
+    async with snapshot(pool) as conn:
+        total = await conn.fetchval(f"SELECT count(*) FROM {TABLE} r WHERE {matching}", *counted)
+        rows = await conn.fetch(
+            f"""SELECT {_COLUMNS} FROM {TABLE} r WHERE {where}
+                ORDER BY r.decide_by, r.trajectory_id, r.request_number LIMIT {p(limit + 1, "int")}""",
+            *p.values,
+        )
+    items = [_request(row) for row in rows[:limit]]
+    last = items[-1] if len(rows) > limit else None
+    return Page(items, total, None if last is None else (last.decide_by, last.trajectory_id, last.request_number))

@@ -12,13 +12,18 @@ from `domain.certificate_status` ('gecertificeerd tot', 'hercertificering loopt'
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import csv
+import io
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TypedDict
 
 import asyncpg
 
+from application.reports.as_of import cutoff
+from application.reports.facts import TrajectoryFacts
+from application.spreadsheet import csv_row
 from domain import Association, CertificateStatus, certificate_status, certified_until, register_entry
 from projections import bulk
 from projections.trajectory_state import Folded
@@ -141,3 +146,57 @@ async def list_register(
         on,
     )
     return [RegisterRow(**dict(row)) for row in rows]
+
+
+def rows_as_of(facts: Iterable[TrajectoryFacts], peildatum: date) -> list[RegisterRow]:
+    """Register lines from the facts as of a peildatum (`application.reports.as_of.register_as_of`)."""
+    return [
+        RegisterRow(
+            certificate_number=r.certificate_number,
+            organisation=r.organisation,
+            association=r.association,
+            result=r.result,
+            remark=r.remark,
+            certified_until=r.certified_until,
+            status=r.status,
+            trajectory_id=r.trajectory_id,
+            framework_version=r.framework_version,
+            opened_on=r.opened_on,
+            updated_at=r.last_event_at or cutoff(peildatum),
+        )
+        for r in facts
+    ]
+
+
+CSV_COLUMNS = (
+    "certificaatnummer",
+    "organisatie",
+    "vereniging",
+    "resultaat",
+    "opmerking",
+    "gecertificeerd tot",
+    "status",
+)
+
+
+def register_csv(rows: Iterable[RegisterRow]) -> str:
+    """The register for Dutch Excel: semicolons, dates as 31-03-2026, a BOM so it reads UTF-8; user text
+    stays text (no formulas)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for r in rows:
+        writer.writerow(
+            csv_row(
+                [
+                    r.certificate_number,
+                    r.organisation,
+                    r.association,
+                    r.result or "",
+                    r.remark or "",
+                    r.certified_until.strftime("%d-%m-%Y") if r.certified_until else "",
+                    r.status,
+                ]
+            )
+        )
+    return "\ufeff" + buffer.getvalue()

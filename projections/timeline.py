@@ -59,7 +59,7 @@ class TimelineEntry:
     summary: str
 
 
-async def get_timeline(pool: asyncpg.Pool, trajectory_id: str) -> list[TimelineEntry]:
+async def get_timeline(pool: asyncpg.Pool | asyncpg.Connection, trajectory_id: str) -> list[TimelineEntry]:
     """A trajectory's full history, oldest first."""
     rows = await pool.fetch(
         f"""SELECT trajectory_id, stream_version, event_type, occurred_at, recorded_at, actor, summary

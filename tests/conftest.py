@@ -25,7 +25,7 @@ from tests.projections.world import World, make_world
 from tests.second_user import intruder  # noqa: F401  (the second-account fixture, for every suite)
 
 SERVERS = ["embedded"] + (["external"] if os.environ.get("CBCT_DATABASE_URL") else [])
-ONE_SERVER_SUITES = ("e2e", "workflows", "reports")
+ONE_SERVER_SUITES = ("e2e", "workflows", "reports", "http", "accounts", "email", "feeds", "metrics", "web")
 """Suites whose subject is the process, not the store: each of their tests runs on one server, chosen per
 test (a stable hash of its id), so both servers still carry end-to-end tests and CI runs each once. The
 store, projection and integration suites run on every server."""

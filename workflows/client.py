@@ -121,6 +121,8 @@ class TrajectoryClient:
                     continue  # the run ended just as we arrived: the next attempt starts a new run
                 raise CommandInputRejected(text) from None
             except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as error:
+                if _caller_gave_up():  # the SDK turns our cancellation into this error: stop, do not retry
+                    raise asyncio.CancelledError from error
                 if (isinstance(error, RPCError) and error.status not in _RETRYABLE) or attempt + 1 >= RETRIES:
                     raise
                 await asyncio.sleep(min(0.05 * 2**attempt, 2.0))
@@ -196,3 +198,10 @@ def rejection_text(error: WorkflowUpdateFailedError) -> str:
 
 
 _RETRYABLE = {RPCStatusCode.RESOURCE_EXHAUSTED, RPCStatusCode.UNAVAILABLE, RPCStatusCode.ABORTED}
+
+
+def _caller_gave_up() -> bool:
+    """Whether the running task was cancelled (a caller's timeout): the SDK reports that as a
+    `WorkflowUpdateRPCTimeoutOrCancelledError`, which must then end the submission, not retry it."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0

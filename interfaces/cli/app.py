@@ -13,6 +13,7 @@ from interfaces.cli.demo import register_demo
 from interfaces.cli.guard import GuardedGroup
 from interfaces.cli.output import EXIT_USAGE, fail
 from interfaces.cli.scenario import register_scenario
+from interfaces.cli.serve import register_serve
 
 app = typer.Typer(
     name="cbct",
@@ -50,6 +51,7 @@ views.register_views(app, groups)
 report.register_report(groups)
 register_demo(app)
 register_scenario(app)
+register_serve(app)
 for noun, group in groups.items():
     app.add_typer(group, name=noun)
 

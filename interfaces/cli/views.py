@@ -6,9 +6,7 @@ prints a Rich table, JSON, or (for the register) CSV for Dutch Excel.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
 import sys
 import typing
 from datetime import date, datetime
@@ -18,7 +16,6 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from application.spreadsheet import csv_row
 from interfaces.cli.output import EXIT_REJECTED, OutputFormat, console, fail, print_json, print_table
 from interfaces.cli.safe_text import markup_safe
 from interfaces.cli.session import run
@@ -224,25 +221,10 @@ def register_command(
 
     async def work(app: Any) -> list[Any]:
         if as_of is not None:
-            from application.reports.as_of import cutoff, register_as_of
-            from projections.register import RegisterRow
+            from application.reports.as_of import register_as_of
+            from projections.register import rows_as_of
 
-            return [
-                RegisterRow(
-                    certificate_number=r.certificate_number,
-                    organisation=r.organisation,
-                    association=r.association,
-                    result=r.result,
-                    remark=r.remark,
-                    certified_until=r.certified_until,
-                    status=r.status,
-                    trajectory_id=r.trajectory_id,
-                    framework_version=r.framework_version,
-                    opened_on=r.opened_on,
-                    updated_at=r.last_event_at or cutoff(as_of),
-                )
-                for r in await register_as_of(app.store, as_of, association)
-            ]
+            return rows_as_of(await register_as_of(app.store, as_of, association), as_of)
         await _fresh(app)
         now = await app.clock.now()
         result: list[Any] = await list_register(app.pool, association=association, on=now.astimezone(AMSTERDAM).date())
@@ -252,27 +234,9 @@ def register_command(
     if output is RegisterFormat.json:
         print_json([_plain(r) for r in rows])
     elif output is RegisterFormat.csv:
-        buffer = io.StringIO()
-        # Dutch Excel: semicolons, and a BOM so it reads UTF-8.
-        writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-        writer.writerow(
-            ["certificaatnummer", "organisatie", "vereniging", "resultaat", "opmerking", "gecertificeerd tot", "status"]
-        )
-        for r in rows:
-            writer.writerow(
-                csv_row(  # user text stays text in Excel (no formulas)
-                    [
-                        r.certificate_number,
-                        r.organisation,
-                        r.association,
-                        r.result or "",
-                        r.remark or "",
-                        d(r.certified_until) if r.certified_until else "",
-                        r.status,
-                    ]
-                )
-            )
-        sys.stdout.write("\ufeff" + buffer.getvalue())
+        from projections.register import register_csv
+
+        sys.stdout.write(register_csv(rows))
     else:
         print_table(
             f"Register ({len(rows)})",

@@ -4,20 +4,30 @@
 - 409: refused by a CBCT rule (`rule` and CBCT's Dutch explanation in `detail`);
 - 404: unknown, or not the caller's to know; 403: known and visible, but not allowed; 401: not signed in;
 - 503 with `Retry-After`: the engine or the database is away (the same request, with the same
-  `Idempotency-Key`, can be sent again).
+  `Idempotency-Key`, can be sent again): a lost or refused database connection, a database starting or
+  shutting down, a pool that timed out, Temporal unavailable or past its deadline, a command whose
+  decision could not be made (`CommandFailed`);
+- 500: anything else that went wrong; logged with the request id, answered with a generic Dutch text.
 """
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Mapping, Sequence
+from http import HTTPStatus
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.service import RPCError, RPCStatusCode
 
 from infrastructure.logging import get_logger
+from infrastructure.temporal_client import TemporalUnreachable
+from workflows.client import CommandFailed
 
 log = get_logger(__name__)
 
@@ -39,7 +49,24 @@ TITLES = {
     503: "Tijdelijk niet beschikbaar",
 }
 
+DEFAULT_DETAILS = {
+    400: "Het verzoek is niet te lezen.",
+    401: "Meld u aan.",
+    403: "Uw rol mag dit niet.",
+    404: "Dit bestaat niet, of u mag het niet zien.",
+    405: "Deze methode kan hier niet.",
+    413: "Het verzoek is te groot.",
+    415: "Dit soort inhoud wordt hier niet ondersteund.",
+    429: "Te veel verzoeken; probeer het zo opnieuw.",
+}
+"""Dutch texts for Starlette's own errors, which carry the English reason phrase as their detail."""
+
 RETRY_AFTER_SECONDS = 5
+DATABASE_AWAY = "De database is even niet bereikbaar. Probeer het zo opnieuw (met dezelfde Idempotency-Key)."
+ENGINE_AWAY = (
+    "De procesmotor (Temporal) is even niet bereikbaar. Probeer het zo opnieuw (met dezelfde Idempotency-Key)."
+)
+INTERNAL = "Er ging iets mis aan onze kant; het is gelogd met het request-id van dit antwoord."
 
 
 class Problem(Exception):
@@ -76,8 +103,13 @@ def not_found(what: str = "Dit bestaat niet, of u mag het niet zien.") -> Proble
     return Problem(404, what)
 
 
-def unavailable(detail: str, *, retry_after: int = RETRY_AFTER_SECONDS) -> Problem:
-    return Problem(503, detail, headers={"Retry-After": str(retry_after)}, retry_after=retry_after)
+def unavailable(detail: str, *, retry_after: int = RETRY_AFTER_SECONDS, **extensions: Any) -> Problem:
+    return Problem(503, detail, headers={"Retry-After": str(retry_after)}, retry_after=retry_after, **extensions)
+
+
+def internal_error() -> Problem:
+    """The one answer to a crash: no exception text, no stack trace (the log has them)."""
+    return Problem(500, INTERNAL)
 
 
 def field_errors(errors: Sequence[Mapping[str, Any]], *, skip: Sequence[str] = ("body",)) -> list[dict[str, str]]:
@@ -101,12 +133,54 @@ def invalid(errors: list[dict[str, str]], detail: str | None = None) -> Problem:
 
 
 def respond(problem: Problem, request: Request | None = None) -> JSONResponse:
-    return JSONResponse(
-        problem.document(str(request.url.path) if request is not None else None),
-        status_code=problem.status,
-        headers=problem.headers,
-        media_type=MEDIA_TYPE,
-    )
+    return response(problem, str(request.url.path) if request is not None else None)
+
+
+def response(problem: Problem, instance: str | None = None) -> JSONResponse:
+    return JSONResponse(problem.document(instance), status_code=problem.status, headers=problem.headers,
+                        media_type=MEDIA_TYPE)  # fmt: skip
+
+
+_DATABASE_ERRORS: tuple[type[BaseException], ...] = (
+    asyncpg.PostgresConnectionError,  # lost, refused, closed connections
+    asyncpg.CannotConnectNowError,  # starting up, shutting down, in recovery
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.InterfaceError,  # "connection is closed", "pool is closing"
+    asyncpg.InternalClientError,  # a pool resetting a connection the server just terminated
+)
+_ENGINE_ERRORS: tuple[type[BaseException], ...] = (
+    CommandFailed,  # the decision's activity kept failing until its retries ran out (the store away)
+    TemporalUnreachable,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+_ENGINE_AWAY_STATUSES = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED}
+_CONNECTION_ERRNOS = {
+    errno.ECONNREFUSED, errno.ECONNRESET, errno.ECONNABORTED, errno.EPIPE, errno.EHOSTUNREACH,
+    errno.ENETUNREACH, errno.ETIMEDOUT,
+}  # fmt: skip
+
+
+def away(error: BaseException) -> str | None:
+    """Which dependency `error` says is away: "database", "temporal", or None (a real failure)."""
+    if isinstance(error, _ENGINE_ERRORS):
+        return "temporal"
+    if isinstance(error, RPCError):
+        return "temporal" if error.status in _ENGINE_AWAY_STATUSES else None
+    if isinstance(error, _DATABASE_ERRORS):
+        return "database"
+    if isinstance(error, TimeoutError | ConnectionError):  # a pool's acquire timed out; refused, reset
+        return "database"
+    if isinstance(error, FileNotFoundError) and error.filename is None:  # a Unix socket nobody listens on
+        return "database"
+    if isinstance(error, OSError) and error.errno in _CONNECTION_ERRNOS:
+        return "database"
+    return None
+
+
+def outage(dependency: str) -> Problem:
+    return unavailable(ENGINE_AWAY if dependency == "temporal" else DATABASE_AWAY, dependency=dependency)
 
 
 def install(app: FastAPI) -> None:
@@ -122,13 +196,33 @@ def install(app: FastAPI) -> None:
 
     async def on_http(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, StarletteHTTPException)
-        return respond(Problem(error.status_code, str(error.detail), headers=error.headers), request)
+        detail = str(error.detail)
+        if detail in (_phrase(error.status_code), "There was an error parsing the body"):
+            detail = DEFAULT_DETAILS.get(error.status_code, TITLES.get(error.status_code, "Fout"))
+        return respond(Problem(error.status_code, detail, headers=error.headers), request)
+
+    async def on_dependency_error(request: Request, error: Exception) -> JSONResponse:
+        dependency = away(error)
+        if dependency is None:
+            return await on_crash(request, error)
+        log.warning("http_dependency_away", dependency=dependency, path=request.url.path,
+                    error=f"{type(error).__name__}: {error}"[:300])  # fmt: skip
+        return respond(outage(dependency), request)
 
     async def on_crash(request: Request, error: Exception) -> JSONResponse:
-        log.error("http_unhandled", path=request.url.path, error=repr(error))
-        return respond(Problem(500, "Er ging iets mis aan onze kant; het is gelogd."), request)
+        log.error("http_unhandled", path=request.url.path, error=repr(error), exc_info=error)
+        return respond(internal_error(), request)
 
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+    for kind in (*_DATABASE_ERRORS, *_ENGINE_ERRORS, RPCError, OSError):
+        app.add_exception_handler(kind, on_dependency_error)
     app.add_exception_handler(Exception, on_crash)
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""

@@ -33,7 +33,7 @@ from interfaces.web.errors import WebRoute
 from interfaces.web.forms import BY_STEP, CommandForm, FormErrors, FormState, new_command_id
 from interfaces.web.identity import Viewer
 from interfaces.web.render import is_htmx, render
-from interfaces.web.sending import outage_text, send
+from interfaces.web.sending import REFUSED, send
 from interfaces.web.steps import steps_for
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -132,30 +132,21 @@ async def take_step(
     command_id = str(posted.get("command_id") or "")
     values = form.values_of(posted)
     the_state = FormState(form, step_url(trajectory_id, form), values, command_id=command_id or new_command_id())
-    status = 200
     try:
         command = form.command_of(
             values, command_id=the_state.command_id, trajectory_id=trajectory_id, actor=viewer.actor
         )
-        try:
-            answer = await send(app, command)
-        except Exception as error:
-            text = outage_text(error)
-            if text is None:
-                raise
-            the_state.general = [text]
-            status = 503
-        else:
-            if answer.accepted:
-                target = f"{page_url(trajectory_id)}?verwerkt={form.noun}/{form.verb}"
-                if is_htmx(request):
-                    return Response(status_code=200, headers={"HX-Redirect": target})
-                return RedirectResponse(target, status_code=303)
-            the_state.general = [answer.message or "Geweigerd door een regel van CBCT."]
-            status = 409
     except FormErrors as errors:
         the_state.errors, the_state.general = errors.fields, errors.general
         status = 422
+    else:
+        answer = await send(app, command)
+        if answer.accepted:
+            target = f"{page_url(trajectory_id)}?verwerkt={form.noun}/{form.verb}"
+            if is_htmx(request):
+                return Response(status_code=200, headers={"HX-Redirect": target})
+            return RedirectResponse(target, status_code=303)
+        the_state.general, status = [answer.message or REFUSED], answer.status
     if is_htmx(request):  # htmx swaps 2xx answers only: the form with its explanation, as 200
         return await render(request, "_form_fragment.html", viewer=viewer, form_state=the_state)
     return await _page(request, app, viewer, state, posted=the_state, status=status)

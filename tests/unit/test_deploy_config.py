@@ -47,7 +47,9 @@ def _image_tag(service: dict[str, Any]) -> str:
 
 
 def test_services_and_their_dependencies_exist(services: dict[str, dict[str, Any]]) -> None:
-    assert set(services) == {"postgres", "temporal-schema", "temporal", "temporal-namespace", "temporal-ui", "worker"}
+    assert set(services) == {
+        "postgres", "temporal-schema", "temporal", "temporal-namespace", "temporal-ui", "worker", "web"
+    }  # fmt: skip
     for name, service in services.items():
         for dependency, condition in service.get("depends_on", {}).items():
             assert dependency in services, f"{name} depends on unknown {dependency}"
@@ -117,6 +119,28 @@ def test_worker_settings_are_valid_and_point_at_the_services(
     assert settings.database_url == f"postgresql://{user}:{password}@postgres:5432/{database}"
     assert settings.temporal_ui_url == "http://localhost:8080"
     assert "127.0.0.1:8080:8080" in services["temporal-ui"]["ports"]
+
+
+def test_web_service_serves_on_the_same_services_with_a_readyz_healthcheck(
+    services: dict[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    web, worker = services["web"], services["worker"]
+    env = _env(web)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    settings = Settings(_env_file=None)
+    worker_env = _env(worker)
+    assert settings.database_url == worker_env["CBCT_DATABASE_URL"]
+    assert settings.temporal_address == worker_env["CBCT_TEMPORAL_ADDRESS"]
+    assert "cbct serve --host 0.0.0.0 --port 8470" in " ".join(web["command"])
+    assert "127.0.0.1:8470:8470" in web["ports"]
+    assert "http://127.0.0.1:8470/readyz" in " ".join(web["healthcheck"]["test"])
+    assert web["depends_on"]["temporal-namespace"]["condition"] == "service_completed_successfully"
+    assert {v for v in web["volumes"]} == {v for v in worker["volumes"]}, "one key file for both"
+    ui = _env(services["temporal-ui"])
+    assert ui["TEMPORAL_CODEC_ENDPOINT"] == f"{settings.public_url}/codec"
+    assert ui["TEMPORAL_CODEC_INCLUDE_CREDENTIALS"] == "true"
+    assert settings.temporal_ui_url == "http://localhost:8080"  # the origin the codec allows
 
 
 def test_cluster_images_match_the_dev_servers_version(services: dict[str, dict[str, Any]]) -> None:

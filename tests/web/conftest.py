@@ -53,6 +53,7 @@ __all__ = ["temporal"]  # the session's Temporal test server, re-exported as a f
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
+HAVE_CHROMIUM = CHROMIUM.exists()
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -211,8 +212,10 @@ async def site(
 
 @pytest_asyncio.fixture(loop_scope="session", scope="session")
 async def browser() -> AsyncIterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}: install Debian's package (`apt-get install chromium`, as .ci/run does)")
+    if not HAVE_CHROMIUM:
+        pytest.skip(
+            f"no Chromium at {CHROMIUM}: install Debian's package (`apt-get install chromium`, as .ci/run does)"
+        )
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:

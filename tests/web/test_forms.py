@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 
 from domain.concept import ENVELOPE
 from domain.registry import CLI_STEPS, FIELDS
@@ -19,7 +19,7 @@ from interfaces.web.forms import BY_STEP, FORMS, LABELS, CommandForm, FormErrors
 ENVELOPE_VALUES = {"command_id": "web-1", "trajectory_id": "T-1", "actor": "planner:piet"}
 
 
-def typed(f: FormField, value: Any) -> list[tuple[str, str]]:
+def typed(f: FormField, value: Any) -> list[tuple[str, str | UploadFile]]:
     """What a person types into the inputs of `f` to mean `value` (the inverse of reading the form)."""
     if value is None:
         return []
@@ -85,7 +85,7 @@ def test_widgets_follow_the_field_types() -> None:
     assert (employees.minimum, employees.maximum) == (1, 100_000)
 
 
-def _errors(form: CommandForm, pairs: list[tuple[str, str]]) -> FormErrors:
+def _errors(form: CommandForm, pairs: list[tuple[str, str | UploadFile]]) -> FormErrors:
     with pytest.raises(FormErrors) as caught:
         form.command_of(form.values_of(FormData(pairs)), **ENVELOPE_VALUES)
     return caught.value
@@ -114,7 +114,11 @@ def test_json_that_does_not_parse_is_named() -> None:
 
 def test_what_was_typed_is_kept_as_typed() -> None:
     intake = FORMS["RecordIntake"]
-    pairs = [("contacts.1.name", "Bo"), ("locations", "Centrale\n\nFiliaal Oost "), ("employees", "veel")]
+    pairs: list[tuple[str, str | UploadFile]] = [
+        ("contacts.1.name", "Bo"),
+        ("locations", "Centrale\n\nFiliaal Oost "),
+        ("employees", "veel"),
+    ]
     values = intake.values_of(FormData(pairs))
     assert values["contacts.1.name"] == "Bo" and values["contacts.0.name"] == ""
     assert values["locations"] == "Centrale\n\nFiliaal Oost "

@@ -98,7 +98,10 @@ async def test_an_accepted_step_is_confirmed_and_on_the_timeline_at_once(site: S
     await step.locator("summary").click()
     await step.get_by_role("button", name="Versturen").click()
     await page.wait_for_url(f"**/trajecten/{trajectory_id}?verwerkt=trajectory/announce")
-    assert await page.locator(".notice-success").inner_text() == "Verwerkt: Kondig de audit nu aan (anders doet de deadline het)"
+    assert (
+        await page.locator(".notice-success").inner_text()
+        == "Verwerkt: Kondig de audit nu aan (anders doet de deadline het)"
+    )
     assert "aangekondigd" in await page.locator(".facts").inner_text()
     timeline = await page.locator(".timeline li").all_inner_texts()
     assert len(timeline) == 2 and "(planner:piet)" in timeline[1]
