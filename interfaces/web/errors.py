@@ -14,6 +14,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -23,8 +24,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from infrastructure.logging import get_logger
 from interfaces.http.problems import Problem
-from interfaces.web.identity import SignInRequired, sign_in_url
-from interfaces.web.render import render
+from interfaces.web.identity import SIGN_IN, SignInRequired, safe_return, sign_in_url
+from interfaces.web.render import is_htmx, render
 from interfaces.web.sending import outage_text
 
 log = get_logger(__name__)
@@ -69,7 +70,16 @@ async def error_page(request: Request, status: int, detail: str | None = None) -
 
 
 async def answer_error(request: Request, error: Exception) -> Response:
-    """What a page answers when `error` ends its handling."""
+    """What a page answers when `error` ends its handling. To htmx (which swaps no error answer) the
+    answer is to load a page: the sign-in page (returning to the page it came from), or the page again."""
+    if is_htmx(request):
+        if isinstance(error, SignInRequired) or (isinstance(error, Problem) and error.status == 401):
+            came_from = urlsplit(request.headers.get("hx-current-url", "")).path
+            target = f"{SIGN_IN}?terug={quote(safe_return(came_from), safe='/')}"
+            return Response(status_code=200, headers={"HX-Redirect": target})
+        if not isinstance(error, Problem | StarletteHTTPException | RequestValidationError):
+            log.error("page_crashed", path=request.url.path, error=repr(error)[:300], exc_info=error)
+        return Response(status_code=200, headers={"HX-Refresh": "true"})
     if isinstance(error, SignInRequired):
         return RedirectResponse(sign_in_url(request), status_code=303)
     if isinstance(error, Problem):

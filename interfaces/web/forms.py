@@ -114,6 +114,7 @@ BOOL_CHOICES: Mapping[str, tuple[str, str]] = {
 REPEATED_INPUTS = 3
 """How many date inputs or model rows a repeatable field offers (fewer when the command allows fewer)."""
 
+_DATE_FORMAT = re.compile(r"\s*\(?JJJJ-MM-DD\)?")
 _CLI_REMARKS = re.compile(r"\s*\((?:--[^)]*|herhaalbaar[^)]*|zie de foutmelding[^)]*|JSON[^)]*)\)")
 
 
@@ -198,6 +199,8 @@ def _field(name: str, info: FieldInfo, *, nested: bool = False) -> FormField:
     required = info.is_required() and not optional
     label = LABELS.get(name, name)
     hint = "" if nested else hint_of(name)
+    if bare is date or (get_origin(bare) in (tuple, list) and _parts(get_args(bare)[0])[0] is date):
+        hint = _DATE_FORMAT.sub("", hint)  # a date input shows its own format
     if hint.rstrip(".").casefold() == label.casefold():
         hint = ""  # a help text that only repeats the label
     declared = FIELDS.get(name)
@@ -246,6 +249,8 @@ def _field(name: str, info: FieldInfo, *, nested: bool = False) -> FormField:
         hint = f"{hint} Meer dan één? Laat een lege regel tussen elk.".strip()
     elif kind == "json":
         hint = f"{hint} In JSON.".strip()
+    elif kind == "dates":
+        hint = f"{hint} Eén of meer dagen; laat de rest leeg.".strip()
     return FormField(
         name=name,
         label=label,

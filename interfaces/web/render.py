@@ -3,7 +3,7 @@
 Every page extends `base.html` (header with the viewer, its role and menu, sign-out; main; footer) and
 gets `viewer`, `home` (the role's `RoleHome`), `csrf` (the token for its forms) and `path`. Templates
 autoescape everything; a missing variable is an error (`StrictUndefined`), not an empty string.
-A request from htmx (`HX-Request`) may get a fragment instead: `render(..., fragment=...)`.
+A request from htmx (`is_htmx`) may be answered with a fragment template instead of the whole page.
 """
 
 from __future__ import annotations

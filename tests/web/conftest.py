@@ -63,7 +63,6 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
-    "--lang=nl-NL",  # Dutch date inputs in the screenshots
 ]
 AXE = REPO / "interfaces" / "web" / "static" / "vendor" / "axe-core" / "axe.min.js"
 SCREENSHOTS = REPO / "docs" / "screenshots"
@@ -253,9 +252,7 @@ async def page_without_js(browser: Any, site: Site) -> AsyncIterator[Any]:
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def phone_page(browser: Any, site: Site) -> AsyncIterator[Any]:
-    context = await _context(
-        browser, site, viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True
-    )
+    context = await _context(browser, site, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     try:
         yield await context.new_page()
     finally:

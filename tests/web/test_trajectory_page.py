@@ -109,6 +109,26 @@ async def test_an_accepted_step_is_confirmed_and_on_the_timeline_at_once(site: S
     assert kinds == ["TrajectoryOpened", "AnnouncementSent"]
 
 
+async def test_a_session_that_ended_sends_an_htmx_form_to_the_sign_in_page(site: Site, page: Any) -> None:
+    trajectory_id = await site.open_trajectory()
+    await sign_in(page, "planner")
+    await page.goto(f"/trajecten/{trajectory_id}")
+    await page.context.clear_cookies()  # the session is gone (expired, or signed out elsewhere)
+    step = page.locator("#stap-trajectory-announce")
+    await step.locator("summary").click()
+    await step.get_by_role("button", name="Versturen").click()
+    await page.wait_for_url(f"**/aanmelden?terug=/trajecten/{trajectory_id}")
+    await sign_in_here(page)
+    await page.wait_for_url(f"**/trajecten/{trajectory_id}")
+    assert [kind for _, kind, _ in await site.rig.events(trajectory_id)] == ["TrajectoryOpened"]
+
+
+async def sign_in_here(page: Any) -> None:
+    await page.get_by_label("Gebruikersnaam").fill("piet")
+    await page.get_by_label("Wachtwoord").fill("een-goed-wachtwoord")
+    await page.get_by_role("button", name="Aanmelden").click()
+
+
 async def _as(site: Site, who: str, page: Any) -> httpx.AsyncClient:
     await sign_in(page, who)
     cookies = {c["name"]: c["value"] for c in await page.context.cookies()}
