@@ -1,10 +1,11 @@
 """Which steps a trajectory page offers now: those the viewer's role may send, in the trajectory's phase.
 
-The role comes from `application.access.may_send`. The phase comes from the domain itself: each step's
-command, made of the concept's example values, is decided against the current state (pure, no I/O);
-a step refused for its phase (`state.phase`) or because the trajectory is closed (`state.closed`) is
-not offered. Any other refusal of the example (a date, an auditor) says nothing about the viewer's own
-input, so that step stays offered: the rules judge what is actually sent.
+The role comes from `application.access.may_send`. The state comes from the domain itself: each step's
+command, made of the concept's example values, is decided against the current state (pure, no I/O); a
+step refused for a reason of the state alone (`NOT_NOW`: its phase, a closed trajectory, no request
+pending, nothing expected any more) is not offered. Any other refusal of the example (a date, an
+auditor, a term that depends on the moment) says nothing about the viewer's own input, so that step
+stays offered: the rules judge what is actually sent.
 """
 
 from __future__ import annotations
@@ -20,7 +21,18 @@ from domain.registry import FIELDS
 from domain.state import TrajectoryState
 from interfaces.web.forms import FORMS, CommandForm
 
-NOT_NOW = frozenset({"state.phase", "state.closed"})
+NOT_NOW = frozenset(
+    {
+        "state.phase",
+        "state.closed",
+        "self_evaluation.not_expected",
+        "postponement.none_pending",
+        "objection.none_pending",
+        "participation.after_decision",
+        "survey.not_open",
+    }
+)
+"""Refusals that depend on the trajectory's state alone (not on the input, nor on the moment)."""
 
 
 def example_command(form: CommandForm, trajectory_id: str) -> Command:
