@@ -53,7 +53,7 @@ def test_a_just_opened_trajectory_offers_what_fits_its_phase_to_each_role() -> N
     assert "ScheduleAudit" not in _offered(PLANNER, state)  # not in phase 'geopend'
     assert "DecidePostponement" not in _offered(PLANNER, state)  # no request pending
     assert _offered(AUDITEE, state) == ["WithdrawParticipation", "RequestPostponement"]  # no survey sent yet
-    assert _offered(DIRECTOR, state) == []  # nothing to decide yet; never an opening
+    assert _offered(DIRECTOR, state) == ["ExtendValidity"]  # no decision yet; the running certificate
 
 
 def test_a_pending_request_is_offered_for_decision() -> None:
