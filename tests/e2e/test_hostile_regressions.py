@@ -163,7 +163,13 @@ def test_m_dates_outside_2000_to_2100_are_refused_naming_the_field(db: str, day:
 
 @pytest.mark.parametrize(
     ("trajectory_id", "rule"),
-    [("t" * 101, "hoogstens 100"), ("t/../x", "juiste vorm"), ("t probe", "juiste vorm"), ("_t", "juiste vorm"), ("", "niet leeg")],
+    [
+        ("t" * 101, "hoogstens 100"),
+        ("t/../x", "juiste vorm"),
+        ("t probe", "juiste vorm"),
+        ("_t", "juiste vorm"),
+        ("", "niet leeg"),
+    ],
 )
 def test_m_trajectory_ids_the_store_cannot_hold_are_refused(db: str, trajectory_id: str, rule: str) -> None:
     args = list(OPEN)
