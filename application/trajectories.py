@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from application.command_handler import EVENT_NAMESPACE, CommandHandler, ConflictPersisted, Outcome
 from application.event_store import START, EventStore, NewEvent, RecordedEvent, Reservation, WrongExpectedVersion
+from application.input_errors import input_errors
 from domain import (
     COMMAND_TYPES,
     CertificateFacts,
@@ -61,10 +62,7 @@ class InvalidCommandInput(ValueError):
     """A command's input is malformed; the message names the field(s) and the rule."""
 
     def __init__(self, command_type: str, errors: list[dict[str, Any]]) -> None:
-        parts = []
-        for error in errors:
-            where = ".".join(str(p) for p in error.get("loc", ())) or "(command)"
-            parts.append(f"{where}: {error.get('msg', 'invalid')}")
+        parts = [f"{e.field}: {e.message}" for e in input_errors(errors)]
         super().__init__(f"{command_type}: " + "; ".join(parts))
         self.command_type = command_type
         self.errors = errors

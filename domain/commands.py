@@ -12,6 +12,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic_core import PydanticCustomError
 
 from domain.calendar import Quarter
 from domain.vocabulary import Association, OrganisationType, PostponementGround, Result, Satisfaction, Score
@@ -33,19 +34,27 @@ _PROSE_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 def _day_in_range(day: date) -> date:
     if not FIRST_DAY <= day <= LAST_DAY:
-        raise ValueError(f"date {day.isoformat()} must lie between {FIRST_DAY.isoformat()} and {LAST_DAY.isoformat()}")
+        raise PydanticCustomError(
+            "date_out_of_range",
+            "datum {day} moet tussen {first} en {last} liggen",
+            {"day": day.isoformat(), "first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()},
+        )
     return day
 
 
 def _one_line(text: str) -> str:
     if _LINE_FORBIDDEN.search(text):
-        raise ValueError("must be one line of text: no line breaks, tabs, NUL or other control characters")
+        raise PydanticCustomError(
+            "one_line", "moet één regel tekst zijn: geen regeleinden, tabs, NUL of andere stuurtekens"
+        )
     return text
 
 
 def _prose(text: str) -> str:
     if _PROSE_FORBIDDEN.search(text):
-        raise ValueError("must be text: no NUL, escape or other control characters (line breaks are fine)")
+        raise PydanticCustomError(
+            "prose", "moet tekst zijn: geen NUL, escape of andere stuurtekens (regeleinden mogen)"
+        )
     return text
 
 
@@ -93,7 +102,11 @@ class Command(BaseModel):
     def _bounded_size(self) -> Any:
         size = len(self.model_dump_json().encode())
         if size > MAX_COMMAND_BYTES:
-            raise ValueError(f"the command is {size} bytes; the limit is {MAX_COMMAND_BYTES} bytes")
+            raise PydanticCustomError(
+                "command_too_large",
+                "de opdracht is {size} bytes; de grens is {limit} bytes",
+                {"size": size, "limit": MAX_COMMAND_BYTES},
+            )
         return self
 
 

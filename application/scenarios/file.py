@@ -45,6 +45,7 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
+from application.input_errors import dutch_message
 from application.input_file import InputFileError, read_text_file
 from application.scenarios.bounded_yaml import BoundedYamlError, load_bounded_yaml
 from application.trajectories import InvalidCommandInput, parse_command, rules_for_version
@@ -224,7 +225,7 @@ def _step(raw: Any, number: int, trajectory_id: str, framework: str | None) -> S
     except InvalidCommandInput as error:
         first = error.errors[0] if error.errors else {}
         field = ".".join(str(part) for part in first.get("loc", ())) or None
-        raise ScenarioFileError(str(first.get("msg", error)), step=number, field=field) from None
+        raise ScenarioFileError(dutch_message(first) if first else str(error), step=number, field=field) from None
     return ScenarioStep(number=number, at=at, command=command, expect=_expectation(raw.get("expect"), number))
 
 

@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
+from application.input_errors import input_errors
 from infrastructure.logging import get_logger
 from infrastructure.temporal_client import TemporalUnreachable
 from workflows.client import CommandFailed
@@ -113,18 +114,9 @@ def internal_error() -> Problem:
 
 
 def field_errors(errors: Sequence[Mapping[str, Any]], *, skip: Sequence[str] = ("body",)) -> list[dict[str, str]]:
-    """Pydantic's errors as {field, rule, message}: the field as a dotted path, the rule as pydantic's type."""
-    out = []
-    for error in errors:
-        loc = [str(part) for part in error.get("loc", ()) if str(part) not in skip]
-        out.append(
-            {
-                "field": ".".join(loc) or "(body)",
-                "rule": str(error.get("type", "")),
-                "message": str(error.get("msg", "")),
-            }
-        )
-    return out
+    """Pydantic's errors as {field, rule, message}: the field as a dotted path, the rule as pydantic's type,
+    the message in Dutch (`application.input_errors`)."""
+    return [e.as_dict() for e in input_errors(errors, skip=skip, whole="(body)")]
 
 
 def invalid(errors: list[dict[str, str]], detail: str | None = None) -> Problem:

@@ -68,7 +68,7 @@ class _Out(BaseModel):
 class FieldProblem(_Out):
     field: str = Field(examples=["query.limit"], description="De parameter of het veld, als pad.")
     rule: str = Field(examples=["less_than_equal"], description="De regel die het breekt.")
-    message: str = Field(examples=["Input should be less than or equal to 500"])
+    message: str = Field(examples=["mag hoogstens 500 zijn"])
 
 
 class ProblemDocument(BaseModel):

@@ -163,7 +163,13 @@ def test_m_dates_outside_2000_to_2100_are_refused_naming_the_field(db: str, day:
 
 @pytest.mark.parametrize(
     ("trajectory_id", "rule"),
-    [("t" * 101, "at most 100"), ("t/../x", "pattern"), ("t probe", "pattern"), ("_t", "pattern"), ("", "at least 1")],
+    [
+        ("t" * 101, "hoogstens 100"),
+        ("t/../x", "juiste vorm"),
+        ("t probe", "juiste vorm"),
+        ("_t", "juiste vorm"),
+        ("", "niet leeg"),
+    ],
 )
 def test_m_trajectory_ids_the_store_cannot_hold_are_refused(db: str, trajectory_id: str, rule: str) -> None:
     args = list(OPEN)
@@ -184,7 +190,7 @@ def test_m_long_command_ids_and_actors_are_refused(db: str) -> None:
 def test_m_payloads_over_the_limit_are_refused_naming_the_rule() -> None:
     with pytest.raises(InvalidCommandInput, match=r"reason.*10000"):
         parse_command("CancelAudit", {"command_id": "c", "trajectory_id": "t", "actor": "a", "reason": "x" * 10_001})
-    with pytest.raises(InvalidCommandInput, match="the limit is 65536 bytes"):
+    with pytest.raises(InvalidCommandInput, match="de grens is 65536 bytes"):
         parse_command(
             "RecordAuditScores",
             {"command_id": "c", "trajectory_id": "t", "actor": "a", "scores": {"1": {"a": "Volledig"}},

@@ -133,7 +133,7 @@ HOSTILE: dict[str, tuple[Callable[[Path], Path], str]] = {
     "month-13": (write(f"steps:\n{OPEN.replace('2026-06-30', '2026-13-30')}"), "waarde niet te lezen"),
     "a-50-mb-value-in-1-mb": (
         write(f"steps:\n{OPEN.replace('Bibliotheek Kort', 'x' * (MAX_FILE_BYTES - 1000))}"),
-        "stap 1, veld 'organisation': String should have at most 200 characters",
+        "stap 1, veld 'organisation': mag hoogstens 200 tekens hebben",
     ),
 }
 

@@ -82,7 +82,7 @@ def test_every_event_the_domain_makes_in_random_lifecycles_keeps_its_bounds(monk
         ("previous_certificate_expiry", "0001-01-01", "2000-01-01"),
         ("opened_on", "9999-12-31", "2100-12-31"),
         ("organisation", "B" * 2048, "200"),
-        ("organisation", "Bieb\r\nBcc: x@y.nl", "one line"),
+        ("organisation", "Bieb\r\nBcc: x@y.nl", "één regel"),
         ("contact_email", "an@bieb.example\r\nBcc: x@y.nl", "contact_email"),
         ("certificate_number", "1" * 51, "50"),
         ("trajectory_id", "../etc", "pattern"),
