@@ -148,6 +148,24 @@ class Settings(BaseSettings):
         default=False, description="Always mark the session cookie Secure (it is whenever the request is https)."
     )
 
+    # --- documents uploaded in the auditee portal (issue 23, interfaces/web/portal_documents.py) ---
+    uploads_dir: Path | None = Field(
+        default=None, description="Where uploaded documents are kept (a 0700 folder). Unset: `data_dir`/uploads."
+    )
+    upload_max_bytes: int = Field(
+        default=10 << 20, ge=1024, le=1 << 30, description="Largest document an auditee may upload (bytes)."
+    )
+
+    @property
+    def upload_dir(self) -> Path:
+        """Where uploaded documents are kept: `uploads_dir`, else `data_dir`/uploads."""
+        return self.uploads_dir if self.uploads_dir is not None else self.data_dir / "uploads"
+
+    @field_validator("uploads_dir", mode="before")
+    @classmethod
+    def _empty_uploads_dir_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
     @field_validator("database_url")
     @classmethod
     def _must_be_postgres(cls, value: str | None) -> str | None:

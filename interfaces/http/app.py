@@ -53,5 +53,6 @@ def create_app(runtime: App) -> FastAPI:
         max_body_bytes=settings.max_request_bytes,
         docs_prefix=f"{API_PREFIX}/docs",
         https_always=(settings.public_url or "").startswith("https://"),
+        larger_bodies=web.larger_bodies(settings),  # the portal's document uploads
     )
     return app

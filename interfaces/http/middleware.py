@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import structlog
 from fastapi import FastAPI, Request
@@ -79,9 +79,18 @@ class BodyTooLarge(HTTPException):
 class PlatformMiddleware:
     """Request id, security headers, body limit and the last word on crashes, for every HTTP request."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, docs_prefix: str, https_always: bool = False) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        docs_prefix: str,
+        https_always: bool = False,
+        larger_bodies: Sequence[tuple[re.Pattern[str], int]] = (),
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.larger_bodies = tuple(larger_bodies)  # paths with a limit of their own (the portal's uploads)
         self.docs_prefix = docs_prefix
         self.https_always = https_always
 
@@ -94,6 +103,7 @@ class PlatformMiddleware:
         request_id = incoming if _SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
         path: str = scope.get("path", "")
         https = self.https_always or scope.get("scheme") == "https"
+        limit = next((size for pattern, size in self.larger_bodies if pattern.fullmatch(path)), self.max_body_bytes)
         started = time.perf_counter()
         answered: dict[str, int] = {}
 
@@ -112,16 +122,16 @@ class PlatformMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
-                    raise BodyTooLarge(self.max_body_bytes)
+                if received > limit:
+                    raise BodyTooLarge(limit)
             return message
 
         with bind_operation(request_id=request_id):
             try:
                 declared = headers.get("content-length")
-                if declared is not None and (not declared.isdigit() or int(declared) > self.max_body_bytes):
+                if declared is not None and (not declared.isdigit() or int(declared) > limit):
                     problem = (
-                        problems.Problem(413, BodyTooLarge(self.max_body_bytes).detail)
+                        problems.Problem(413, BodyTooLarge(limit).detail)
                         if declared.isdigit()
                         else problems.Problem(400, "Content-Length is geen getal.")
                     )
@@ -162,10 +172,22 @@ async def bind_trajectory(request: Request) -> None:
         structlog.contextvars.bind_contextvars(trajectory_id=str(trajectory_id)[:200])
 
 
-def install_middleware(app: FastAPI, *, max_body_bytes: int, docs_prefix: str, https_always: bool = False) -> None:
-    """Put `PlatformMiddleware` around `app` (inside Starlette's last-resort error middleware)."""
+def install_middleware(
+    app: FastAPI,
+    *,
+    max_body_bytes: int,
+    docs_prefix: str,
+    https_always: bool = False,
+    larger_bodies: Sequence[tuple[re.Pattern[str], int]] = (),
+) -> None:
+    """Put `PlatformMiddleware` around `app` (inside Starlette's last-resort error middleware); a path that
+    fully matches a pattern of `larger_bodies` may have a body of up to its size instead."""
     app.add_middleware(
-        PlatformMiddleware, max_body_bytes=max_body_bytes, docs_prefix=docs_prefix, https_always=https_always
+        PlatformMiddleware,
+        max_body_bytes=max_body_bytes,
+        docs_prefix=docs_prefix,
+        https_always=https_always,
+        larger_bodies=larger_bodies,
     )
 
 

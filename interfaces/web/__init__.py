@@ -8,5 +8,6 @@ commands (`forms.py`) and sent through the trajectories' workflows like the API'
 from __future__ import annotations
 
 from interfaces.web.app import install
+from interfaces.web.portal_documents import larger_bodies
 
-__all__ = ["install"]
+__all__ = ["install", "larger_bodies"]

@@ -13,13 +13,32 @@ from pathlib import Path
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from interfaces.web import signin, start, trajectory
+from interfaces.web import (
+    portal,
+    portal_calendar,
+    portal_documents,
+    portal_scores,
+    portal_steps,
+    signin,
+    start,
+    trajectory,
+)
 from interfaces.web.errors import install_error_pages
 from interfaces.web.identity import check_csrf
 
 STATIC = Path(__file__).parent / "static"
 
-ROUTERS: tuple[APIRouter, ...] = (signin.router, start.router, trajectory.router)
+ROUTERS: tuple[APIRouter, ...] = (
+    signin.router,
+    start.router,
+    trajectory.router,
+    # the auditee portal (issue 23)
+    portal.router,
+    portal_steps.router,
+    portal_documents.router,
+    portal_scores.router,
+    portal_calendar.router,
+)
 """Every page router (each with `route_class=WebRoute`)."""
 
 

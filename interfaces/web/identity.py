@@ -71,6 +71,8 @@ async def check_csrf(request: Request) -> None:
     """Every page route's dependency: an unsafe request with a session cookie carries its CSRF token."""
     if request.method not in UNSAFE or request.url.path in CSRF_EXEMPT:
         return
+    if getattr(request.scope.get("route"), "reads_own_body", False):
+        return  # a streamed upload form checks its token in the stream (`uploads.StreamedForm`)
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return  # no session: the page itself sends the visitor to sign in

@@ -40,7 +40,7 @@ HOMES: dict[Role, RoleHome] = {
         "Organisatie",
         "Uw certificering",
         "Het traject van uw organisatie. Open het voor de tijdlijn en wat u nu kunt doen.",
-        (START,),
+        (START, NavItem("Uw traject", "/portaal"), NavItem("Agenda", "/agenda-abonnement")),
     ),
     Role.AUDITOR: RoleHome(
         "Auditor",
