@@ -273,11 +273,30 @@ def _contact_rows(posted: Any) -> int:
     return min(max([CONTACT_ROWS - 1, *indexes]) + 1, MAX_CONTACTS)
 
 
+def _compact_contacts(values: Values, rows: int) -> None:
+    """Move the filled-in contact rows up, in order, so that an error's row number is the row shown."""
+    subs = ("name", "email", "role")
+    filled = [
+        [values.get(f"contacts.{n}.{sub}", "") for sub in subs]
+        for n in range(rows)
+        if any(str(values.get(f"contacts.{n}.{sub}", "")).strip() for sub in subs)
+    ]
+    for n in range(rows):
+        cells = filled[n] if n < len(filled) else ["", "", ""]
+        for sub, cell in zip(subs, cells, strict=True):
+            values[f"contacts.{n}.{sub}"] = cell
+
+
 def read_intake(posted: Any, action: str) -> IntakeInput:
-    """What was posted to the intake form, as typed (rows counted from the posted names)."""
-    form = intake_form(_contact_rows(posted))
-    locations = [str(v) for v in posted.getlist("locations")][:MAX_LOCATIONS]
+    """What was posted to the intake form, as typed (rows counted from the posted names); filled-in rows
+    are moved up, so that the rows shown are the rows an error message counts."""
+    rows = _contact_rows(posted)
+    form = intake_form(rows)
+    typed = [str(v) for v in posted.getlist("locations")][:MAX_LOCATIONS]
+    locations = [v for v in typed if v.strip()]
+    locations += [""] * (len(typed) - len(locations))
     values = form.values_of(posted)
+    _compact_contacts(values, rows)
     values["locations"] = "\n".join(v for v in locations if v.strip())
     command_id = str(posted.get("command_id") or "") or new_command_id()
     the_state = FormState(form, action, values, command_id=command_id, submit_label="Intake versturen")
