@@ -83,6 +83,8 @@ def document_files(app: Any) -> DocumentFiles:
 
 
 def size_text(size: int) -> str:
+    if size >= 1 << 20 and size % (1 << 20) == 0:
+        return f"{size >> 20} MB"
     if size >= 1 << 20:
         return f"{size / (1 << 20):.1f} MB".replace(".", ",")
     return f"{max(1, round(size / 1024))} kB"

@@ -212,7 +212,7 @@ async def test_upload_limits_are_explained_and_nothing_is_stored(world: Site, pa
     too_big = site.tmp / "groot.pdf"  # a path: the browser reads it itself (a buffer crawls over the protocol)
     await asyncio.to_thread(too_big.write_bytes, PDF + b"\x00" * (limit + 1 - len(PDF)))
     text = await _self_evaluation_post(page, trajectory_id, [str(too_big)])
-    assert "groot.pdf is te groot: een bestand mag hoogstens 10,0 MB zijn." in text
+    assert "groot.pdf is te groot: een bestand mag hoogstens 10 MB zijn." in text
     assert "Er is niets bewaard." in text
     assert await page.locator("input[type=radio][value=nee]").first.is_checked()  # the answer stays filled in
 
