@@ -19,13 +19,14 @@ from pydantic import ValidationError
 from application.account_service import RateLimited, SignInRefused
 from interfaces.http import auth
 from interfaces.web.errors import WebRoute
-from interfaces.web.forms import dutch_error
+from interfaces.web.forms import sentence
 from interfaces.web.identity import SIGN_IN, safe_return, viewer_of
 from interfaces.web.render import render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
 WRONG = "De gebruikersnaam of het wachtwoord klopt niet."
+LABELS = {"user_name": "Gebruikersnaam", "password": "Wachtwoord"}
 SIGNED_OUT = "U bent afgemeld."
 
 
@@ -81,7 +82,8 @@ async def sign_in(
     except ValidationError as error:
         errors: dict[str, list[str]] = {}
         for item in error.errors():
-            errors.setdefault(str(item["loc"][0]), []).append(dutch_error(item))
+            name = str(item["loc"][0])
+            errors.setdefault(name, []).append(sentence(LABELS.get(name, name), item))
         return await _page(request, status=422, back=back, user_name=user_name, staff_errors=errors,
                            staff_error="Vul uw gebruikersnaam en wachtwoord in.")  # fmt: skip
     try:
@@ -107,7 +109,7 @@ async def ask_link(
     try:
         body = auth.LinkIn(email=email)
     except ValidationError as error:
-        messages = [dutch_error(item) for item in error.errors()]
+        messages = [sentence("E-mailadres", item) for item in error.errors()]
         return await _page(request, status=422, email=email, link_errors={"email": messages})
     accepted = await auth.ask_link(body, request, accounts, background)
     return await _page(request, email=email, link_notice=accepted.detail)

@@ -95,21 +95,23 @@ def test_bad_input_is_explained_in_dutch_per_field() -> None:
     intake = FORMS["RecordIntake"]
     errors = _errors(intake, [("contacts.0.name", "An"), ("contacts.0.email", "geen-adres"), ("employees", "veel")])
     assert errors.fields == {
-        "contacts": ["Rij 1, e-mailadres: Vul een geldig e-mailadres in, zoals naam@voorbeeld.nl."],
-        "locations": ["Vul dit in."],
-        "employees": ["Vul een geheel getal in."],
+        "contacts": ["Contactpersonen, rij 1: e-mailadres is geen geldig e-mailadres (zoals naam@voorbeeld.nl)."],
+        "locations": ["Vestigingen is verplicht."],
+        "employees": ["Aantal medewerkers moet een geheel getal zijn."],
     }
     assert errors.general == []
     too_many = _errors(FORMS["ExtendValidity"], [("months", "25"), ("reason", "Brand.")])
-    assert too_many.fields == {"months": ["Hoogstens 24."]}
+    assert too_many.fields == {"months": ["Aantal maanden verlenging mag hoogstens 24 zijn."]}
     unchosen = _errors(FORMS["DecidePostponement"], [("reason", "Zie brief.")])
-    assert unchosen.fields == {"grant": ["Vul dit in."]}
+    assert unchosen.fields == {"grant": ["Besluit over het uitstel is verplicht."]}
+    long_line = _errors(FORMS["RecordIntake"], [("locations", "Centrale\n" + "x" * 201)])
+    assert long_line.fields["locations"] == ["Vestigingen, nummer 2, mag hoogstens 200 tekens hebben."]
 
 
 def test_json_that_does_not_parse_is_named() -> None:
     errors = _errors(FORMS["RecordAuditScores"], [("scores", "{1: Volledig}")])
     assert list(errors.fields) == ["scores"]
-    assert errors.fields["scores"][0].startswith("Dit is geen geldige JSON")
+    assert errors.fields["scores"][0].startswith("Scores per norm en vraag is geen geldige JSON")
 
 
 def test_what_was_typed_is_kept_as_typed() -> None:
