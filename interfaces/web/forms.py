@@ -414,6 +414,8 @@ class FormState:
     errors: dict[str, list[str]] = field(default_factory=dict)
     general: list[str] = field(default_factory=list)
     command_id: str = field(default_factory=new_command_id)
+    fixed: dict[str, str] = field(default_factory=dict)
+    """Fields a page sets itself (posted as hidden inputs, not shown): the request a decision is about."""
 
     @property
     def has_errors(self) -> bool:
