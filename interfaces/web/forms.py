@@ -415,7 +415,8 @@ class FormState:
     general: list[str] = field(default_factory=list)
     command_id: str = field(default_factory=new_command_id)
     fixed: dict[str, str] = field(default_factory=dict)
-    """Fields a page sets itself (posted as hidden inputs, not shown): the request a decision is about."""
+    """Single-input fields a page sets itself (posted as hidden inputs, not shown): e.g. the request a
+    decision is about. Hidden is not trusted: the command's rules judge the value like any other."""
 
     @property
     def has_errors(self) -> bool:
