@@ -103,6 +103,7 @@ class Problem(Exception):
 _SECRET_PATHS = (
     re.compile(r"^(/feeds/)[^/]+(\.ics)$"),  # a calendar feed's token
     re.compile(r"^(/api/session/link/)[^/]+()$"),  # a one-time sign-in link's token
+    re.compile(r"^(/aanmelden/link/)[^/]+()$"),  # the same, as the e-mailed page
 )
 
 
