@@ -52,9 +52,14 @@ class SheetNorm:
     questions: tuple[SheetQuestion, ...]
 
     @property
+    def kind(self) -> str:
+        """`Norm`, or `Module` for module 1 (scored like a norm)."""
+        return "Module" if self.id.startswith("M") else "Norm"
+
+    @property
     def title(self) -> str:
         """`Norm 3 · Mensen`, `Module M1 · Educatieve dienstverlening`."""
-        return f"{'Module' if self.id.startswith('M') else 'Norm'} {self.id} · {self.name}"
+        return f"{self.kind} {self.id} · {self.name}"
 
 
 @dataclass(frozen=True)
@@ -126,6 +131,12 @@ class ScoreSheet:
         command_values["scores"] = json.dumps(scores, ensure_ascii=False) if scores else ""
         command_values["indicators"] = json.dumps(indicators, ensure_ascii=False)
         return command_values
+
+    def anchor(self, cell_errors: Mapping[str, str]) -> str:
+        """The HTML id of the first radio of the first question left empty (else of the first question)."""
+        questions = self.questions
+        first = next((q for q in questions if q.name in cell_errors), questions[0])
+        return f"{first.html_id}-0"
 
     def unanswered(self, values: Mapping[str, Any]) -> dict[str, str]:
         """The cells left empty (by input name), to point at when the sheet comes back refused."""

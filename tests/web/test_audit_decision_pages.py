@@ -108,7 +108,7 @@ async def test_a_refused_score_sheet_keeps_every_choice(site: Site, world: World
     assert await rows.count() == sum(len(KIB2.norm(n).questions) for n in KIB2.base_norm_ids)
     captions = await sheet.locator("caption").all_inner_texts()
     assert captions[0] == "Norm 1 · Missie, visie, strategie & beleid" and len(captions) == 7
-    first = sheet.get_by_role("radiogroup", name=f"a. {KIB2.norm('1').questions[0].text}")
+    first = sheet.get_by_role("radiogroup", name=f"Norm 1, vraag a. {KIB2.norm('1').questions[0].text}")
     assert await first.get_by_role("radio").count() == 4
     await first.get_by_label("Grotendeels").check()
     await sheet.get_by_label("Bevindingen").fill("Sterke samenwerking met scholen.")
@@ -119,12 +119,12 @@ async def test_a_refused_score_sheet_keeps_every_choice(site: Site, world: World
     assert "scores ontbreken voor norm 2, 3, 4, 5, 6, 7" in text and "27 vragen hebben nog geen score" in text
     sheet = page.locator("#form-audit-scores")
     assert (
-        await sheet.get_by_role("radiogroup", name=f"a. {KIB2.norm('1').questions[0].text}")
+        await sheet.get_by_role("radiogroup", name=f"Norm 1, vraag a. {KIB2.norm('1').questions[0].text}")
         .get_by_label("Grotendeels")
         .is_checked()
     )
     assert await sheet.get_by_label("Bevindingen").input_value() == "Sterke samenwerking met scholen."
-    second = sheet.get_by_role("radiogroup", name=f"b. {KIB2.norm('1').questions[1].text}")
+    second = sheet.get_by_role("radiogroup", name=f"Norm 1, vraag b. {KIB2.norm('1').questions[1].text}")
     assert await second.get_attribute("aria-invalid") == "true"
     assert await run_axe(page) == []
     assert "AuditScoresRecorded" not in [kind for _, kind, _ in await site.rig.events(world.ours)]
@@ -191,23 +191,33 @@ async def test_an_auditor_enters_scores_the_director_decides_and_the_register_sh
 
         await director.get_by_role("link", name="Bibliotheek Hengelo").click()
         await director.wait_for_url(f"**/besluiten/{world.ours}")
-        verdict = director.get_by_label("Oordeel")
+        form = director.locator("#form-decision-record")
+        verdict = form.get_by_label("Oordeel")
         assert await verdict.input_value() == "Voorwaardelijk gecertificeerd"  # the rules' verdict, filled in
         assert "norm 6 (1,00)" in await director.locator("section", has_text="Oordeel volgens de regels").inner_text()
         assert await run_axe(director) == []
         await screenshot(director, "director-decision", site.tmp)
 
         await verdict.select_option("Gecertificeerd")
-        await director.get_by_label("Motivering").fill("Ik vind het goed genoeg.")
+        await director.locator("#form-decision-record").get_by_label("Motivering").fill("Ik vind het goed genoeg.")
         await director.get_by_role("button", name="Besluit vastleggen").click()
         refusal = director.locator(".error-summary")
         await refusal.wait_for()
         assert "strijdt met de scores" in await refusal.inner_text()
-        assert await director.get_by_label("Oordeel").input_value() == "Gecertificeerd"  # kept
-        assert await director.get_by_label("Motivering").input_value() == "Ik vind het goed genoeg."
+        assert (
+            await director.locator("#form-decision-record").get_by_label("Oordeel").input_value() == "Gecertificeerd"
+        )  # kept
+        assert (
+            await director.locator("#form-decision-record").get_by_label("Motivering").input_value()
+            == "Ik vind het goed genoeg."
+        )
 
-        await director.get_by_label("Oordeel").select_option("Voorwaardelijk gecertificeerd")
-        await director.get_by_label("Motivering").fill("")
+        await (
+            director.locator("#form-decision-record")
+            .get_by_label("Oordeel")
+            .select_option("Voorwaardelijk gecertificeerd")
+        )
+        await director.locator("#form-decision-record").get_by_label("Motivering").fill("")
         await director.get_by_role("button", name="Besluit vastleggen").click()
         await director.wait_for_url(f"**/trajecten/{world.ours}?verwerkt=decision/record")
         assert "Voorwaardelijk gecertificeerd" in await director.locator(".facts").inner_text()
