@@ -30,7 +30,7 @@ from interfaces.web.errors import WebRoute
 from interfaces.web.forms import FORMS, FormState
 from interfaces.web.identity import role_in
 from interfaces.web.render import is_htmx, render
-from interfaces.web.score_sheet import PROSE_FIELDS, SCORES_FORM, ScoreSheet, recorded_rows
+from interfaces.web.score_sheet import PROSE_FIELDS, SCORES_FORM, ScoreSheet, decimal, recorded_rows
 from interfaces.web.steps import open_now
 from interfaces.web.submitting import posted_state, submit
 from interfaces.web.trajectory import TrajectoryPath, visible_state
@@ -117,8 +117,8 @@ async def _page(
         sheet_state=sheet_state if sheet is not None else None,
         prose_fields=PROSE_FIELDS,
         cell_errors=cell_errors or {},
-        recorded=recorded_rows(state, rules) if state.round.scores else [],
-        pass_mark=rules.verdict.pass_threshold,
+        recorded=recorded_rows(state, rules),
+        pass_mark_text=decimal(rules.verdict.pass_threshold),
         conflict_state=conflict_state,
         done=done,
     )

@@ -33,7 +33,7 @@ from interfaces.web.errors import WebRoute
 from interfaces.web.forms import FORMS, FormState
 from interfaces.web.identity import role_in
 from interfaces.web.render import is_htmx, render
-from interfaces.web.score_sheet import SheetNorm, recorded_rows
+from interfaces.web.score_sheet import RecordedNorm, decimal, recorded_rows
 from interfaces.web.submitting import posted_state, submit
 from interfaces.web.trajectory import TrajectoryPath, page_url, visible_state
 from projections.overview import TrajectoryFilter, page_trajectories
@@ -67,7 +67,7 @@ class Proposal:
     verdict: Result
     failing_norms: tuple[str, ...]
     per_set: tuple[tuple[str, Result], ...]
-    rows: list[tuple[SheetNorm, dict[str, str], float | None]]
+    rows: list[RecordedNorm]
     pass_mark: float
 
     @property
@@ -127,7 +127,7 @@ async def _page(
         viewer=viewer,
         state=state,
         proposal=proposal,
-        pass_mark=proposal.pass_mark if proposal else None,
+        pass_mark_text=decimal(proposal.pass_mark) if proposal else None,
         recorded=proposal.rows if proposal else [],
         form_state=form_state,
     )

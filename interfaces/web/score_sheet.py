@@ -18,6 +18,7 @@ from typing import Any
 
 from domain.rules import Rules
 from domain.state import TrajectoryState
+from domain.verdict import evaluate
 from domain.vocabulary import RoundKind, Score
 from interfaces.web.forms import FORMS, CommandForm, FormField, Values
 
@@ -146,18 +147,36 @@ class ScoreSheet:
         return empty
 
 
-def recorded_rows(state: TrajectoryState, rules: Rules) -> list[tuple[SheetNorm, dict[str, str], float | None]]:
-    """The round's recorded scores per norm, as the sheet's rows: (norm, score per question, norm score)."""
+@dataclass(frozen=True)
+class RecordedNorm:
+    """A norm's recorded scores: the score per question, the norm score, and whether it fails the verdict."""
+
+    norm: SheetNorm
+    answers: dict[str, str]
+    score: float | None
+    failing: bool
+
+
+def recorded_rows(state: TrajectoryState, rules: Rules) -> list[RecordedNorm]:
+    """The round's recorded scores per norm; failing as the verdict rule judges it (`domain.verdict`)."""
+    if not state.round.scores:
+        return []
+    failing = set(evaluate(state.round.scores, state.round.scope, state.round.heraudit_rule, rules)[0].failing_norms)
     rows = []
     for norm_id in state.round.scope:
         norm = rules.norm(norm_id)
-        answers = state.round.scores.get(norm_id, {})
         questions = tuple(SheetQuestion(norm.id, q.id, q.text) for q in norm.questions)
         rows.append(
-            (
+            RecordedNorm(
                 SheetNorm(norm.id, norm.name, questions),
-                {q: str(s) for q, s in answers.items()},
+                {q: str(score) for q, score in state.round.scores.get(norm_id, {}).items()},
                 state.round.norm_scores.get(norm_id),
+                norm_id in failing,
             )
         )
     return rows
+
+
+def decimal(value: float) -> str:
+    """A framework number as CBCT writes it: `1,5`."""
+    return f"{value:g}".replace(".", ",")
