@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 
-from domain import AuditScoresRecorded, OpenTrajectory, RecordIntake, ScheduleAudit, Score, SubmitSelfEvaluation, decide
+from domain import OpenTrajectory, RecordIntake, ScheduleAudit, Score, SubmitSelfEvaluation, decide
+from domain.events import AuditScoresRecorded
 from frameworks.loader import load_rules
 from interfaces.web.forms import FormErrors
 from interfaces.web.score_sheet import SCORES_FORM, ScoreSheet, recorded_rows
@@ -44,10 +45,11 @@ def test_the_sheet_has_every_question_of_every_norm_in_scope_and_the_due_indicat
 def test_a_filled_sheet_makes_the_command_the_domain_accepts() -> None:
     t = _planned()
     sheet = ScoreSheet.of(t.s, KIB2)
-    posted = FormData(
-        [(q.name, "Beperkt" if q.norm == "6" else "Volledig") for q in sheet.questions]
-        + [("indicator.4.IDO", "ja"), ("findings", "Sterk.\n\nHelder."), ("improvement_points", "")]
-    )
+    items: list[tuple[str, str | UploadFile]] = [
+        (q.name, "Beperkt" if q.norm == "6" else "Volledig") for q in sheet.questions
+    ]
+    items += [("indicator.4.IDO", "ja"), ("findings", "Sterk.\n\nHelder."), ("improvement_points", "")]
+    posted = FormData(items)
     values = sheet.values_of(posted)
     assert sheet.unanswered(values) == {}
     command = SCORES_FORM.command_of(
