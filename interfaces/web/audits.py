@@ -151,7 +151,7 @@ async def record_scores(request: Request, trajectory_id: TrajectoryPath, app: Ru
     if status == 200:
         return _accepted(request, trajectory_id, "scores")
     cell_errors = sheet.unanswered(values)
-    if is_htmx(request) and state.phase is Phase.SCHEDULED:
+    if is_htmx(request):
         return await render(
             request, "_score_sheet_fragment.html", viewer=viewer, sheet=sheet, sheet_state=sheet_state,
             prose_fields=PROSE_FIELDS, cell_errors=cell_errors,

@@ -51,7 +51,7 @@ HOMES: dict[Role, RoleHome] = {
     Role.DIRECTOR: RoleHome(
         "Directeur",
         "Overzicht voor de directeur",
-        "De lopende trajecten. Open een traject om een besluit te nemen.",
+        "De lopende trajecten. Onder Besluiten staan de certificeringsbesluiten die op u wachten.",
         (START, NavItem("Besluiten", "/besluiten")),
     ),
     Role.OPS: RoleHome(

@@ -135,9 +135,8 @@ class ScoreSheet:
 
     def anchor(self, cell_errors: Mapping[str, str]) -> str:
         """The HTML id of the first radio of the first question left empty (else of the first question)."""
-        questions = self.questions
-        first = next((q for q in questions if q.name in cell_errors), questions[0])
-        return f"{first.html_id}-0"
+        first = next((q for q in self.questions if q.name in cell_errors), None) or next(iter(self.questions), None)
+        return f"{first.html_id}-0" if first is not None else "form-audit-scores"
 
     def unanswered(self, values: Mapping[str, Any]) -> dict[str, str]:
         """The cells left empty (by input name), to point at when the sheet comes back refused."""

@@ -146,6 +146,20 @@ async def test_without_javascript_a_refused_sheet_comes_back_on_the_page(
     assert "27 vragen hebben nog geen score" in await page.locator(".error-summary").inner_text()
 
 
+async def test_the_score_sheet_on_a_phone(site: Site, world: World, phone_page: Any) -> None:
+    page = phone_page
+    await sign_in(page, "auditor")
+    await page.goto(f"/audits/{world.ours}")
+    choice = page.locator("#score-1-a-3")
+    await choice.check()  # within reach: no sideways scrolling needed for the choices
+    box = await choice.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 390
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, width
+    assert await run_axe(page) == []
+    await screenshot(page, "auditor-score-sheet-phone", site.tmp)
+
+
 async def _fill_sheet(page: Any, low_norm: str) -> None:
     """Volledig everywhere except `low_norm`, which gets Beperkt on every question (a mean of 1)."""
     for norm_id in KIB2.base_norm_ids:
