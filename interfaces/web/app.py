@@ -13,13 +13,20 @@ from pathlib import Path
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from interfaces.web import signin, start, trajectory
+from interfaces.web import audits, decisions, operations, signin, start, trajectory
 from interfaces.web.errors import install_error_pages
 from interfaces.web.identity import check_csrf
 
 STATIC = Path(__file__).parent / "static"
 
-ROUTERS: tuple[APIRouter, ...] = (signin.router, start.router, trajectory.router)
+ROUTERS: tuple[APIRouter, ...] = (
+    signin.router,
+    start.router,
+    trajectory.router,
+    audits.router,  # the auditor's audits and score sheet
+    decisions.router,  # the director's decisions
+    operations.router,  # ops: stuck work, workflows, read models, e-mails
+)
 """Every page router (each with `route_class=WebRoute`)."""
 
 
