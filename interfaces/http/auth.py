@@ -429,8 +429,12 @@ def _mailer(request: Request) -> Callable[[LinkMail], Awaitable[None]]:
 def _link_url(request: Request) -> Callable[[str], str]:
     settings: Settings = request.app.state.cbct.settings
     base = (settings.public_url or str(request.base_url)).rstrip("/")
-    return lambda token: f"{base}/api/session/link/{token}"
+    return lambda token: f"{base}{LINK_PAGE}/{token}"
 
+
+LINK_PAGE = "/aanmelden/link"
+"""Where an e-mailed link leads: a page that signs in only when its button is pressed (a POST), so a mail
+scanner that opens every link does not use the link up. Scripts may still use `GET /api/session/link/{token}`."""
 
 LINK_ACCEPTED = "Als dit adres bij een lopend traject hoort, is er nu een aanmeldlink naartoe gestuurd."
 

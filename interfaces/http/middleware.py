@@ -102,6 +102,7 @@ class PlatformMiddleware:
         incoming = headers.get("x-request-id", "")
         request_id = incoming if _SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
         path: str = scope.get("path", "")
+        logged_path = problems.loggable_path(path)
         https = self.https_always or scope.get("scheme") == "https"
         limit = next((size for pattern, size in self.larger_bodies if pattern.fullmatch(path)), self.max_body_bytes)
         started = time.perf_counter()
@@ -142,14 +143,14 @@ class PlatformMiddleware:
                 if "status" not in answered:
                     await _answer(problems.Problem(413, str(error.detail)), path, send_with_headers)
             except Exception as error:  # the last word: logged here, never shown
-                log.error("http_unhandled", path=path, error=repr(error), exc_info=error)
+                log.error("http_unhandled", path=logged_path, error=repr(error), exc_info=error)
                 if "status" not in answered:
                     await _answer(problems.internal_error(), path, send_with_headers)
             finally:
                 log.info(
                     "http_request",
                     method=scope.get("method"),
-                    path=path,
+                    path=logged_path,
                     status=answered.get("status"),
                     ms=round((time.perf_counter() - started) * 1000, 1),
                 )

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import errno
+import re
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -97,6 +98,21 @@ class Problem(Exception):
             body["instance"] = instance
         body.update(self.extensions)
         return body
+
+
+_SECRET_PATHS = (
+    re.compile(r"^(/feeds/)[^/]+(\.ics)$"),  # a calendar feed's token
+    re.compile(r"^(/api/session/link/)[^/]+()$"),  # a one-time sign-in link's token
+    re.compile(r"^(/aanmelden/link/)[^/]+()$"),  # the same, as the e-mailed page
+)
+
+
+def loggable_path(path: str) -> str:
+    """`path` as it may be logged: the secret of a token URL replaced by `…` (logs travel further than the
+    token may)."""
+    for pattern in _SECRET_PATHS:
+        path = pattern.sub(r"\1…\2", path)
+    return path
 
 
 def not_found(what: str = "Dit bestaat niet, of u mag het niet zien.") -> Problem:
@@ -197,12 +213,12 @@ def install(app: FastAPI) -> None:
         dependency = away(error)
         if dependency is None:
             return await on_crash(request, error)
-        log.warning("http_dependency_away", dependency=dependency, path=request.url.path,
+        log.warning("http_dependency_away", dependency=dependency, path=loggable_path(request.url.path),
                     error=f"{type(error).__name__}: {error}"[:300])  # fmt: skip
         return respond(outage(dependency), request)
 
     async def on_crash(request: Request, error: Exception) -> JSONResponse:
-        log.error("http_unhandled", path=request.url.path, error=repr(error), exc_info=error)
+        log.error("http_unhandled", path=loggable_path(request.url.path), error=repr(error), exc_info=error)
         return respond(internal_error(), request)
 
     app.add_exception_handler(Problem, on_problem)

@@ -14,6 +14,9 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from interfaces.web import (
+    audits,
+    decisions,
+    operations,
     portal,
     portal_calendar,
     portal_documents,
@@ -32,6 +35,9 @@ ROUTERS: tuple[APIRouter, ...] = (
     signin.router,
     start.router,
     trajectory.router,
+    audits.router,  # the auditor's audits and score sheet
+    decisions.router,  # the director's decisions
+    operations.router,  # ops: stuck work, workflows, read models, e-mails
     # the auditee portal (issue 23)
     portal.router,
     portal_steps.router,

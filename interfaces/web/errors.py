@@ -23,7 +23,7 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from infrastructure.logging import get_logger
-from interfaces.http.problems import Problem
+from interfaces.http.problems import Problem, loggable_path
 from interfaces.web.identity import SIGN_IN, SignInRequired, safe_return, sign_in_url
 from interfaces.web.render import is_htmx, render
 from interfaces.web.sending import outage_text
@@ -78,7 +78,7 @@ async def answer_error(request: Request, error: Exception) -> Response:
             target = f"{SIGN_IN}?terug={quote(safe_return(came_from), safe='/')}"
             return Response(status_code=200, headers={"HX-Redirect": target})
         if not isinstance(error, Problem | StarletteHTTPException | RequestValidationError):
-            log.error("page_crashed", path=request.url.path, error=repr(error)[:300], exc_info=error)
+            log.error("page_crashed", path=loggable_path(request.url.path), error=repr(error)[:300], exc_info=error)
         return Response(status_code=200, headers={"HX-Refresh": "true"})
     if isinstance(error, SignInRequired):
         return RedirectResponse(sign_in_url(request), status_code=303)
@@ -90,9 +90,9 @@ async def answer_error(request: Request, error: Exception) -> Response:
         return await error_page(request, 404)
     away = outage_text(error)
     if away is not None:
-        log.warning("page_dependency_away", path=request.url.path, error=type(error).__name__)
+        log.warning("page_dependency_away", path=loggable_path(request.url.path), error=type(error).__name__)
         return await error_page(request, 503, away)
-    log.error("page_crashed", path=request.url.path, error=repr(error)[:300], exc_info=error)
+    log.error("page_crashed", path=loggable_path(request.url.path), error=repr(error)[:300], exc_info=error)
     return await error_page(request, 500)
 
 

@@ -5,7 +5,8 @@ Each CLI step (`domain.registry.CLI_STEPS`) is a `CommandForm`: one `FormField` 
 its widget chosen from the field's type, its hint and example from the concept's `FIELDS`, and its
 Dutch label from `LABELS` (a test checks every field has one). What is posted goes back through the
 command's own pydantic model: the very validation of the API and the CLI. Its errors come back per
-field, in Dutch (`dutch_error`); the input is kept as typed (`FormState.values`), so nothing is lost.
+field as a Dutch sentence (`sentence`, in the shared wording of `application.input_errors`); the input
+is kept as typed (`FormState.values`), so nothing is lost.
 
 Widgets, by the field's type:
 
@@ -43,8 +44,9 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
+from application.input_errors import dutch_message
 from domain.calendar import Quarter
-from domain.commands import FIRST_DAY, LAST_DAY, Command
+from domain.commands import Command
 from domain.concept import ENVELOPE
 from domain.registry import CLI_STEPS, FIELDS
 
@@ -356,7 +358,7 @@ class CommandForm:
                 try:
                     payload[f.name] = json.loads(text)
                 except json.JSONDecodeError as error:
-                    broken[f.name] = [f"Dit is geen geldige JSON ({error.msg}, regel {error.lineno})."]
+                    broken[f.name] = [f"{f.label} is geen geldige JSON ({error.msg}, regel {error.lineno})."]
             else:
                 payload[f.name] = text
         if broken:
@@ -382,17 +384,16 @@ class CommandForm:
             loc = [str(part) for part in error.get("loc", ())]
             own = known.get(loc[0]) if loc else None
             if own is None:
-                general.append(dutch_error(error))
+                general.append(sentence("", error))
                 continue
             if error.get("type") == "too_short" and own.name in items_wrong:
                 continue  # pydantic counts only the valid items: "too few" would mislead next to their errors
-            where = ""
+            subject = own.label
             if own.kind == "rows" and len(loc) >= 3 and loc[1].isdigit():
-                sub = LABELS.get(loc[2], loc[2]).lower()
-                where = f"Rij {int(loc[1]) + 1}, {sub}: "
+                subject = f"{own.label}, rij {int(loc[1]) + 1}: {LABELS.get(loc[2], loc[2]).lower()}"
             elif own.kind in ("lines", "blocks", "dates") and len(loc) >= 2 and loc[1].isdigit():
-                where = f"Nummer {int(loc[1]) + 1}: "
-            message = where + dutch_error(error)
+                subject = f"{own.label}, nummer {int(loc[1]) + 1},"
+            message = sentence(subject, error)
             if message not in fields.setdefault(own.name, []):
                 fields[own.name].append(message)
         return FormErrors(fields, general)
@@ -413,6 +414,9 @@ class FormState:
     errors: dict[str, list[str]] = field(default_factory=dict)
     general: list[str] = field(default_factory=list)
     command_id: str = field(default_factory=new_command_id)
+    fixed: dict[str, str] = field(default_factory=dict)
+    """Single-input fields a page sets itself (posted as hidden inputs, not shown): e.g. the request a
+    decision is about. Hidden is not trusted: the command's rules judge the value like any other."""
 
     @property
     def has_errors(self) -> bool:
@@ -443,56 +447,21 @@ FORMS: Mapping[str, CommandForm] = {
 BY_STEP: Mapping[tuple[str, str], CommandForm] = {(f.noun, f.verb): f for f in FORMS.values()}
 
 
-# --- Dutch messages for pydantic's errors ---------------------------------------------------------------
-
-_DAY_RANGE = f"De datum moet tussen {FIRST_DAY:%d-%m-%Y} en {LAST_DAY:%d-%m-%Y} liggen."
-_VALUE_ERRORS = (
-    (re.compile(r"must lie between"), _DAY_RANGE),
-    (re.compile(r"must be one line of text"), "Eén regel tekst, zonder regeleinden, tabs of stuurtekens."),
-    (re.compile(r"must be text"), "Alleen tekst: geen stuurtekens."),
-    (re.compile(r"the command is \d+ bytes"), "De invoer is te groot; maak haar korter."),
-)
+# --- Dutch messages: the shared wording of every input error, as a sentence about the field -------------
 
 
-def dutch_error(error: ErrorDetails) -> str:
-    """One pydantic error in Dutch (a message from the domain itself is kept as it is when Dutch)."""
-    kind = error.get("type", "")
-    ctx: dict[str, Any] = dict(error.get("ctx") or {})
-    if kind == "missing" or (kind == "string_too_short" and ctx.get("min_length") == 1):
-        return "Vul dit in."
-    if kind == "string_too_short":
-        return f"Te kort: minstens {ctx.get('min_length')} tekens."
-    if kind == "string_too_long":
-        return f"Te lang: hoogstens {ctx.get('max_length')} tekens."
-    if kind == "string_pattern_mismatch":
+def predicate(error: Mapping[str, Any]) -> str:
+    """What is wrong, in the words the CLI and the API use (`application.input_errors`), except where
+    those are written for programmers (a regular expression is no help in a form)."""
+    if error.get("type") == "string_pattern_mismatch":
         loc = [str(part) for part in error.get("loc", ())]
         if loc and loc[-1].endswith("email"):
-            return "Vul een geldig e-mailadres in, zoals naam@voorbeeld.nl."
-        return "Dit heeft niet de juiste vorm (letters, cijfers en _ . : @ -)."
-    if kind == "greater_than_equal":
-        return f"Minstens {ctx.get('ge')}."
-    if kind == "less_than_equal":
-        return f"Hoogstens {ctx.get('le')}."
-    if kind in ("int_parsing", "int_type", "int_from_float"):
-        return "Vul een geheel getal in."
-    if kind.startswith("date"):
-        return "Vul een datum in (dag, maand en jaar)."
-    if kind == "enum":
-        return f"Kies een van: {ctx.get('expected', '')}.".replace("'", "")
-    if kind == "bool_parsing":
-        return "Kies ja of nee."
-    if kind == "too_short":
-        return (
-            "Vul er minstens één in." if ctx.get("min_length") == 1 else f"Vul er minstens {ctx.get('min_length')} in."
-        )
-    if kind == "too_long":
-        return f"Hoogstens {ctx.get('max_length')}."
-    if kind == "extra_forbidden":
-        return "Dit veld hoort niet bij dit formulier."
-    message = str(error.get("msg", "")).removeprefix("Value error, ")
-    for pattern, dutch in _VALUE_ERRORS:
-        if pattern.search(message):
-            return dutch
-    if kind in ("dict_type", "model_type", "list_type", "tuple_type", "model_attributes_type"):
-        return "Dit heeft niet de juiste vorm; zie het voorbeeld."
-    return message or "Ongeldige invoer."
+            return "is geen geldig e-mailadres (zoals naam@voorbeeld.nl)"
+        return "heeft niet de juiste vorm (letters, cijfers en _ . : @ -)"
+    return dutch_message(error)
+
+
+def sentence(subject: str, error: Mapping[str, Any]) -> str:
+    """One error as a sentence about `subject`: `Aantal medewerkers moet een geheel getal zijn.`"""
+    text = f"{subject} {predicate(error)}".strip()
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")

@@ -46,19 +46,19 @@ HOMES: dict[Role, RoleHome] = {
         "Auditor",
         "Uw audits",
         "De trajecten waarvoor u als auditor bent ingepland.",
-        (START,),
+        (START, NavItem("Uw audits", "/audits")),
     ),
     Role.DIRECTOR: RoleHome(
         "Directeur",
         "Overzicht voor de directeur",
-        "De lopende trajecten. Open een traject om een besluit te nemen.",
-        (START,),
+        "De lopende trajecten. Onder Besluiten staan de certificeringsbesluiten die op u wachten.",
+        (START, NavItem("Besluiten", "/besluiten")),
     ),
     Role.OPS: RoleHome(
         "Technisch beheer",
         "Technisch beheer",
         "De lopende trajecten, en de stand van het systeem: bereikbaarheid en meetwaarden.",
-        (START, NavItem("Gereedheid", "/readyz")),
+        (START, NavItem("Beheer", "/beheer"), NavItem("Gereedheid", "/readyz")),
     ),
     Role.ADMIN: RoleHome(
         "Beheerder",

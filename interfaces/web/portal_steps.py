@@ -4,7 +4,8 @@ Each is the form generated from its domain command (`forms.FORMS`), sent through
 workflow like every step (`sending.send`), with the organisation's account as the actor. Accepted: back
 to the portal's start page with a confirmation (303). Invalid or refused by a CBCT rule: the page again
 with the input kept and the explanation beside the field or the form (422, 409, 503); from htmx the form
-alone. A step that does not fit the trajectory now says why instead of offering the form.
+alone (`submitting.submit`, as every page's form). A step that does not fit the trajectory now says
+why instead of offering the form.
 
 - The intake's contacts and locations are repeatable rows that work without JavaScript: a few empty
   rows and a "meer regels" button that posts the form back with one row more (nothing is sent); with
@@ -32,11 +33,11 @@ from domain.state import TrajectoryState
 from domain.vocabulary import PostponementGround, RoundKind
 from interfaces.http.deps import Runtime
 from interfaces.web.errors import WebRoute
-from interfaces.web.forms import FORMS, CommandForm, FormErrors, FormState, Values, new_command_id
+from interfaces.web.forms import FORMS, CommandForm, FormState, Values
 from interfaces.web.portal import Auditee, TrajectoryPath, portal_url
 from interfaces.web.render import is_htmx, render
-from interfaces.web.sending import REFUSED, send
 from interfaces.web.steps import open_now
+from interfaces.web.submitting import posted_state, submit
 from interfaces.web.trajectory import visible_state
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -186,24 +187,17 @@ async def _step_page(request: Request, app: Any, viewer: Any, state: TrajectoryS
     )
 
 
-async def _send(request: Request, app: Any, viewer: Any, state: TrajectoryState, form: CommandForm,
-                the_state: FormState, values: Values, page: str) -> tuple[Response | None, int]:  # fmt: skip
-    """Validate and send; the redirect when accepted, else (None, status) with the state's errors set."""
-    try:
-        command = form.command_of(
-            values, command_id=the_state.command_id, trajectory_id=state.trajectory_id, actor=viewer.actor
-        )
-    except FormErrors as errors:
-        the_state.errors, the_state.general = errors.fields, errors.general
-        return None, 422
-    answer = await send(app, command)
-    if answer.accepted:
-        target = f"{portal_url(state.trajectory_id)}?verwerkt={page}"
-        if is_htmx(request):
-            return Response(status_code=200, headers={"HX-Redirect": target}), 200
-        return RedirectResponse(target, status_code=303), 303
-    the_state.general = [answer.message or REFUSED]
-    return None, answer.status
+async def _send(request: Request, app: Any, viewer: Any, state: TrajectoryState, the_state: FormState,
+                values: Values, page: str) -> tuple[Response | None, int]:  # fmt: skip
+    """Validate and send (`submitting.submit`, the one way a page posts a generated form); the redirect
+    to the portal when accepted, else (None, status) with the explanation in `the_state`."""
+    status = await submit(app, the_state, values, trajectory_id=state.trajectory_id, viewer=viewer)
+    if status != 200:
+        return None, status
+    target = f"{portal_url(state.trajectory_id)}?verwerkt={page}"
+    if is_htmx(request):
+        return Response(status_code=200, headers={"HX-Redirect": target}), 200
+    return RedirectResponse(target, status_code=303), 303
 
 
 def _make_step_routes(step: Step) -> None:
@@ -218,10 +212,9 @@ def _make_step_routes(step: Step) -> None:
         posted = await request.form()
         form = step.form
         values = form.values_of(posted)
-        the_state = FormState(form, portal_url(trajectory_id, step.page), values,
-                              command_id=str(posted.get("command_id") or "") or new_command_id(),
-                              submit_label=step.submit)  # fmt: skip
-        done, status = await _send(request, app, viewer, state, form, the_state, values, step.page)
+        the_state = posted_state(FormState(form, portal_url(trajectory_id, step.page), values,
+                                           submit_label=step.submit), posted)  # fmt: skip
+        done, status = await _send(request, app, viewer, state, the_state, values, step.page)
         if done is not None:
             return done
         if is_htmx(request):  # htmx swaps 2xx answers only: the form with its explanation, as 200
@@ -298,8 +291,7 @@ def read_intake(posted: Any, action: str) -> IntakeInput:
     values = form.values_of(posted)
     _compact_contacts(values, rows)
     values["locations"] = "\n".join(v for v in locations if v.strip())
-    command_id = str(posted.get("command_id") or "") or new_command_id()
-    the_state = FormState(form, action, values, command_id=command_id, submit_label="Intake versturen")
+    the_state = posted_state(FormState(form, action, values, submit_label="Intake versturen"), posted)
     return IntakeInput(the_state, locations)
 
 
@@ -370,8 +362,7 @@ async def intake_post(request: Request, trajectory_id: TrajectoryPath, viewer: A
     if more == "locations":
         typed.locations = [*typed.locations, ""][:MAX_LOCATIONS]
         return await _intake_page(request, app, viewer, state, typed)
-    done, status = await _send(request, app, viewer, state, typed.form_state.form, typed.form_state,
-                               typed.form_state.values, "intake")  # fmt: skip
+    done, status = await _send(request, app, viewer, state, typed.form_state, typed.form_state.values, "intake")
     if done is not None:
         return done
     return await _intake_page(request, app, viewer, state, typed, status)

@@ -12,10 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from fastapi import Request
+
+from application.access import Principal
 from application.command_handler import ID_REUSED
 from domain.commands import Command
 from interfaces.http.commands import NoAnswer, _unavailable, _within
 from interfaces.http.problems import away
+from interfaces.web.forms import CommandForm, FormErrors, FormState, new_command_id
 from workflows.client import CommandInputRejected
 
 ENGINE_AWAY = "De procesmotor is even niet bereikbaar. Uw invoer staat er nog: probeer het zo opnieuw."
@@ -68,3 +72,37 @@ async def send(runtime: Any, command: Command) -> Answer:
     if verdict.rule == ID_REUSED:
         return Answer(422, ALREADY_SENT, ID_REUSED)
     return Answer(409, verdict.message or REFUSED, verdict.rule)
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """A posted form, handled: `status` 200 when accepted, else the form with its explanation to show
+    again (422 invalid, 409 refused by a CBCT rule, 503 try again)."""
+
+    form_state: FormState
+    status: int
+
+    @property
+    def accepted(self) -> bool:
+        return self.status == 200
+
+
+async def submit_form(
+    request: Request, runtime: Any, viewer: Principal, trajectory_id: str, form: CommandForm, action: str
+) -> Submitted:
+    """Read the posted `form`, make its command (actor: the viewer) and send it; what any page that posts a
+    generated form does. The caller has checked that the viewer may see the trajectory and send the step."""
+    posted = await request.form()
+    values = form.values_of(posted)
+    fixed = {name: str(values[name]) for name in str(posted.get("fixed") or "").split() if name in values}
+    state = FormState(form, action, values, command_id=str(posted.get("command_id") or "") or new_command_id(),
+                      fixed=fixed)  # fmt: skip
+    try:
+        command = form.command_of(values, command_id=state.command_id, trajectory_id=trajectory_id, actor=viewer.actor)
+    except FormErrors as errors:
+        state.errors, state.general = errors.fields, errors.general
+        return Submitted(state, 422)
+    answer = await send(runtime, command)
+    if not answer.accepted:
+        state.general = [answer.message or REFUSED]
+    return Submitted(state, answer.status)

@@ -3,8 +3,9 @@
 - `POST /aanmelden`: user name and password, through `AccountService.sign_in` (the same rate limit and
   the same session cookie as `POST /api/session`); a refusal re-renders the page with the user name kept.
 - `POST /aanmelden/link`: an auditee's "e-mail me a sign-in link", through the API's own handler
-  (`auth.ask_link`): the same answer for every address, sent before anything is looked up. The link
-  leads to `/api/session/link/{token}`, which signs in and sends a browser on to `/`.
+  (`auth.ask_link`): the same answer for every address, sent before anything is looked up. The e-mailed
+  link leads to `GET /aanmelden/link/{token}`, a page with one button: opening it uses nothing up (mail
+  scanners open every link); its `POST` uses the link once, signs in and sends the browser on to `/`.
 - `POST /afmelden`: ends the session (with the form's CSRF token) and clears the cookie.
 """
 
@@ -19,14 +20,16 @@ from pydantic import ValidationError
 from application.account_service import RateLimited, SignInRefused
 from interfaces.http import auth
 from interfaces.web.errors import WebRoute
-from interfaces.web.forms import dutch_error
+from interfaces.web.forms import sentence
 from interfaces.web.identity import SIGN_IN, safe_return, viewer_of
 from interfaces.web.render import render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
 WRONG = "De gebruikersnaam of het wachtwoord klopt niet."
+LABELS = {"user_name": "Gebruikersnaam", "password": "Wachtwoord"}
 SIGNED_OUT = "U bent afgemeld."
+LINK_USED = "Deze aanmeldlink is verlopen of al gebruikt. Vraag hieronder een nieuwe aan."
 
 
 async def _page(
@@ -81,7 +84,8 @@ async def sign_in(
     except ValidationError as error:
         errors: dict[str, list[str]] = {}
         for item in error.errors():
-            errors.setdefault(str(item["loc"][0]), []).append(dutch_error(item))
+            name = str(item["loc"][0])
+            errors.setdefault(name, []).append(sentence(LABELS.get(name, name), item))
         return await _page(request, status=422, back=back, user_name=user_name, staff_errors=errors,
                            staff_error="Vul uw gebruikersnaam en wachtwoord in.")  # fmt: skip
     try:
@@ -107,10 +111,27 @@ async def ask_link(
     try:
         body = auth.LinkIn(email=email)
     except ValidationError as error:
-        messages = [dutch_error(item) for item in error.errors()]
+        messages = [sentence("E-mailadres", item) for item in error.errors()]
         return await _page(request, status=422, email=email, link_errors={"email": messages})
     accepted = await auth.ask_link(body, request, accounts, background)
     return await _page(request, email=email, link_notice=accepted.detail)
+
+
+@router.get(f"{SIGN_IN}/link/{{token}}")
+async def link_page(request: Request, token: str) -> Response:
+    """The e-mailed link: a page with one button. Opening it uses nothing up (mail scanners open links)."""
+    return await render(request, "signin_link.html", token=token, headers={"Cache-Control": "no-store"})
+
+
+@router.post(f"{SIGN_IN}/link/{{token}}")
+async def use_link(request: Request, token: str, accounts: auth.Accounts) -> Response:
+    """Pressing the button: the link is used (once) and the contact is signed in to its organisation."""
+    signed = await accounts.use_link(token, auth._client(request))
+    if signed is None:
+        return await _page(request, status=401, link_notice=LINK_USED)
+    answer = RedirectResponse("/", status_code=303)
+    auth._session_response(request, signed, answer)
+    return answer
 
 
 @router.post("/afmelden")

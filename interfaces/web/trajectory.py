@@ -30,10 +30,10 @@ from domain.state import TrajectoryState
 from interfaces.http.deps import Runtime
 from interfaces.http.problems import Problem, not_found
 from interfaces.web.errors import WebRoute
-from interfaces.web.forms import BY_STEP, CommandForm, FormErrors, FormState, new_command_id
+from interfaces.web.forms import BY_STEP, CommandForm, FormState
 from interfaces.web.identity import Viewer
 from interfaces.web.render import is_htmx, render
-from interfaces.web.sending import REFUSED, send
+from interfaces.web.sending import submit_form
 from interfaces.web.steps import steps_for
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -128,25 +128,12 @@ async def take_step(
         raise not_found()
     if not may_send(viewer, form.name):
         raise Problem(403, "Uw rol mag deze stap niet zetten.")
-    posted = await request.form()
-    command_id = str(posted.get("command_id") or "")
-    values = form.values_of(posted)
-    the_state = FormState(form, step_url(trajectory_id, form), values, command_id=command_id or new_command_id())
-    try:
-        command = form.command_of(
-            values, command_id=the_state.command_id, trajectory_id=trajectory_id, actor=viewer.actor
-        )
-    except FormErrors as errors:
-        the_state.errors, the_state.general = errors.fields, errors.general
-        status = 422
-    else:
-        answer = await send(app, command)
-        if answer.accepted:
-            target = f"{page_url(trajectory_id)}?verwerkt={form.noun}/{form.verb}"
-            if is_htmx(request):
-                return Response(status_code=200, headers={"HX-Redirect": target})
-            return RedirectResponse(target, status_code=303)
-        the_state.general, status = [answer.message or REFUSED], answer.status
+    submitted = await submit_form(request, app, viewer, trajectory_id, form, step_url(trajectory_id, form))
+    if submitted.accepted:
+        target = f"{page_url(trajectory_id)}?verwerkt={form.noun}/{form.verb}"
+        if is_htmx(request):
+            return Response(status_code=200, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
     if is_htmx(request):  # htmx swaps 2xx answers only: the form with its explanation, as 200
-        return await render(request, "_form_fragment.html", viewer=viewer, form_state=the_state)
-    return await _page(request, app, viewer, state, posted=the_state, status=status)
+        return await render(request, "_form_fragment.html", viewer=viewer, form_state=submitted.form_state)
+    return await _page(request, app, viewer, state, posted=submitted.form_state, status=submitted.status)

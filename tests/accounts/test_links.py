@@ -53,7 +53,7 @@ def _link_in(path: Path) -> str:
     assert body is not None
     text = body.get_content()
     assert "één keer" in text and "15 minuten" in text
-    found = re.search(r"http://testserver/api/session/link/(\S+)", text)
+    found = re.search(r"http://testserver/aanmelden/link/(\S+)", text)
     assert found is not None, text
     return "/api/session/link/" + found.group(1)
 

@@ -211,3 +211,14 @@ async def test_stopping_the_server_lets_a_request_in_flight_finish_and_accepts_n
         assert response.status_code == 200 and response.json() == {"status": "klaar"}
         with pytest.raises(httpx.ConnectError):
             await client.get("/healthz")
+
+
+async def test_the_secret_of_a_token_url_never_reaches_the_log(client: httpx.AsyncClient) -> None:
+    """A feed's token and a one-time link's token are the whole secret: the request log shows their route only."""
+    secrets = ("Zm9vYmFyLXNlY3JldC1mZWVk", "bGluay1zZWNyZXQtdG9rZW4")
+    with captured_logs() as lines:
+        await client.get(f"/feeds/{secrets[0]}.ics")
+        await client.get(f"/api/session/link/{secrets[1]}")
+    logged = [line for line in lines if line["event"] == "http_request"]
+    assert [line["path"] for line in logged] == ["/feeds/….ics", "/api/session/link/…"]
+    assert not any(secret in repr(line) for line in lines for secret in secrets)

@@ -7,6 +7,7 @@ offer, label or read back.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -14,7 +15,8 @@ from starlette.datastructures import FormData, UploadFile
 
 from domain.concept import ENVELOPE
 from domain.registry import CLI_STEPS, FIELDS
-from interfaces.web.forms import BY_STEP, FORMS, LABELS, CommandForm, FormErrors, FormField
+from interfaces.web.forms import BY_STEP, FORMS, LABELS, CommandForm, FormErrors, FormField, FormState
+from interfaces.web.render import environment
 
 ENVELOPE_VALUES = {"command_id": "web-1", "trajectory_id": "T-1", "actor": "planner:piet"}
 
@@ -95,21 +97,23 @@ def test_bad_input_is_explained_in_dutch_per_field() -> None:
     intake = FORMS["RecordIntake"]
     errors = _errors(intake, [("contacts.0.name", "An"), ("contacts.0.email", "geen-adres"), ("employees", "veel")])
     assert errors.fields == {
-        "contacts": ["Rij 1, e-mailadres: Vul een geldig e-mailadres in, zoals naam@voorbeeld.nl."],
-        "locations": ["Vul dit in."],
-        "employees": ["Vul een geheel getal in."],
+        "contacts": ["Contactpersonen, rij 1: e-mailadres is geen geldig e-mailadres (zoals naam@voorbeeld.nl)."],
+        "locations": ["Vestigingen is verplicht."],
+        "employees": ["Aantal medewerkers moet een geheel getal zijn."],
     }
     assert errors.general == []
     too_many = _errors(FORMS["ExtendValidity"], [("months", "25"), ("reason", "Brand.")])
-    assert too_many.fields == {"months": ["Hoogstens 24."]}
+    assert too_many.fields == {"months": ["Aantal maanden verlenging mag hoogstens 24 zijn."]}
     unchosen = _errors(FORMS["DecidePostponement"], [("reason", "Zie brief.")])
-    assert unchosen.fields == {"grant": ["Vul dit in."]}
+    assert unchosen.fields == {"grant": ["Besluit over het uitstel is verplicht."]}
+    long_line = _errors(FORMS["RecordIntake"], [("locations", "Centrale\n" + "x" * 201)])
+    assert long_line.fields["locations"] == ["Vestigingen, nummer 2, mag hoogstens 200 tekens hebben."]
 
 
 def test_json_that_does_not_parse_is_named() -> None:
     errors = _errors(FORMS["RecordAuditScores"], [("scores", "{1: Volledig}")])
     assert list(errors.fields) == ["scores"]
-    assert errors.fields["scores"][0].startswith("Dit is geen geldige JSON")
+    assert errors.fields["scores"][0].startswith("Scores per norm en vraag is geen geldige JSON")
 
 
 def test_what_was_typed_is_kept_as_typed() -> None:
@@ -123,3 +127,38 @@ def test_what_was_typed_is_kept_as_typed() -> None:
     assert values["contacts.1.name"] == "Bo" and values["contacts.0.name"] == ""
     assert values["locations"] == "Centrale\n\nFiliaal Oost "
     assert values["employees"] == "veel"
+
+
+def _html(state: FormState) -> str:
+    return environment.get_template("_form_fragment.html").render(form_state=state, csrf="het-token")
+
+
+@pytest.mark.parametrize("form", list(FORMS.values()), ids=lambda f: f.slug)
+def test_every_form_renders_with_a_label_for_each_input(form: CommandForm) -> None:
+    html = _html(FormState(form, f"/trajecten/T-1/stap/{form.noun}/{form.verb}"))
+    assert 'name="csrf_token" value="het-token"' in html and 'name="command_id" value="web-' in html
+    ids = re.findall(r'<(?:input|select|textarea)[^>]* id="([^"]+)"', html)
+    labelled = set(re.findall(r'<label for="([^"]+)"', html))
+    assert set(ids) <= labelled, set(ids) - labelled
+    assert len(ids) == len(set(ids))  # unique on the page
+
+
+def test_a_page_may_fix_a_field_as_a_hidden_input() -> None:
+    decide = FORMS["DecidePostponement"]
+    html = _html(FormState(decide, "/x", fixed={"request_number": "2"}))
+    assert '<input type="hidden" name="request_number" value="2">' in html
+    assert '<input type="hidden" name="fixed" value="request_number">' in html
+    assert "Volgnummer van het verzoek" not in html
+
+
+def test_errors_and_typed_values_come_back_in_the_form() -> None:
+    intake = FORMS["RecordIntake"]
+    values = intake.values_of(FormData([("employees", "veel"), ("contacts.0.name", "<An>")]))
+    state = FormState(intake, "/x", values, errors={"employees": ["Aantal medewerkers moet een geheel getal zijn."]})
+    html = _html(state)
+    assert 'value="veel"' in html and 'value="&lt;An&gt;"' in html  # kept, and escaped
+    assert (
+        'aria-invalid="true"' in html
+        and 'aria-describedby="intake-record-employees-hint intake-record-employees-error"' in html
+    )
+    assert '<a href="#intake-record-employees">Aantal medewerkers moet een geheel getal zijn.</a>' in html

@@ -65,7 +65,7 @@ def _links_in(outbox: Path) -> list[str]:
         message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
         body = message.get_body(preferencelist=("plain",))
         assert body is not None
-        found += re.findall(r"https?://\S+/api/session/link/\S+", body.get_content())
+        found += re.findall(r"https?://\S+/aanmelden/link/\S+", body.get_content())
     return found
 
 
@@ -90,10 +90,15 @@ async def test_an_auditee_asks_for_a_link_and_every_address_gets_the_same_answer
     # only the known address got a link; it signs the auditee in and lands on its start page
     new = await wait_until(lambda: sorted(set(_links_in(outbox)) - before), "the sign-in link to be e-mailed", 20)
     assert len(new) == 1
+    await page.goto(new[0])  # the page uses nothing up: opening it twice (a mail scanner first) is harmless
     await page.goto(new[0])
+    await page.get_by_role("button", name="Aanmelden").click()
     await page.wait_for_url(site.url + "/")
     assert await page.locator("h1").inner_text() == "Uw certificering"
     assert f"{USERS['auditee'].email}\nOrganisatie · 1002" in await page.locator("header").inner_text()
+    async with httpx.AsyncClient() as http:  # used once: pressing the button again is refused, in Dutch
+        again = await http.post(new[0], headers={"accept": "text/html"})
+    assert again.status_code == 401 and "al gebruikt" in again.text and "set-cookie" not in again.headers
 
 
 async def test_a_form_post_without_the_sessions_csrf_token_is_refused(site: Site, page: Any) -> None:

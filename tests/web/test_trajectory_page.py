@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from domain import commands as c
 from tests.web.conftest import Site, sign_in
 
 REFUSED_GROUND = "'Wij willen later.' (overig) is geen geldige grond"
@@ -62,6 +63,8 @@ async def test_without_javascript_a_refused_step_comes_back_on_the_page(site: Si
 
 async def test_invalid_input_is_named_beside_its_field(site: Site, page: Any) -> None:
     trajectory_id = await site.open_trajectory()
+    await site.rig.send(c.RequestPostponement, "2025-11-05", trajectory_id, actor="auditee:an", ground="fusie",
+                        reason="Fusie met Oldenzaal.", ground_effective_on="2026-01-01")  # fmt: skip
     await sign_in(page, "planner")
     await page.goto(f"/trajecten/{trajectory_id}")
     step = page.locator("#stap-postponement-decide")
@@ -73,17 +76,19 @@ async def test_invalid_input_is_named_beside_its_field(site: Site, page: Any) ->
     await summary.wait_for()
     assert [line for line in (await summary.inner_text()).splitlines() if line] == [
         "Controleer uw invoer:",
-        "Besluit over het uitstel: Vul dit in.",
-        "Volgnummer van het verzoek: Vul een geheel getal in.",
+        "Besluit over het uitstel is verplicht.",
+        "Volgnummer van het verzoek moet een geheel getal zijn.",
     ]
     grant = step.locator("fieldset", has_text="Besluit over het uitstel")
     assert await grant.get_attribute("aria-invalid") == "true"
-    assert "Vul dit in." in await grant.locator(".field-error").inner_text()
+    assert "Besluit over het uitstel is verplicht." in await grant.locator(".field-error").inner_text()
     number = step.get_by_label("Volgnummer van het verzoek")
     assert await number.input_value() == "nul"
     assert await number.get_attribute("aria-invalid") == "true"
     assert await step.get_by_label("Toelichting").input_value() == "Zie de brief van 3 november."
-    await summary.get_by_role("link", name="Besluit over het uitstel").click()  # the summary leads to the field
+    await summary.get_by_role(
+        "link", name="Besluit over het uitstel is verplicht."
+    ).click()  # the summary leads to the field
     assert await page.evaluate("document.activeElement.id") == "postponement-decide-grant-ja"
 
 
