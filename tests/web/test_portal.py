@@ -182,7 +182,7 @@ async def test_the_intake_rows_work_without_javascript(world: Site, page_without
     await page.get_by_role("button", name="Intake versturen").click()
     summary = page.locator(".error-summary")
     await summary.wait_for()
-    assert "Rij 2, e-mailadres: Vul een geldig e-mailadres in" in await summary.inner_text()
+    assert "Contactpersonen, rij 2: e-mailadres is geen geldig e-mailadres" in await summary.inner_text()
     second = page.locator("#rows-contacts fieldset").nth(1)  # the filled-in rows moved up: row 2 is Bo's
     assert await second.get_by_label("Naam").input_value() == "Bo Bakker"
     assert await second.get_attribute("id") == "contact-row-1"
