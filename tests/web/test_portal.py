@@ -44,7 +44,7 @@ class WorldClock:
 
 @pytest_asyncio.fixture(loop_scope="session", scope="module")
 async def world(site: Site) -> AsyncIterator[Site]:
-    site.runtime.clock = WorldClock(site)  # type: ignore[assignment]
+    site.runtime.clock = WorldClock(site)
     yield site
 
 
@@ -200,7 +200,8 @@ async def _self_evaluation_post(page: Any, trajectory_id: str, files: list[Any])
     async with page.expect_response(lambda r: r.request.method == "POST") as posted:
         await page.get_by_role("button", name="Bewaren", exact=True).click()
     assert (await posted.value).status == 422
-    return await page.locator(".error-summary").inner_text()
+    text: str = await page.locator(".error-summary").inner_text()
+    return text
 
 
 async def test_upload_limits_are_explained_and_nothing_is_stored(world: Site, page: Any) -> None:

@@ -51,7 +51,7 @@ async def audited(site: Site, tid: str, **opening: Any) -> None:
 
 @pytest_asyncio.fixture(loop_scope="session", scope="module")
 async def world(site: Site) -> AsyncIterator[Site]:
-    site.runtime.clock = WorldClock(site)  # type: ignore[assignment]
+    site.runtime.clock = WorldClock(site)
     rig = site.rig
     await site.open_trajectory(ANNOUNCED, previous_certificate_expiry="2027-06-30")
     await rig.send(c.SendAnnouncement, "2025-11-03", ANNOUNCED, actor="planner:piet")
