@@ -91,6 +91,8 @@ async def test_an_auditee_submits_intake_and_self_evaluation_and_reads_why_a_pos
     await fill_intake(page)
     await page.locator("#more-locations").click()
     await page.get_by_label("Vestiging 4").fill("Filiaal Hengelo-Noord")
+    await page.locator("#more-locations").click()  # the button asks for the next row each time
+    await page.get_by_label("Vestiging 5").wait_for()
     await page.get_by_role("button", name="Intake versturen").click()
     await page.wait_for_url(f"**/portaal/{trajectory_id}?verwerkt=intake")
     assert await page.locator(".notice-success").inner_text() == "Uw intake is ontvangen."
@@ -314,6 +316,14 @@ async def test_another_organisations_trajectory_reads_as_unknown_everywhere(worl
     assert await site.rig.events(trajectory_id) == events
     assert await kinds(site, documents_stream(trajectory_id)) == ["DocumentUploaded"]
     assert hashlib.sha256(PDF + b"%vreemd").hexdigest() not in stored_files(site)
+    for who, status in (("planner", 200), ("auditor", 404)):  # staff may download; an auditor not on it may not
+        await page.context.clear_cookies()
+        async with await _as(site, who, page) as http:
+            answer = await http.get(f"/trajecten/{trajectory_id}/documenten/{sha}")
+            assert answer.status_code == status, who
+            if status == 200:
+                assert answer.content == PDF + b"%eigen" and answer.headers["content-type"] == "application/pdf"
+                assert answer.headers["content-disposition"].startswith("attachment;")
 
 
 async def test_a_form_of_another_session_stores_no_file(world: Site, page: Any) -> None:
