@@ -39,7 +39,7 @@ HOMES: dict[Role, RoleHome] = {
     Role.AUDITEE: RoleHome(
         "Organisatie",
         "Uw certificering",
-        "Het traject van uw organisatie. Open het voor de tijdlijn en wat u nu kunt doen.",
+        "Het traject van uw organisatie. Onder ‘Uw traject’ ziet u wat u nu doet, de data en de termijnen.",
         (START, NavItem("Uw traject", "/portaal"), NavItem("Agenda", "/agenda-abonnement")),
     ),
     Role.AUDITOR: RoleHome(

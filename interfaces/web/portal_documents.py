@@ -21,6 +21,7 @@ trajectory the viewer may not know of, is the same 404 as an unknown one.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -234,7 +235,7 @@ async def self_evaluation_post(
     for item in accepted:
         upload = item.received.upload
         assert upload is not None
-        sha256 = upload.keep()
+        sha256 = await asyncio.to_thread(upload.keep)  # fsync: off the event loop
         await record_upload(app.store, trajectory_id, sha256=sha256, file_name=item.received.file_name,
                             kind=item.kind, size=upload.size, norm=item.norm, actor=viewer.actor, now=now)  # fmt: skip
     answers = {key: value == "ja" for key, value in typed.answers.items()}

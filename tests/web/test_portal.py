@@ -301,7 +301,9 @@ async def test_another_organisations_trajectory_reads_as_unknown_everywhere(worl
         for path in (f"/trajecten/{trajectory_id}/documenten/{sha}", f"/trajecten/T-bestaat-niet/documenten/{sha}"):
             answer = await http.get(path)
             assert answer.status_code == 404 and answer.text == unknown.text
-        token = (await http.get("/portaal")).text.split('name="csrf_token" value="')[1].split('"', 1)[0]
+        none_yet = await http.get("/portaal")  # an organisation without a trajectory: a page saying so
+        assert none_yet.status_code == 200 and "nog geen certificeringstraject geopend" in none_yet.text
+        token = none_yet.text.split('name="csrf_token" value="')[1].split('"', 1)[0]
         posts = [
             await http.post(f"/portaal/{trajectory_id}/uitstel", data={"csrf_token": token, "ground": "fusie"}),
             await http.post(f"/portaal/{trajectory_id}/intake", data={"csrf_token": token, "employees": "3"}),
