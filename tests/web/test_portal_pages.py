@@ -233,3 +233,21 @@ async def test_the_calendar_link_is_shown_once_and_works(world: Site, page: Any)
     await page.wait_for_url("**/agenda-abonnement?ingetrokken=1")
     async with httpx.AsyncClient() as http:
         assert (await http.get(url)).status_code == 404
+
+
+async def test_the_reaction_and_the_survey_are_sent_from_the_portal(world: Site, page: Any) -> None:
+    """(Last in this module: it moves DRAFT on and closes DECIDED's survey.)"""
+    await sign_in(page, "auditee")
+    await page.goto(f"/portaal/{DRAFT}/reactie")
+    await page.get_by_label("Uw reactie").fill("In paragraaf 3 staat een verkeerd aantal vestigingen.")
+    await page.get_by_role("button", name="Reactie versturen").click()
+    await page.wait_for_url(f"**/portaal/{DRAFT}?verwerkt=reactie")
+    assert await page.locator(".notice-success").inner_text() == "Uw reactie op het conceptrapport is ontvangen."
+    await page.goto(f"/portaal/{DECIDED}/enquete")
+    await page.get_by_label("Uw oordeel").select_option("tevreden")
+    await page.get_by_role("button", name="Antwoord versturen").click()
+    await page.wait_for_url(f"**/portaal/{DECIDED}?verwerkt=enquete")
+    kinds = [e.event_type for e in await world.runtime.service.history(DECIDED)]
+    assert "SurveyAnswered" in kinds
+    await page.goto(f"/portaal/{DECIDED}/enquete")  # answered: the form is no longer offered
+    assert "De enquête staat nu niet open" in await page.locator("main").inner_text()
