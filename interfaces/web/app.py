@@ -16,11 +16,13 @@ from fastapi.staticfiles import StaticFiles
 from interfaces.web import signin, start, trajectory
 from interfaces.web.errors import install_error_pages
 from interfaces.web.identity import check_csrf
+from interfaces.web.planner_pages import PLANNER_ROUTERS
 
 STATIC = Path(__file__).parent / "static"
 
 ROUTERS: tuple[APIRouter, ...] = (signin.router, start.router, trajectory.router)
 """Every page router (each with `route_class=WebRoute`)."""
+ROUTERS += PLANNER_ROUTERS
 
 
 def install(app: FastAPI) -> None:
