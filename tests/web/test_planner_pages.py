@@ -184,7 +184,9 @@ async def test_the_calendar_shows_each_audit_on_its_day_by_week_and_by_month(wor
     assert await days.count() == 7
     tuesday, thursday = days.nth(1), days.nth(3)
     assert "dinsdag 21 april" in await tuesday.locator("h3").inner_text()
-    assert "Bibliotheek Hengelo" in await tuesday.inner_text() and "Ellen Expert, Peter Peer" in await tuesday.inner_text()
+    assert (
+        "Bibliotheek Hengelo" in await tuesday.inner_text() and "Ellen Expert, Peter Peer" in await tuesday.inner_text()
+    )
     assert "Bibliotheek Oldenzaal" in await thursday.inner_text() and "Karel Kundig" in await thursday.inner_text()
     assert await page.locator(".cal-today").count() == 0  # not this week
 
@@ -287,6 +289,7 @@ async def test_the_period_report_shows_its_charts_and_links_its_documents(world:
     hrefs = [await a.get_attribute("href") for a in await page.locator(".downloads a").all()]
     assert "/api/reports/period?from=2025-01-01&to=2026-12-31&peildatum=2026-03-02&format=pdf" in hrefs
     assert any(h and h.endswith("format=docx") for h in hrefs)
+    await page.get_by_text("Toon de", exact=False).click()  # the tables, folded away under the charts
     assert "Uitgevoerde certificeringstrajecten" in await page.locator(".report-table").first.inner_text()
     async with await _http(world, page) as http:
         chart = await http.get(await first.get_attribute("src") or "")
