@@ -335,6 +335,14 @@ async def auditee_feed(site: Site, page: Any) -> Calendar:
         return Calendar.from_ical(answer.content)
 
 
+async def auditee_sees_in_the_portal(page: Any) -> str:
+    """HOOK for the auditee portal: what the signed-in auditee reads about its audit. For now its
+    trajectory's page (the facts: audit date, quarter, phase); the portal's own start page, once built,
+    belongs here too."""
+    await page.goto(f"/trajecten/{HENGELO}")
+    return str(await page.locator(".facts").inner_text())
+
+
 def audit_days(calendar: Calendar, organisation: str) -> list[date]:
     found = []
     for event in calendar.walk("VEVENT"):
@@ -389,7 +397,9 @@ async def test_a_planner_grants_a_postponement_and_the_auditee_sees_the_new_date
     await world.settled()
     auditee_context = await browser.new_context(base_url=world.url, locale="nl-NL")
     try:
-        after = await auditee_feed(world, await auditee_context.new_page())
+        auditee_page = await auditee_context.new_page()
+        after = await auditee_feed(world, auditee_page)
+        assert "15 september 2026" in await auditee_sees_in_the_portal(auditee_page)
     finally:
         await auditee_context.close()
     assert audit_days(after, "Bibliotheek Hengelo") == [date(2026, 9, 15)]
