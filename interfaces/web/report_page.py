@@ -5,14 +5,15 @@ does (the same fold of the events up to the end of the peildatum, one report at 
 `interfaces.http.queries._heavy`), draws its charts as PNG with the report's own matplotlib code
 (`application.reports.write_charts`, as the PDF and DOCX place them) and lists its tables
 (`report_tables`). The charts are served from `/rapportage/grafieken/{key}.png` with the same period:
-the page's report is kept a few minutes (`KEPT`, `FRESH_SECONDS`), so its charts cost no second fold.
+the last few reports are kept per application (`KEPT`), each with the event store's head it was made at,
+so the page's charts cost no second fold; a report as of today is made again once anything happened
+(one as of a past peildatum cannot change: `application.reports.as_of`).
 The downloads are the API's own: `/api/reports/period?...&format=pdf|docx|xlsx|csv`.
 """
 
 from __future__ import annotations
 
 import tempfile
-import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
@@ -43,21 +44,20 @@ READERS = (Role.PLANNER, Role.DIRECTOR, Role.ADMIN)
 ReportViewer = Annotated[Principal, role_in(*READERS)]
 Text = Annotated[str | None, Query(max_length=20)]
 KEPT = 4
-FRESH_SECONDS = 600.0
 DOWNLOADS = (("pdf", "PDF"), ("docx", "Word (DOCX)"), ("xlsx", "Excel (XLSX)"), ("csv", "CSV"))
 LABELS = {"van": "Van", "tot": "Tot en met", "peildatum": "Peildatum"}
 
 
 @dataclass(frozen=True)
 class Built:
-    """A computed report with its charts (key → title and PNG), and when it was made."""
+    """A computed report with its charts (key → title and PNG), and the store's head it was made at."""
 
     report: PeriodReport
     charts: dict[str, tuple[str, bytes]]
-    made: float
+    head: object
 
 
-_built: OrderedDict[tuple[date, date, date], Built] = OrderedDict()
+Kept = OrderedDict[tuple[date, date, date], Built]
 
 
 @dataclass(frozen=True)
@@ -116,30 +116,45 @@ def _draw(report: PeriodReport) -> dict[str, tuple[str, bytes]]:
         return {c.key: (c.title, c.png.read_bytes()) for c in write_charts(report, scratch, svg=False)}
 
 
-def _kept(key: tuple[date, date, date]) -> Built | None:
-    found = _built.get(key)
-    if found is None or time.monotonic() - found.made > FRESH_SECONDS:
+def _kept_reports(request: Request) -> Kept:
+    """This application's last reports (not the process's: one process may serve several)."""
+    kept: Kept | None = getattr(request.app.state, "planner_reports", None)
+    if kept is None:
+        kept = request.app.state.planner_reports = OrderedDict()
+    return kept
+
+
+def _kept(kept: Kept, key: tuple[date, date, date], head: object | None) -> Built | None:
+    """The kept report for `key`: any (for its charts, `head` None), or only one made at `head`."""
+    found = kept.get(key)
+    if found is None or (head is not None and found.head != head):
         return None
-    _built.move_to_end(key)
+    kept.move_to_end(key)
     return found
 
 
-async def built(request: Request, app: Any, period: Period) -> Built:
-    """The report for `period` with its charts: kept from a moment ago, or computed (one at a time)."""
-    found = _kept(period.key)
+async def built(request: Request, app: Any, period: Period, *, for_charts: bool = False) -> Built:
+    """The report for `period` with its charts: kept (made at the store's present head, or any for a past
+    peildatum or for the charts), or computed now, one at a time per process."""
+    kept = _kept_reports(request)
+    any_will_do = for_charts or period.peildatum < await today(app)  # a past peildatum's report cannot change
+    head = await app.store.head()
+    found = _kept(kept, period.key, None if any_will_do else head)
     if found is not None:
         return found
     async with _heavy(request):
-        found = _kept(period.key)  # computed while this request waited its turn
+        head = await app.store.head()
+        found = _kept(kept, period.key, None if any_will_do else head)  # made while this one waited its turn
         if found is not None:
             return found
         facts = await _facts(app, period.peildatum)
         report = await run_in_threadpool(compute, facts, period.date_from, period.date_to, period.peildatum)
         charts = await run_in_threadpool(_draw, report)
-    made = Built(report, charts, time.monotonic())
-    _built[period.key] = made
-    while len(_built) > KEPT:
-        _built.popitem(last=False)
+    made = Built(report, charts, head)
+    kept[period.key] = made
+    kept.move_to_end(period.key)
+    while len(kept) > KEPT:
+        kept.popitem(last=False)
     return made
 
 
@@ -182,7 +197,7 @@ async def report_chart(
     period = read_period(van, tot, peildatum, await today(app))
     if period.errors:
         raise not_found()
-    chart = (await built(request, app, period)).charts.get(key)
+    chart = (await built(request, app, period, for_charts=True)).charts.get(key)
     if chart is None:
         raise not_found()
     return Response(chart[1], media_type="image/png", headers={"Cache-Control": "private, max-age=600"})

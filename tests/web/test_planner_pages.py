@@ -38,7 +38,7 @@ DEVENTER = "T-P-003"
 """Cultuurhuis Deventer (2001, Cultuurconnectie): opened only."""
 TODAY = date(2026, 3, 2)
 """The world's day once it is built (a Monday)."""
-REPORT = "/rapportage?van=2025-01-01&tot=2026-12-31&peildatum=2026-03-02"
+REPORT = "/rapportage?van=2025-01-01&tot=2026-12-31&peildatum=2026-03-01"
 
 
 class WorldClock:
@@ -287,7 +287,7 @@ async def test_the_period_report_shows_its_charts_and_links_its_documents(world:
     await first.scroll_into_view_if_needed()
     await page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=await first.element_handle())
     hrefs = [await a.get_attribute("href") for a in await page.locator(".downloads a").all()]
-    assert "/api/reports/period?from=2025-01-01&to=2026-12-31&peildatum=2026-03-02&format=pdf" in hrefs
+    assert "/api/reports/period?from=2025-01-01&to=2026-12-31&peildatum=2026-03-01&format=pdf" in hrefs
     assert any(h and h.endswith("format=docx") for h in hrefs)
     await page.get_by_text("Toon de", exact=False).click()  # the tables, folded away under the charts
     assert "Uitgevoerde certificeringstrajecten" in await page.locator(".report-table").first.inner_text()
@@ -296,6 +296,25 @@ async def test_the_period_report_shows_its_charts_and_links_its_documents(world:
         assert chart.status_code == 200 and chart.content.startswith(b"\x89PNG")
         wrong = await http.get("/rapportage?van=2026-01-01&tot=2025-01-01")
         assert wrong.status_code == 422 and "vóór het begin" in wrong.text
+
+
+async def test_staff_read_the_planner_pages_and_only_a_planner_decides(world: Site, page: Any) -> None:
+    events = await world.rig.events(HENGELO)
+    await sign_in(page, "director")
+    async with await _http(world, page) as director:
+        inbox = await director.get("/uitstel")
+        assert inbox.status_code == 200 and "Bibliotheek Hengelo" in inbox.text
+        assert "postponement-decide" not in inbox.text  # no decision form for a director
+        token = inbox.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+        refused = await director.post(f"/uitstel/{HENGELO}/besluit", data={"csrf_token": token, "grant": "ja"})
+        assert refused.status_code == 403
+    await page.get_by_role("button", name="Afmelden").click()
+    await sign_in(page, "auditor")
+    async with await _http(world, page) as auditor:
+        for path in ("/kalender", "/uitstel", "/termijnen", "/zoeken?q=1002", REPORT):
+            assert (await auditor.get(path)).status_code == 403, path
+        assert (await auditor.get("/register")).status_code == 200  # the register is public, as in the API
+    assert await world.rig.events(HENGELO) == events
 
 
 # --- the issue's test: a planner grants a postponement ------------------------------------------------------
