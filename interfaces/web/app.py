@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from interfaces.web import audits, decisions, operations, signin, start, trajectory
 from interfaces.web.errors import install_error_pages
 from interfaces.web.identity import check_csrf
+from interfaces.web.planner_pages import PLANNER_ROUTERS
 
 STATIC = Path(__file__).parent / "static"
 
@@ -28,6 +29,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     operations.router,  # ops: stuck work, workflows, read models, e-mails
 )
 """Every page router (each with `route_class=WebRoute`)."""
+ROUTERS += PLANNER_ROUTERS
 
 
 def install(app: FastAPI) -> None:
