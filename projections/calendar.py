@@ -266,3 +266,36 @@ async def auditee_deadlines(pool: asyncpg.Pool, certificate_number: str, *, sinc
         MAX_ENTRIES,
     )
     return [DeadlineEntry(**dict(row)) for row in rows]
+
+
+# --- what the planner's calendar page reads ------------------------------------------------------------
+
+
+async def audits_between(
+    pool: asyncpg.Pool, first: date, last: date, *, auditor: str | None = None
+) -> list[tuple[AuditEntry, bool]]:
+    """Audits with a day from `first` to `last` (inclusive), cancelled ones too, with whether each was
+    held; all, or one auditor's (expert or peer); by first day, organisation. At most `MAX_ENTRIES`."""
+    rows = await pool.fetch(
+        f"""SELECT * FROM {AUDITS}
+            WHERE audit_dates[1] <= $2 AND audit_dates[array_upper(audit_dates, 1)] >= $1
+              AND EXISTS (SELECT 1 FROM unnest(audit_dates) AS a(day) WHERE a.day BETWEEN $1 AND $2)
+              AND ($3::text IS NULL OR expert_auditor = $3 OR peer_auditor = $3)
+            ORDER BY audit_dates[1], organisation, trajectory_id, round_number
+            LIMIT $4""",
+        first,
+        last,
+        auditor,
+        MAX_ENTRIES,
+    )
+    return [(_entry(row), row["held"]) for row in rows]
+
+
+async def auditor_names(pool: asyncpg.Pool) -> list[str]:
+    """Every auditor (expert or peer) named by an audit in the calendar, by name."""
+    rows = await pool.fetch(
+        f"""SELECT name FROM (SELECT expert_auditor AS name FROM {AUDITS}
+                              UNION SELECT peer_auditor FROM {AUDITS}) named
+            WHERE name <> '' ORDER BY name"""
+    )
+    return [row["name"] for row in rows]

@@ -28,6 +28,7 @@ from interfaces.web import (
 )
 from interfaces.web.errors import install_error_pages
 from interfaces.web.identity import check_csrf
+from interfaces.web.planner_pages import PLANNER_ROUTERS
 
 STATIC = Path(__file__).parent / "static"
 
@@ -46,6 +47,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     portal_calendar.router,
 )
 """Every page router (each with `route_class=WebRoute`)."""
+ROUTERS += PLANNER_ROUTERS
 
 
 def install(app: FastAPI) -> None:

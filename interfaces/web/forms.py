@@ -423,10 +423,16 @@ class FormState:
         return bool(self.errors or self.general)
 
     submit_label: str = "Versturen"
+    prefix: str = ""
+    """Put before every HTML id of the form, when a page shows the same step more than once (the inbox)."""
+
+    @property
+    def form_id(self) -> str:
+        return f"form-{self.prefix}{self.form.slug}"
 
     def id(self, name: str) -> str:
         """A unique HTML id for an input of this form on its page."""
-        return f"{self.form.slug}-{name.replace('.', '-')}"
+        return f"{self.prefix}{self.form.slug}-{name.replace('.', '-')}"
 
     def anchor(self, f: FormField) -> str:
         """The id of the first input of `f` (where an error summary's link moves the focus)."""

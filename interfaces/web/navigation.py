@@ -34,7 +34,14 @@ HOMES: dict[Role, RoleHome] = {
         "Planner",
         "Overzicht voor de planning",
         "De lopende trajecten. Open een traject voor de tijdlijn en de stappen die u nu kunt zetten.",
-        (START,),
+        (
+            START,
+            NavItem("Kalender", "/kalender"),
+            NavItem("Uitstel", "/uitstel"),
+            NavItem("Termijnen", "/termijnen"),
+            NavItem("Register", "/register"),
+            NavItem("Rapportage", "/rapportage"),
+        ),
     ),
     Role.AUDITEE: RoleHome(
         "Organisatie",

@@ -251,7 +251,7 @@ async def test_an_auditor_declares_a_conflict_of_interest(site: Site, world: Wor
     await form.get_by_role("button", name="Versturen").click()
     summary = form.locator(".error-summary")
     await summary.wait_for()
-    assert "Relatie met de auditee: Vul dit in." in await summary.inner_text()
+    assert "Relatie met de auditee is verplicht." in await summary.inner_text()
     await (
         page.locator("#form-auditor-declare-relation")
         .get_by_label("Relatie met de auditee")

@@ -76,6 +76,6 @@ def test_an_empty_sheet_is_named_per_cell_and_as_the_field() -> None:
             command_id="c-2", trajectory_id=t.trajectory_id, actor="auditor:ellen",
         )  # fmt: skip
     except FormErrors as errors:
-        assert list(errors.fields) == ["scores"] and "Kies een van" in errors.fields["scores"][0]
+        assert list(errors.fields) == ["scores"] and "moet een van deze waarden zijn" in errors.fields["scores"][0]
     else:
         raise AssertionError("a score that is not on the scale was accepted")
