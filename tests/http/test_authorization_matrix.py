@@ -22,7 +22,9 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.routing import iter_route_contexts
+from icalendar import Calendar
 
+from application.calendar_ids import audit_uid
 from application.feed_subscriptions import create_feed
 from interfaces.http import auth
 from interfaces.http.command_models import ENDPOINTS
@@ -37,6 +39,7 @@ from tests.http.matrix_support import (
     OWN_CONTACT,
     PASSWORD,
     ROLES,
+    UNKNOWN,
     Seeded,
     seeded,
     sign_in_auditee,
@@ -469,3 +472,90 @@ async def test_the_role_matrix_document_is_current(seeded: Seeded) -> None:
         "docs/role-matrix.md is not the matrix of this test: rewrite it with "
         "CBCT_WRITE_ROLE_MATRIX=1 pytest tests/http/test_authorization_matrix.py"
     )
+
+
+# --- another organisation's trajectory: nothing to learn -----------------------------------------------
+
+
+def _same_but_instance(one: httpx.Response, other: httpx.Response) -> None:
+    assert (one.status_code, other.status_code) == (404, 404), (one.text, other.text)
+    assert one.headers["content-type"] == other.headers["content-type"] == "application/problem+json"
+    first, second = one.json(), other.json()
+    assert first.pop("instance") != second.pop("instance")
+    assert first == second
+
+
+@pytest.mark.parametrize("role", SCOPED)
+async def test_another_organisations_trajectory_is_answered_as_an_unknown_one(seeded: Seeded, role: str) -> None:
+    """By id (a query and a command with a valid body): the very answer of an id that does not exist."""
+    s = seeded
+    before = await s.trajectory_events()
+    asked = await s.request(role, "GET", f"/api/trajectories/{OTHER}")
+    _same_but_instance(asked, await s.request(role, "GET", f"/api/trajectories/{UNKNOWN}"))
+    assert (await s.request("planner", "GET", f"/api/trajectories/{OTHER}")).status_code == 200
+
+    body = {"ground": "calamiteit", "reason": "Brand in de centrale vestiging."}
+    answers = [
+        await s.request(role, "POST", f"/api/trajectories/{tid}/postponement/request", json=body, headers=key)
+        for tid, key in ((OTHER, {"Idempotency-Key": f"iso-{role}-1"}), (UNKNOWN, {"Idempotency-Key": f"iso-{role}-2"}))
+    ]
+    _same_but_instance(*answers)
+    assert await s.trajectory_events() == before
+
+
+@pytest.mark.parametrize("role", SCOPED)
+async def test_another_organisations_trajectory_is_in_no_list(seeded: Seeded, role: str) -> None:
+    """Lists filtered to it are empty (total 0); unfiltered they hold only what the role may see."""
+    s = seeded
+    filters: list[tuple[str, dict[str, Any]]] = [
+        ("/api/trajectories", {"certificate_number": OTHER_NUMBER}),
+        ("/api/trajectories", {"organisation": "Hengelo"}),
+        ("/api/trajectories", {"auditor": "Ellen Expert"}),
+        ("/api/deadlines", {"status": "all", "trajectory_id": OTHER}),
+        ("/api/postponements", {"status": "all", "trajectory_id": OTHER}),
+    ]
+    for path, params in filters:
+        seen_by_planner = (await s.request("planner", "GET", path, params=params)).json()
+        assert seen_by_planner["total"] > 0, (path, params)  # the filter does find it
+        answer = await s.request(role, "GET", path, params=params)
+        assert answer.status_code == 200 and answer.json()["items"] == [] and answer.json()["total"] == 0, (
+            path,
+            params,
+            answer.text,
+        )
+    for path, params in (
+        ("/api/trajectories", {}),
+        ("/api/deadlines", {"status": "all"}),
+        ("/api/postponements", {"status": "all"}),
+    ):
+        page = (await s.request(role, "GET", path, params=params)).json()
+        assert {item["trajectory_id"] for item in page["items"]} == {OWN}, (path, page)
+        assert page["total"] == len(page["items"])
+
+
+@pytest.mark.parametrize("role", SCOPED)
+async def test_a_calendar_feed_shows_nothing_of_another_organisation(seeded: Seeded, role: str) -> None:
+    s = seeded
+    feeds = {}
+    for who in (role, "planner"):
+        made = await s.request(who, "POST", "/api/feeds")
+        assert made.status_code == 201, made.text
+        got = await s.http.get(made.json()["url"].removeprefix("http://cbct.test"))
+        assert got.status_code == 200, got.text
+        feeds[who] = got.text
+    uids = {who: {str(e["UID"]) for e in Calendar.from_ical(text).walk("VEVENT")} for who, text in feeds.items()}
+    audits = {uid for uid in uids[role] if ".audit." in uid}
+    assert audits == {audit_uid(OWN, 0)}, uids[role]
+    assert all(f".{OWN}." in f".{uid}" for uid in uids[role]), uids[role]
+    assert OTHER not in feeds[role] and "Hengelo" not in feeds[role] and OTHER_NUMBER not in feeds[role]
+    assert audit_uid(OTHER, 0) in uids["planner"]  # it is there to be shown
+
+
+async def test_an_auditee_gets_no_period_report(seeded: Seeded) -> None:
+    """The period report counts every organisation: not for an auditee (nor an auditor)."""
+    for role in SCOPED:
+        answer = await seeded.request(
+            role, "GET", "/api/reports/period", params={"from": "2025-01-01", "to": "2026-12-31"}
+        )
+        assert answer.status_code == 403, answer.text
+        assert OTHER not in answer.text and "Hengelo" not in answer.text
