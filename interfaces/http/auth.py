@@ -104,7 +104,12 @@ def _service(request: Request) -> AccountService:
     return service
 
 
-Accounts = Annotated[AccountService, Depends(_service)]
+async def _service_dependency(request: Request) -> AccountService:
+    """`_service` as a dependency, async so it runs on the event loop (not a thread hop per request)."""
+    return _service(request)
+
+
+Accounts = Annotated[AccountService, Depends(_service_dependency)]
 
 
 def _client(request: Request) -> str:
