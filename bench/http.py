@@ -54,6 +54,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 
 from application.access import Principal, Role
 from application.command_signature import CommandSigner
@@ -322,6 +323,25 @@ async def wait_for(
     raise TimeoutError(f"{what}: not within {within:.0f} s")
 
 
+async def settle(pids: list[int], *, within: float, busy_percent: float = 15.0) -> bool:
+    """Wait until the processes are quiet (`cbct serve` starts a workflow for every seeded trajectory as
+    it comes up; their first steps are no part of what is measured): two quiet seconds in a row."""
+    processes = [psutil.Process(pid) for pid in pids]
+    for process in processes:
+        process.cpu_percent(None)
+    quiet_in_a_row = 0
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        await asyncio.sleep(1.0)
+        if sum(p.cpu_percent(None) for p in processes) < busy_percent:
+            quiet_in_a_row += 1
+            if quiet_in_a_row == 2:
+                return True
+        else:
+            quiet_in_a_row = 0
+    return False
+
+
 @contextlib.contextmanager
 def serve(env: dict[str, str], port: int, output: Path) -> Any:
     """`cbct serve` as a subprocess, its output in `output`; SIGTERM (then SIGKILL) when done."""
@@ -379,6 +399,7 @@ async def run(
             CBCT_TEMPORAL_ADDRESS=info.address,
             CBCT_TEMPORAL_NAMESPACE=NAMESPACE,
             CBCT_LOG_FORMAT="json",
+            CBCT_RECONCILE_INTERVAL_SECONDS="3600",  # its first round, at start, is all this run needs
             PYTHONPATH=str(REPO),
         )
         async with bootstrap(settings, url=url) as app:
@@ -413,6 +434,8 @@ async def run(
                     except Exception:
                         log((scratch / "serve.log").read_text(errors="replace")[-3000:])
                         raise
+                    quiet = await settle([server.pid, info.pid], within=90)
+                    log(f"serve {'settled' if quiet else 'still busy after 90 s'} (its workflows started)")
                     client = await connect_client(settings, address=info.address, namespace=NAMESPACE)
                     trajectories = TrajectoryClient(client, signer=CommandSigner(keys))
                     version = await app.pool.fetchval("SHOW server_version")
