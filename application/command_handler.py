@@ -23,6 +23,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from application.event_store import (
     EventStore,
+    IdempotencyViolation,
     NewEvent,
     RecordedEvent,
     Reservation,
@@ -106,6 +107,18 @@ def _reused(command_id: str, stream_id: str, stored: Sequence[RecordedEvent]) ->
         ID_REUSED,
         f"commando-id {command_id} is al gebruikt voor een ander verzoek op dit traject ({what}); "
         "herhaal precies hetzelfde verzoek of gebruik een nieuw commando-id",
+    )
+
+
+def _reused_elsewhere(command_id: str, stream_id: str) -> Rejected:
+    """The store refused the append: the command id is another stream's (the key of another trajectory's
+    request). Not a retry, and not a failure to try again: refused like a reuse on this stream."""
+    return Rejected(
+        command_id,
+        stream_id,
+        ID_REUSED,
+        f"commando-id {command_id} is al gebruikt voor een ander verzoek (op een ander traject); "
+        "gebruik een nieuw commando-id",
     )
 
 
@@ -256,6 +269,8 @@ class CommandHandler(Generic[S, C, E, R]):
                 self._cache.pop(stream_id, None)
                 loaded = None
                 continue
+            except IdempotencyViolation:  # nothing was appended
+                return _reused_elsewhere(command_id, stream_id)
             if result.duplicate:  # a concurrent retry of this very command landed first: answer with it
                 stored = await self._store.read_stream(stream_id, from_version=result.stream_version - len(new) + 1)
                 theirs = [e for e in stored if e.command_id == command_id]

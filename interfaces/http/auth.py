@@ -40,6 +40,7 @@ from infrastructure.passwords import Argon2Passwords
 from infrastructure.settings import Settings
 from interfaces.http.deps import Signed, require
 from interfaces.http.problems import Problem, field_errors, invalid, not_found
+from interfaces.http.query_models import problem_responses
 from projections.accounts import AccountReadModel
 
 if TYPE_CHECKING:
@@ -103,7 +104,12 @@ def _service(request: Request) -> AccountService:
     return service
 
 
-Accounts = Annotated[AccountService, Depends(_service)]
+async def _service_dependency(request: Request) -> AccountService:
+    """`_service` as a dependency, async so it runs on the event loop (not a thread hop per request)."""
+    return _service(request)
+
+
+Accounts = Annotated[AccountService, Depends(_service_dependency)]
 
 
 def _client(request: Request) -> str:
@@ -365,7 +371,12 @@ async def _sign_in_body(request: Request) -> SignInIn:
     response_model=SessionOut,
     summary="Aanmelden met gebruikersnaam en wachtwoord",
     openapi_extra=_SIGN_IN_BODY,
-    responses={401: {"description": "Onjuiste gegevens"}, 429: {"description": "Te veel mislukte pogingen"}},
+    responses=problem_responses(
+        401,
+        422,
+        429,
+        described={401: "Onjuiste gegevens.", 429: "Te veel mislukte pogingen; opnieuw na `Retry-After`."},
+    ),
 )
 async def sign_in(request: Request, response: Response, accounts: Accounts) -> SessionOut:
     body = await _sign_in_body(request)
@@ -386,7 +397,7 @@ async def sign_in(request: Request, response: Response, accounts: Accounts) -> S
     )
 
 
-@router.delete("/session", status_code=204, summary="Afmelden")
+@router.delete("/session", status_code=204, summary="Afmelden", responses=problem_responses(403))
 async def sign_out(request: Request, accounts: Accounts) -> Response:
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
@@ -396,7 +407,7 @@ async def sign_out(request: Request, accounts: Accounts) -> Response:
     return response
 
 
-@router.get("/me", response_model=MeOut, summary="Wie ben ik")
+@router.get("/me", response_model=MeOut, summary="Wie ben ik", responses=problem_responses(401))
 async def me(request: Request, principal: Signed) -> MeOut:
     cookie = request.cookies.get(SESSION_COOKIE)
     token = csrf_token(cookie) if cookie and principal.via in ("session", "link") else None
@@ -439,7 +450,13 @@ scanner that opens every link does not use the link up. Scripts may still use `G
 LINK_ACCEPTED = "Als dit adres bij een lopend traject hoort, is er nu een aanmeldlink naartoe gestuurd."
 
 
-@router.post("/session/link", status_code=202, response_model=AcceptedOut, summary="Vraag een eenmalige aanmeldlink")
+@router.post(
+    "/session/link",
+    status_code=202,
+    response_model=AcceptedOut,
+    summary="Vraag een eenmalige aanmeldlink",
+    responses=problem_responses(422),
+)
 async def ask_link(body: LinkIn, request: Request, accounts: Accounts, background: BackgroundTasks) -> AcceptedOut:
     """Always the same answer, before anything is looked up: it tells nobody whether the address is known."""
     link_url, mail = _link_url(request), _mailer(request)
@@ -454,7 +471,15 @@ async def ask_link(body: LinkIn, request: Request, accounts: Accounts, backgroun
     return AcceptedOut(detail=LINK_ACCEPTED)
 
 
-@router.get("/session/link/{token}", response_model=SessionOut, summary="Aanmelden met een eenmalige link")
+@router.get(
+    "/session/link/{token}",
+    response_model=SessionOut,
+    summary="Aanmelden met een eenmalige link",
+    responses={
+        303: {"description": "Met `Accept: text/html`: aangemeld, door naar de startpagina."},
+        **problem_responses(401, 422, described={401: "De link is verlopen of al gebruikt."}),
+    },
+)
 async def use_link(token: str, request: Request, accounts: Accounts) -> Response:
     signed = await accounts.use_link(token, _client(request))
     if signed is None:
@@ -471,7 +496,13 @@ async def use_link(token: str, request: Request, accounts: Accounts) -> Response
     return response
 
 
-@router.post("/tokens", status_code=201, response_model=TokenOut, summary="Maak een API-token voor uzelf")
+@router.post(
+    "/tokens",
+    status_code=201,
+    response_model=TokenOut,
+    summary="Maak een API-token voor uzelf",
+    responses=problem_responses(401, 403, 422),
+)
 async def create_token(principal: Signed, accounts: Accounts, body: TokenIn | None = None) -> TokenOut:
     label = (body or TokenIn()).label
     try:
@@ -481,7 +512,12 @@ async def create_token(principal: Signed, accounts: Accounts, body: TokenIn | No
     return TokenOut(token_id=token_id, label=label.strip(), token=token)
 
 
-@router.delete("/tokens/{token_id}", status_code=204, summary="Trek een API-token in")
+@router.delete(
+    "/tokens/{token_id}",
+    status_code=204,
+    summary="Trek een API-token in",
+    responses=problem_responses(401, 403, 404, 422),
+)
 async def revoke_token(token_id: str, principal: Signed, accounts: Accounts) -> Response:
     try:
         await accounts.revoke_token(token_id, actor=principal.actor, caller=principal)
@@ -493,12 +529,20 @@ async def revoke_token(token_id: str, principal: Signed, accounts: Accounts) -> 
 Admin = Annotated[Principal, require(Role.ADMIN)]
 
 
-@router.get("/users", response_model=list[AccountOut], summary="Alle accounts (admin)")
+@router.get(
+    "/users", response_model=list[AccountOut], summary="Alle accounts (admin)", responses=problem_responses(401, 403)
+)
 async def list_users(_: Admin, accounts: Accounts) -> list[AccountOut]:
     return [AccountOut.of(a) for a in await accounts.directory.accounts()]
 
 
-@router.post("/users", status_code=201, response_model=NewAccountOut, summary="Maak een account (admin)")
+@router.post(
+    "/users",
+    status_code=201,
+    response_model=NewAccountOut,
+    summary="Maak een account (admin)",
+    responses=problem_responses(401, 403, 409, 422),
+)
 async def add_user(body: NewUserIn, admin: Admin, accounts: Accounts) -> NewAccountOut:
     try:
         account, generated = await accounts.add_user(
@@ -515,7 +559,12 @@ async def add_user(body: NewUserIn, admin: Admin, accounts: Accounts) -> NewAcco
     return NewAccountOut(account=AccountOut.of(account), password=generated)
 
 
-@router.patch("/users/{account_id}", response_model=AccountOut, summary="Wijzig rol, naam of schakel uit (admin)")
+@router.patch(
+    "/users/{account_id}",
+    response_model=AccountOut,
+    summary="Wijzig rol, naam of schakel uit (admin)",
+    responses=problem_responses(401, 403, 404, 422),
+)
 async def change_user(account_id: str, body: UserPatchIn, admin: Admin, accounts: Accounts) -> AccountOut:
     try:
         account = await accounts.directory.account(account_id)

@@ -36,7 +36,13 @@ async def current_principal(request: Request) -> Principal:
     return principal
 
 
-Runtime = Annotated[Any, Depends(runtime)]  # `App` at run time (Any: bootstrap is imported lazily)
+async def _runtime_dependency(request: Request) -> Any:
+    """`runtime` as a dependency. Async on purpose: FastAPI runs a plain `def` dependency in its thread
+    pool, a thread hop on every request for a mere attribute read (measured in bench/http.py)."""
+    return runtime(request)
+
+
+Runtime = Annotated[Any, Depends(_runtime_dependency)]  # `App` at run time (Any: bootstrap is imported lazily)
 Signed = Annotated[Principal, Depends(current_principal)]
 
 

@@ -28,6 +28,7 @@ from domain.calendar import local_date
 from infrastructure.logging import get_logger
 from interfaces.http.deps import Runtime, Signed
 from interfaces.http.problems import Problem, not_found, unavailable
+from interfaces.http.query_models import problem_responses
 from projections import calendar as calendar_model
 from projections import feed_tokens
 from projections.accounts import principal_of
@@ -85,11 +86,9 @@ def _check_may_subscribe(principal: Principal) -> None:
     status_code=201,
     response_model=NewFeedOut,
     summary="Maak een agenda-feed (geheime URL)",
-    responses={
-        401: {"description": "Niet aangemeld"},
-        403: {"description": "Niet toegestaan"},
-        409: {"description": "Al het maximum aantal feeds"},
-    },
+    responses=problem_responses(
+        401, 403, 409, described={403: "Niet toegestaan.", 409: "Al het maximum aantal feeds."}
+    ),
 )
 async def create(request: Request, runtime: Runtime, principal: Signed) -> NewFeedOut:
     """Een nieuwe agenda-feed voor u: de URL is geheim en wordt maar één keer getoond."""
@@ -114,7 +113,7 @@ async def create(request: Request, runtime: Runtime, principal: Signed) -> NewFe
     )
 
 
-@router.get("/api/feeds", response_model=list[FeedOut], summary="Uw agenda-feeds")
+@router.get("/api/feeds", response_model=list[FeedOut], summary="Uw agenda-feeds", responses=problem_responses(401))
 async def list_feeds(runtime: Runtime, principal: Signed) -> list[FeedOut]:
     """Uw agenda-feeds die nog werken (zonder hun geheime URL)."""
     return [_out(feed) for feed in await feed_tokens.feeds_of(runtime.pool, principal.account_id)]
@@ -124,7 +123,7 @@ async def list_feeds(runtime: Runtime, principal: Signed) -> list[FeedOut]:
     "/api/feeds/{feed_id}",
     status_code=204,
     summary="Trek een agenda-feed in",
-    responses={404: {"description": "Onbekend, of niet van u"}},
+    responses=problem_responses(401, 403, 404, 422, described={404: "Onbekend, of niet van u."}),
 )
 async def revoke(runtime: Runtime, principal: Signed, feed_id: Annotated[str, Path(pattern=_FEED_ID)]) -> Response:
     """Trek een agenda-feed in: de URL werkt daarna niet meer (404)."""
@@ -166,7 +165,8 @@ async def feed_principal(runtime: Any, feed: feed_tokens.Feed) -> Principal | No
     response_class=Response,
     responses={
         200: {"content": {"text/calendar": {}}, "description": "De agenda (iCalendar, RFC 5545)"},
-        404: {"description": "Onbekend of ingetrokken"},
+        304: {"description": "Ongewijzigd sinds de `ETag` van `If-None-Match`."},
+        **problem_responses(404, 422, 503, described={404: "Onbekend of ingetrokken."}),
     },
 )
 async def calendar_feed(request: Request, runtime: Runtime, token: str) -> Response:

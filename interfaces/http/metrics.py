@@ -27,6 +27,7 @@ from application.access import Role
 from infrastructure.logging import get_logger
 from infrastructure.metrics import READ_MODELS, REGISTRY
 from interfaces.http.deps import Runtime, require
+from interfaces.http.query_models import problem_responses
 from projections.gauges import read_model_figures
 from projections.registry import all_projections
 
@@ -61,8 +62,7 @@ async def refresh(runtime: Any) -> None:
     response_class=Response,
     responses={
         200: {"content": {"text/plain": {}}, "description": "De metrieken"},
-        401: {"description": "Niet aangemeld"},
-        403: {"description": "Alleen voor ops en admin"},
+        **problem_responses(401, 403, described={403: "Alleen voor ops en admin."}),
     },
     dependencies=[require(Role.OPS, Role.ADMIN)],
 )

@@ -23,7 +23,7 @@ import re
 import tempfile
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -154,7 +154,9 @@ def _next_link(request: Request, after: tuple[Any, ...] | None) -> str | None:
 
 
 def _item_values(o: Any) -> dict[str, Any]:
-    values = asdict(o)
+    # Shallow on purpose: `asdict` deep-copies every tuple and dict (~0.5 ms an item, most of a page's
+    # time); the model validates into containers of its own anyway.
+    values = {f.name: getattr(o, f.name) for f in fields(o)}
     values["next_deadline"] = (
         {
             "kind": o.next_deadline_kind,

@@ -9,6 +9,7 @@ after this one (None on the last).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -375,18 +376,21 @@ class PeriodReportView(_Out):
     register_lines: list[ReportRegisterLine] = Field(alias="register")
 
 
-def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` for error answers: each a problem document."""
-    described = {
+def problem_responses(*statuses: int, described: Mapping[int, str] | None = None) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for error answers: each a problem document (`described` overrides a text)."""
+    texts = {
         401: "Niet aangemeld.",
         403: "Uw rol mag dit niet.",
         404: "Onbekend, of niet van u.",
+        409: "Geweigerd door een regel: `rule` en de uitleg in `detail`.",
         422: "Ongeldige parameter: `errors` noemt elke parameter en zijn regel.",
+        429: "Te veel verzoeken; opnieuw na `Retry-After` seconden.",
         503: "Database of engine tijdelijk weg; opnieuw na `Retry-After` seconden.",
+        **(described or {}),
     }
     return {
         status: {
-            "description": described.get(status, "Fout."),
+            "description": texts.get(status, "Fout."),
             "model": ProblemDocument,
             "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/ProblemDocument"}}},
         }

@@ -59,6 +59,27 @@ async def test_a_command_id_reused_for_another_request_is_refused_and_nothing_is
         assert isinstance(again, Accepted) and again.duplicate
 
 
+async def test_a_command_id_of_another_trajectory_is_refused_and_nothing_is_written(database_url: str) -> None:
+    """The same command id on another trajectory (an HTTP client reusing an Idempotency-Key): refused as
+    a reused id, at once, not an error to retry; neither trajectory changes."""
+    async with open_pool(database_url) as pool:
+        service = TrajectoryService(PostgresEventStore(pool))
+        first = await service.handle(open_command(), NOW)
+        assert isinstance(first, Accepted)
+        other_number = open_command(trajectory_id="t2").model_copy(update={"certificate_number": "1003"})
+        elsewhere = await service.handle(other_number, NOW)
+        assert isinstance(elsewhere, Rejected) and elsewhere.rule == "command.id_reused", elsewhere
+        assert "cmd-open" in elsewhere.message
+        assert await service.state("t2") is None
+        opened = await service.handle(other_number.model_copy(update={"command_id": "cmd-open-2"}), NOW)
+        assert isinstance(opened, Accepted)
+        announce = SendAnnouncement(command_id="cmd-open", trajectory_id="t2", actor="planner:anna")
+        reused = await service.handle(announce, NOW)
+        assert isinstance(reused, Rejected) and reused.rule == "command.id_reused", reused
+        assert len(await service.history("t2")) == len(opened.events)
+        assert len(await service.history("t1")) == len(first.events)
+
+
 async def test_a_retry_of_a_command_stored_before_fingerprints_is_still_a_retry(database_url: str) -> None:
     """Events appended with the id scheme of before (no fingerprint): resending that command is a retry."""
     from application.command_handler import event_id_for
