@@ -10,7 +10,9 @@ this process starts (loopback, SQLite in a temporary directory) and hands to `cb
 CBCT_TEMPORAL_ADDRESS, so both sides reach the same workflows through the same worker (serve's).
 
 Seeded first with `--trajectories` trajectories (opened, announced, two in three with their intake in)
-through `TrajectoryService`, the read models caught up by serve's projections before anything is measured.
+through `TrajectoryService`. Nothing is measured before serve's read models hold them all and serve has
+settled (it starts a workflow for each as it comes up: three quiet seconds of serve and Temporal); its
+periodic reconcile is set to an hour, its round at start being all a run needs.
 
 This process is the client: one `httpx.AsyncClient` per concurrent client (HTTP/1.1, its own keep-alive
 connection; so as many connections as clients), an API token of a planner (made with the account
@@ -29,7 +31,10 @@ on a pool with the same settings, and `TrajectoryClient.submit` of the same `Ope
 the same keys, to serve's worker). The ratio HTTP/in-process of requests per second is what HTTP, sign-in,
 validation and JSON cost. At 1, 16 and 64 concurrent clients; each phase bounded in time (--seconds) and
 in count (--max-requests), HTTP and in-process in alternating rounds so a change in the machine's load
-hits both alike. The last line of stdout is one JSON object.
+hits both alike. Each phase also records the CPU time of serve, of this process and of Temporal
+(psutil), per request: on a shared machine the rates move with everyone's load, the CPU a request
+costs much less. The last line of stdout is one JSON object (`http_ratio`: the lowest HTTP/in-process
+ratio of the commands).
 """
 
 from __future__ import annotations
