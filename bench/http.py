@@ -10,10 +10,15 @@ this process starts (loopback, SQLite in a temporary directory) and hands to `cb
 CBCT_TEMPORAL_ADDRESS, so both sides reach the same workflows through the same worker (serve's).
 
 Seeded first with `--trajectories` trajectories (opened, announced, two in three with their intake in)
-through `TrajectoryService`, the read models caught up by serve's projections before anything is measured.
+through `TrajectoryService`. Nothing is measured before serve's read models hold them all and serve has
+settled (it starts a workflow for each as it comes up: three quiet seconds of serve and Temporal); its
+periodic reconcile is set to an hour, its round at start being all a run needs.
 
-This process is the client: `httpx.AsyncClient` (HTTP/1.1, keep-alive, a connection limit of the number
-of clients), an API token of a planner (made with the account service, as `cbct tokens create` does):
+This process is the client: one `httpx.AsyncClient` per concurrent client (HTTP/1.1, its own keep-alive
+connection; so as many connections as clients), an API token of a planner (made with the account
+service, as `cbct tokens create` does). Not one client with 64 connections: httpx's connection pool
+spends more CPU per request the more connections share it (measured here: 7-8 ms a request at 64,
+against 1.3 ms for a client of its own), and the client, not the server, would be measured.
 
 - reads: `GET /api/trajectories` (the first page of 50), `GET /api/trajectories/{id}` (one of the seeded,
   in turn), `GET /api/register`;
@@ -26,7 +31,10 @@ on a pool with the same settings, and `TrajectoryClient.submit` of the same `Ope
 the same keys, to serve's worker). The ratio HTTP/in-process of requests per second is what HTTP, sign-in,
 validation and JSON cost. At 1, 16 and 64 concurrent clients; each phase bounded in time (--seconds) and
 in count (--max-requests), HTTP and in-process in alternating rounds so a change in the machine's load
-hits both alike. The last line of stdout is one JSON object.
+hits both alike. Each phase also records the CPU time of serve, of this process and of Temporal
+(psutil), per request: on a shared machine the rates move with everyone's load, the CPU a request
+costs much less. The last line of stdout is one JSON object (`http_ratio`: the lowest HTTP/in-process
+ratio of the commands).
 """
 
 from __future__ import annotations
@@ -102,11 +110,20 @@ class Phase:
     latencies_ms: list[float] = field(default_factory=list)
     seconds: float = 0.0
     errors: int = 0
+    cpu_s: dict[str, float] = field(default_factory=dict)
+    """CPU seconds (user + system) each watched process spent meanwhile: `serve`, `bench`, `temporal`."""
 
     def add(self, other: Phase) -> None:
         self.latencies_ms += other.latencies_ms
         self.seconds += other.seconds
         self.errors += other.errors
+        for name, seconds in other.cpu_s.items():
+            self.cpu_s[name] = self.cpu_s.get(name, 0.0) + seconds
+
+    def cpu_ms(self, *names: str) -> float:
+        """CPU milliseconds per request of the named processes (all watched ones without names)."""
+        spent = sum(v for k, v in self.cpu_s.items() if not names or k in names)
+        return 1000 * spent / len(self.latencies_ms) if self.latencies_ms else 0.0
 
     @property
     def per_s(self) -> float:
@@ -138,9 +155,26 @@ async def drive(op: Callable[[int], Awaitable[None]], clients: int, seconds: flo
                 continue
             latencies.append((time.perf_counter() - t0) * 1000)
 
+    cpu0 = _cpu()
     t0 = time.perf_counter()
     await asyncio.gather(*(loop(c) for c in range(clients)))
-    return Phase(latencies, time.perf_counter() - t0, errors)
+    elapsed = time.perf_counter() - t0
+    cpu1 = _cpu()
+    return Phase(latencies, elapsed, errors, {name: cpu1[name] - cpu0[name] for name in cpu0 if name in cpu1})
+
+
+LOAD: dict[str, float] = {}
+WATCHED: dict[str, psutil.Process] = {}
+"""The processes whose CPU time each phase records (set once they run)."""
+
+
+def _cpu() -> dict[str, float]:
+    spent = {}
+    for name, process in WATCHED.items():
+        with contextlib.suppress(psutil.Error):
+            times = process.cpu_times()
+            spent[name] = times.user + times.system
+    return spent
 
 
 # --- the seeded store -------------------------------------------------------------------------------------
@@ -217,8 +251,10 @@ def open_body(trajectory_id: str) -> dict[str, Any]:
 class Sides:
     """Each operation as an HTTP request and as the in-process call it stands for."""
 
-    def __init__(self, http: httpx.AsyncClient, app: App, trajectories: TrajectoryClient, ids: list[str]) -> None:
-        self.http, self.app, self.trajectories, self.ids = http, app, trajectories, ids
+    def __init__(
+        self, clients: list[httpx.AsyncClient], app: App, trajectories: TrajectoryClient, ids: list[str]
+    ) -> None:
+        self.clients, self.app, self.trajectories, self.ids = clients, app, trajectories, ids
         self._turn = itertools.count()
         self._fresh = itertools.count()
         self._tag = secrets.token_hex(3)
@@ -229,22 +265,23 @@ class Sides:
     def _new(self, side: str) -> str:
         return f"b{self._tag}{side}{next(self._fresh)}"
 
-    async def http_op(self, name: str) -> None:
+    async def http_op(self, name: str, client: int) -> None:
+        http = self.clients[client]
         if name == "trajectory_list":
-            response = await self.http.get("/api/trajectories", params={"limit": PAGE})
+            response = await http.get("/api/trajectories", params={"limit": PAGE})
         elif name == "trajectory":
-            response = await self.http.get(f"/api/trajectories/{self._one()}")
+            response = await http.get(f"/api/trajectories/{self._one()}")
         elif name == "register":
-            response = await self.http.get("/api/register")
+            response = await http.get("/api/register")
         else:
             tid = self._new("h")
-            response = await self.http.post(
+            response = await http.post(
                 f"/api/trajectories/{tid}/trajectory/open", json=open_body(tid), headers={"Idempotency-Key": tid}
             )
         if response.status_code != 200:
             raise RuntimeError(f"{name}: {response.status_code} {response.text[:300]}")
 
-    async def inprocess_op(self, name: str) -> None:
+    async def inprocess_op(self, name: str, client: int) -> None:
         pool = self.app.pool
         if name == "trajectory_list":
             await page_trajectories(pool, TrajectoryFilter(), scope=scope_of(PLANNER), limit=PAGE, after=None)
@@ -287,13 +324,14 @@ async def measure(
             h, i = phases["http"], phases["inprocess"]
             log(
                 f"  {name:<16} {clients:>2} clients: http {h.per_s:8.1f}/s p99 {h.pct(99):7.1f} ms | "
-                f"in-process {i.per_s:8.1f}/s p99 {i.pct(99):7.1f} ms | ratio {ratio(h, i):.2f}"
+                f"in-process {i.per_s:8.1f}/s p99 {i.pct(99):7.1f} ms | ratio {ratio(h, i):.2f} | "
+                f"serve CPU {h.cpu_ms('serve'):.1f} ms/request"
             )
     return results
 
 
-async def _call(op: Callable[[str], Awaitable[None]], name: str, client: int) -> None:
-    await op(name)
+async def _call(op: Callable[[str, int], Awaitable[None]], name: str, client: int) -> None:
+    await op(name, client)
 
 
 def ratio(http: Phase, inprocess: Phase) -> float:
@@ -325,7 +363,7 @@ async def wait_for(
 
 async def settle(pids: list[int], *, within: float, busy_percent: float = 15.0) -> bool:
     """Wait until the processes are quiet (`cbct serve` starts a workflow for every seeded trajectory as
-    it comes up; their first steps are no part of what is measured): two quiet seconds in a row."""
+    it comes up; their first steps are no part of what is measured): three quiet seconds in a row."""
     processes = [psutil.Process(pid) for pid in pids]
     for process in processes:
         process.cpu_percent(None)
@@ -335,7 +373,7 @@ async def settle(pids: list[int], *, within: float, busy_percent: float = 15.0) 
         await asyncio.sleep(1.0)
         if sum(p.cpu_percent(None) for p in processes) < busy_percent:
             quiet_in_a_row += 1
-            if quiet_in_a_row == 2:
+            if quiet_in_a_row == 3:
                 return True
         else:
             quiet_in_a_row = 0
@@ -369,14 +407,14 @@ async def run(
     levels: tuple[int, ...], seconds: float, max_requests: int, count: int
 ) -> tuple[str, dict[str, dict[int, dict[str, Phase]]]]:
     base_settings = Settings()
+    scratch = Path(tempfile.mkdtemp(prefix="cbct-bench-http-"))  # 0700
     embedded_pg: EmbeddedPostgres | None = None
     if base_settings.database_url:
         base, where = base_settings.database_url, "Postgres at CBCT_DATABASE_URL"
     else:
-        embedded_pg = EmbeddedPostgres(base_settings.data_dir)
+        embedded_pg = EmbeddedPostgres(scratch / "postgres")
         base, where = embedded_pg.start(), "embedded Postgres"
     url = with_database(base, f"cbct_bench_http_{secrets.token_hex(4)}")
-    scratch = Path(tempfile.mkdtemp(prefix="cbct-bench-http-"))  # 0700
     temporal = EmbeddedTemporal(scratch / "temporal-server", namespace=NAMESPACE, ui=False)
     try:
         info = await temporal.start()
@@ -413,13 +451,19 @@ async def run(
             _, token = await accounts.create_token(PLANNER.account_id, "bench", actor="cli:bench")
             port = free_port()
             with serve(env, port, scratch / "serve.log") as server:
-                limits = httpx.Limits(max_connections=max(levels), max_keepalive_connections=max(levels))
-                async with httpx.AsyncClient(
-                    base_url=f"http://127.0.0.1:{port}",
-                    headers={"Authorization": f"Bearer {token}"},
-                    limits=limits,
-                    timeout=60,
-                ) as http:
+                async with contextlib.AsyncExitStack() as clients:
+                    https = [
+                        await clients.enter_async_context(
+                            httpx.AsyncClient(
+                                base_url=f"http://127.0.0.1:{port}",
+                                headers={"Authorization": f"Bearer {token}"},
+                                limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+                                timeout=60,
+                            )
+                        )
+                        for _ in range(max(levels))
+                    ]
+                    http = https[0]
 
                     async def up() -> bool:
                         return (await http.get("/healthz")).status_code == 200
@@ -435,6 +479,9 @@ async def run(
                         log((scratch / "serve.log").read_text(errors="replace")[-3000:])
                         raise
                     quiet = await settle([server.pid, info.pid], within=90)
+                    WATCHED.update(
+                        serve=psutil.Process(server.pid), bench=psutil.Process(), temporal=psutil.Process(info.pid)
+                    )
                     log(f"serve {'settled' if quiet else 'still busy after 90 s'} (its workflows started)")
                     client = await connect_client(settings, address=info.address, namespace=NAMESPACE)
                     trajectories = TrajectoryClient(client, signer=CommandSigner(keys))
@@ -444,14 +491,14 @@ async def run(
                         f"{where} {version}; {count} trajectories; {os.cpu_count()} CPUs"
                     )
                     log(f"server: {described}")
-                    results = await measure(Sides(http, app, trajectories, ids), levels, seconds, max_requests)
+                    results = await measure(Sides(https, app, trajectories, ids), levels, seconds, max_requests)
         return described, results
     finally:
         await asyncio.to_thread(temporal.stop)
-        shutil.rmtree(scratch, ignore_errors=True)
         await drop_database(url)
         if embedded_pg is not None:
             embedded_pg.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def main() -> None:
@@ -465,17 +512,22 @@ def main() -> None:
     seconds = args.seconds or (1.0 if args.quick else 6.0)
     count = args.trajectories or (60 if args.quick else 300)
     max_requests = min(args.max_requests, 200) if args.quick else args.max_requests
+    LOAD["before"] = round(os.getloadavg()[0], 1)
     server, results = asyncio.run(run(CLIENTS, seconds, max_requests, count))
     print(f"server: {server}")
-    print("requests/s and latency per operation and number of concurrent clients; ratio = HTTP / in-process")
+    print(f"load average before and after: {LOAD['before']} / {os.getloadavg()[0]:.1f} ({os.cpu_count()} CPUs)")
+    print("requests/s and latency per operation and number of concurrent clients; ratio = HTTP / in-process;")
+    print("cpu = CPU ms per request of cbct serve (serve) and of serve + this client + Temporal (all)")
     heads = ("operation", "clients", "http/s", "in-proc/s", "ratio", "http p50", "http p99", "in p50", "in p99")
-    print(f"{heads[0]:<16}" + "".join(f"{h:>11}" for h in heads[1:]))
+    cpu_heads = ("cpu serve", "cpu all", "in: all")
+    print(f"{heads[0]:<16}" + "".join(f"{h:>11}" for h in heads[1:] + cpu_heads))
     for name, levels in results.items():
         for clients, sides in levels.items():
             h, i = sides["http"], sides["inprocess"]
             print(
                 f"{name:<16}{clients:>11}{h.per_s:>11.1f}{i.per_s:>11.1f}{ratio(h, i):>11.2f}"
                 + "".join(f"{v:>9.1f}ms" for v in (h.pct(50), h.pct(99), i.pct(50), i.pct(99)))
+                + "".join(f"{v:>9.1f}ms" for v in (h.cpu_ms("serve"), h.cpu_ms(), i.cpu_ms()))
             )
     errors = {f"{n}@{c}": s["http"].errors + s["inprocess"].errors for n, lv in results.items() for c, s in lv.items()}
 
@@ -497,6 +549,12 @@ def main() -> None:
                 },
                 "inprocess_per_s": per_op(lambda s: s["inprocess"].per_s, (*READS, *COMMANDS)),
                 "inprocess_p99_ms": per_op(lambda s: s["inprocess"].pct(99), (*READS, *COMMANDS)),
+                "serve_cpu_ms_per_request": per_op(lambda s: s["http"].cpu_ms("serve"), (*READS, *COMMANDS)),
+                "cpu_ms_per_request": {
+                    "http": per_op(lambda s: s["http"].cpu_ms(), (*READS, *COMMANDS)),
+                    "inprocess": per_op(lambda s: s["inprocess"].cpu_ms(), (*READS, *COMMANDS)),
+                },
+                "load_average": [LOAD["before"], round(os.getloadavg()[0], 1)],
                 "errors": sum(errors.values()),
                 "server": server,
             }

@@ -21,7 +21,6 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi.routing import iter_route_contexts
 from icalendar import Calendar
 
 from application.calendar_ids import audit_uid
@@ -359,10 +358,14 @@ LAST = ("DELETE /api/session",)
 
 
 def routes(web: Any) -> set[str]:
-    """Every endpoint the app serves, as "METHOD /path" (HEAD is GET's)."""
+    """Every endpoint the app serves, as "METHOD /path" (HEAD is GET's). Recent FastAPI keeps included
+    routers as such in `app.routes`; `iter_route_contexts` flattens them (before, the list was flat)."""
+    import fastapi.routing
+
+    flatten = getattr(fastapi.routing, "iter_route_contexts", lambda routes: routes)
     found = set()
-    for route in iter_route_contexts(web.routes):
-        for method in route.methods or ():
+    for route in flatten(web.routes):
+        for method in getattr(route, "methods", None) or ():
             if method != "HEAD":
                 found.add(f"{method} {route.path_format}")
     return found
