@@ -56,13 +56,14 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
+import psutil
 
 from application.access import Principal, Role
 from application.demo.cast import EXPERT_AUDITORS, PEER_AUDITORS
@@ -363,25 +364,75 @@ async def build_store(
 # --- the two sides ----------------------------------------------------------------------------------------
 
 
+class Connection:
+    """One client's keep-alive HTTP/1.1 connection, as a browser keeps one: `GET` with the session cookie.
+
+    The measured requests go through this rather than httpx (which signs in and checks the pages): at 16
+    clients httpx spent about as much CPU per page as serve itself, on the same two cores, so its latency
+    was partly the client's. This costs a fraction of that; the server sees the same requests."""
+
+    def __init__(self, port: int, cookie: str) -> None:
+        self.port, self.cookie = port, cookie
+        self.streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+
+    async def get(self, path: str) -> tuple[int, bytes]:
+        try:
+            return await self._get(path)
+        except BaseException:
+            await self.close()  # half-read: the next request starts on a new connection
+            raise
+
+    async def _get(self, path: str) -> tuple[int, bytes]:
+        if self.streams is None:
+            self.streams = await asyncio.open_connection("127.0.0.1", self.port, limit=2**20)
+        reader, writer = self.streams
+        writer.write(
+            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\nAccept: text/html\r\n"
+            f"Cookie: {self.cookie}\r\n\r\n".encode()
+        )
+        head = await reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        fields = {}
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            fields[name.strip().lower()] = value.strip().lower()
+        if fields.get(b"transfer-encoding") == b"chunked":
+            chunks = []
+            while size := int((await reader.readuntil(b"\r\n")).strip(), 16):
+                chunks.append(await reader.readexactly(size + 2))
+            await reader.readuntil(b"\r\n")
+            body = b"".join(c[:-2] for c in chunks)
+        else:
+            body = await reader.readexactly(int(fields.get(b"content-length", b"0")))
+        if fields.get(b"connection") == b"close":
+            await self.close()
+        return status, body
+
+    async def close(self) -> None:
+        if self.streams is not None:
+            self.streams[1].close()
+            self.streams = None
+
+
 class Sides:
     """Each page as an HTTP request and as the reads it makes in-process."""
 
-    def __init__(self, http: httpx.AsyncClient, app: App, store: Store) -> None:
+    def __init__(self, http: httpx.AsyncClient, port: int, app: App, store: Store) -> None:
         self.http, self.app, self.store = http, app, store
+        cookie = "; ".join(f"{name}={value}" for name, value in http.cookies.items())
+        self.connections = [Connection(port, cookie) for _ in range(max(CLIENTS))]
         self.paths = {
             "trajectory_list": "/",
             "inbox": "/uitstel",
             **{name: window.path for name, window in store.windows.items()},
         }
-        self.sizes: dict[str, int] = {}
 
-    async def http_op(self, name: str) -> None:
-        response = await self.http.get(self.paths[name])
-        if response.status_code != 200:
-            raise RuntimeError(f"{name}: {response.status_code} {response.text[:300]}")
-        self.sizes[name] = len(response.content)
+    async def http_op(self, name: str, client: int) -> None:
+        status, body = await self.connections[client].get(self.paths[name])
+        if status != 200:
+            raise RuntimeError(f"{name}: {status} {body[:300]!r}")
 
-    async def inprocess_op(self, name: str) -> None:
+    async def inprocess_op(self, name: str, client: int) -> None:
         pool, scope = self.app.pool, scope_of(PLANNER)
         if name == "trajectory_list":
             await page_trajectories(pool, TrajectoryFilter(is_open=True), scope=scope, limit=LIST_SHOWN)
@@ -415,32 +466,85 @@ async def check_pages(sides: Sides) -> dict[str, str]:
     return shown
 
 
-async def measure(sides: Sides, levels: tuple[int, ...], seconds: float, max_requests: int) -> dict[str, Any]:
-    results: dict[str, dict[int, dict[str, Phase]]] = {}
+@dataclass
+class Results:
+    """Per page and number of clients: both sides' phases, and the CPU time `cbct serve` spent per HTTP
+    page (its process's user + system time over the HTTP phases / their pages): what one page costs the
+    server whatever the machine's load, which at 16 clients the queue multiplies; and the same of this
+    process, the client, and of the Postgres backends serving this database (when this user may read
+    their times: None otherwise), all on the same cores."""
+
+    phases: dict[str, dict[int, dict[str, Phase]]] = field(default_factory=dict)
+    serve_cpu_ms: dict[str, dict[int, float]] = field(default_factory=dict)
+    client_cpu_ms: dict[str, dict[int, float]] = field(default_factory=dict)
+    postgres_cpu_ms: dict[str, dict[int, float | None]] = field(default_factory=dict)
+
+
+def cpu_seconds(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return float(times.user + times.system)
+
+
+async def postgres_cpu_seconds(pool: asyncpg.Pool) -> dict[int, float] | None:
+    """CPU seconds of each Postgres backend connected to this database, by pid; None if not readable
+    (another user's processes, or another machine)."""
+    pids = [r["pid"] for r in await pool.fetch("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")]
+    found = {}
+    for pid in pids:
+        try:
+            found[pid] = cpu_seconds(psutil.Process(pid))
+        except psutil.NoSuchProcess:
+            continue
+        except psutil.Error:
+            return None
+    return found
+
+
+def postgres_spent(before: dict[int, float] | None, after: dict[int, float] | None) -> float | None:
+    if before is None or after is None:
+        return None
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
+async def measure(
+    sides: Sides, server: psutil.Process, levels: tuple[int, ...], seconds: float, max_requests: int
+) -> Results:
+    results = Results()
+    me = psutil.Process()
     for name in PAGES:
-        results[name] = {}
+        results.phases[name], results.serve_cpu_ms[name], results.client_cpu_ms[name] = {}, {}, {}
+        results.postgres_cpu_ms[name] = {}
         for clients in levels:
             phases = {"http": Phase(), "inprocess": Phase()}
             ops: dict[str, Callable[[int], Awaitable[None]]] = {
-                "http": functools.partial(_call, sides.http_op, name),
-                "inprocess": functools.partial(_call, sides.inprocess_op, name),
+                "http": functools.partial(sides.http_op, name),
+                "inprocess": functools.partial(sides.inprocess_op, name),
             }
             for op in ops.values():  # warm-up
                 await drive(op, clients, min(0.5, seconds / 4), max(clients, 8))
+            serve_cpu = client_cpu = 0.0
+            postgres_cpu: float | None = 0.0
             for _ in range(ROUNDS):
                 for side, op in ops.items():
+                    before = cpu_seconds(server), cpu_seconds(me), await postgres_cpu_seconds(sides.app.pool)
                     phases[side].add(await drive(op, clients, seconds / ROUNDS, max_requests // ROUNDS))
-            results[name][clients] = phases
+                    if side == "http":
+                        serve_cpu += cpu_seconds(server) - before[0]
+                        client_cpu += cpu_seconds(me) - before[1]
+                        spent = postgres_spent(before[2], await postgres_cpu_seconds(sides.app.pool))
+                        postgres_cpu = None if spent is None or postgres_cpu is None else postgres_cpu + spent
+            results.phases[name][clients] = phases
             h, i = phases["http"], phases["inprocess"]
+            pages = max(1, len(h.latencies_ms))
+            per_page = results.serve_cpu_ms[name][clients] = 1000 * serve_cpu / pages
+            results.client_cpu_ms[name][clients] = 1000 * client_cpu / pages
+            results.postgres_cpu_ms[name][clients] = None if postgres_cpu is None else 1000 * postgres_cpu / pages
             log(
-                f"  {name:<15} {clients:>2} clients: http {h.per_s:7.1f}/s p50 {h.pct(50):6.1f} p99 {h.pct(99):6.1f} ms"
-                f" | in-process {i.per_s:7.1f}/s p99 {i.pct(99):6.1f} ms | ratio {ratio(h, i):.3f}"
+                f"  {name:<22} {clients:>2} clients: http {h.per_s:6.1f}/s p50 {h.pct(50):6.1f} p99 {h.pct(99):6.1f} ms"
+                f" serve CPU {per_page:5.1f} ms/page | in-process {i.per_s:6.1f}/s p99 {i.pct(99):6.1f} ms"
+                f" | ratio {ratio(h, i):.3f}"
             )
     return results
-
-
-async def _call(op: Callable[[str], Awaitable[None]], name: str, client: int) -> None:
-    await op(name)
 
 
 # --- the run ----------------------------------------------------------------------------------------------
@@ -457,7 +561,7 @@ class Options:
     base: int
 
 
-async def run(options: Options) -> tuple[str, Store, dict[str, str], dict[str, Any]]:
+async def run(options: Options) -> tuple[str, Store, dict[str, str], Results]:
     base_settings = Settings()
     embedded_pg: EmbeddedPostgres | None = None
     if base_settings.database_url:
@@ -547,9 +651,14 @@ async def run(options: Options) -> tuple[str, Store, dict[str, str], dict[str, A
                         "before measuring"
                     )
                     log(f"server: {described}")
-                    sides = Sides(http, app, store)
+                    sides = Sides(http, port, app, store)
                     shown = await check_pages(sides)
-                    results = await measure(sides, CLIENTS, options.seconds, options.max_requests)
+                    serving = psutil.Process(server.pid)
+                    try:
+                        results = await measure(sides, serving, CLIENTS, options.seconds, options.max_requests)
+                    finally:
+                        for connection in sides.connections:
+                            await connection.close()
         return described, store, shown, results
     finally:
         await asyncio.to_thread(temporal.stop)
@@ -559,20 +668,43 @@ async def run(options: Options) -> tuple[str, Store, dict[str, str], dict[str, A
             embedded_pg.stop()
 
 
-def report(described: str, store: Store, shown: dict[str, str], results: dict[str, Any]) -> None:
+def report(described: str, store: Store, shown: dict[str, str], measured: Results) -> None:
+    results = measured.phases
     print(f"server: {described}")
     print(f"store: {store.describe()}")
     for line in shown.values():
         print(f"page {line}")
-    print("pages/s and latency per page and number of concurrent clients; ratio = HTTP / in-process reads")
-    heads = ("page", "clients", "http/s", "in-proc/s", "ratio", "http p50", "http p99", "in p50", "in p99")
+    print(
+        "pages/s and latency per page and number of concurrent clients; ratio = HTTP / in-process reads; "
+        "CPU = the CPU time of cbct serve, of Postgres (this database's backends) and of the client per HTTP page"
+    )
+    heads = (
+        "page",
+        "clients",
+        "http/s",
+        "in-proc/s",
+        "ratio",
+        "http p50",
+        "http p99",
+        "in p50",
+        "in p99",
+        "serve CPU",
+        "PG CPU",
+        "client CPU",
+    )
     print(f"{heads[0]:<24}" + "".join(f"{h:>11}" for h in heads[1:]))
     for name, levels in results.items():
         for clients, sides in levels.items():
             h, i = sides["http"], sides["inprocess"]
+            pg = measured.postgres_cpu_ms[name][clients]
+            cpu = (
+                measured.serve_cpu_ms[name][clients],
+                -1.0 if pg is None else pg,
+                measured.client_cpu_ms[name][clients],
+            )
             print(
                 f"{name:<24}{clients:>11}{h.per_s:>11.1f}{i.per_s:>11.1f}{ratio(h, i):>11.3f}"
-                + "".join(f"{v:>9.1f}ms" for v in (h.pct(50), h.pct(99), i.pct(50), i.pct(99)))
+                + "".join(f"{v:>9.1f}ms" for v in (h.pct(50), h.pct(99), i.pct(50), i.pct(99), *cpu))
             )
 
     def per_page(value: Callable[[dict[str, Phase]], float]) -> dict[str, dict[str, float]]:
@@ -596,6 +728,16 @@ def report(described: str, store: Store, shown: dict[str, str], results: dict[st
                 },
                 "inprocess_per_s": per_page(lambda s: s["inprocess"].per_s),
                 "inprocess_p99_ms": per_page(lambda s: s["inprocess"].pct(99)),
+                "serve_cpu_ms_per_page": {
+                    n: {str(c): round(v, 1) for c, v in lv.items()} for n, lv in measured.serve_cpu_ms.items()
+                },
+                "postgres_cpu_ms_per_page": {
+                    n: {str(c): None if v is None else round(v, 1) for c, v in lv.items()}
+                    for n, lv in measured.postgres_cpu_ms.items()
+                },
+                "client_cpu_ms_per_page": {
+                    n: {str(c): round(v, 1) for c, v in lv.items()} for n, lv in measured.client_cpu_ms.items()
+                },
                 "errors": errors,
                 "store": {
                     "how": store.how,
