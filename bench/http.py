@@ -2,6 +2,7 @@
 
 Run:
     python -m bench.http [--quick] [--seconds N] [--trajectories N]
+    python -m bench.http --pages [...]    (the planner's pages instead: bench/http_pages.py)
 
 Server: a `cbct serve` subprocess (`python -m interfaces.cli.app serve`, production settings: JSON logs of
 every request, the default pool) on 127.0.0.1 and a free port, on a fresh database of the Postgres at
@@ -502,6 +503,12 @@ async def run(
 
 
 def main() -> None:
+    if "--pages" in sys.argv[1:]:
+        from bench import http_pages
+
+        sys.argv.remove("--pages")
+        http_pages.main()
+        return
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="a smoke test: short phases, a small store")
     parser.add_argument("--seconds", type=float, default=None, help="seconds per phase and side (default 6)")
