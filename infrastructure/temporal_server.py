@@ -149,6 +149,22 @@ def _port_is_free(port: int) -> bool:
         return True
 
 
+PORT_RELEASE_SECONDS = 3.0
+"""How long a recorded port may stay taken after its server died (a killed server's exit, on a busy
+machine, can outlast the moment its handle sees it gone) before the successor moves to another port."""
+
+
+async def _frees_up(port: int, within: float = PORT_RELEASE_SECONDS) -> bool:
+    """`port` is free now, or within `within` seconds."""
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + within
+    while not _port_is_free(port):
+        if loop.time() > give_up:
+            return False
+        await asyncio.sleep(0.05)
+    return True
+
+
 def _accepts(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.settimeout(0.2)
@@ -336,11 +352,11 @@ class EmbeddedTemporal:
         attempts = 3
         for attempt in range(attempts):
             port = state.get("port") if attempt == 0 and state.get("port") else None
-            port = port if port and _port_is_free(port) else free_port()
+            port = port if port and await _frees_up(port) else free_port()
             ui_port: int | None = None
             if self.ui:
                 ui_port = state.get("ui_port") if attempt == 0 else None
-                ui_port = ui_port if ui_port and ui_port != port and _port_is_free(ui_port) else free_port()
+                ui_port = ui_port if ui_port and ui_port != port and await _frees_up(ui_port) else free_port()
             state.update(port=port, ui_port=ui_port)
             process = self._spawn(port, ui_port)
             state["server"] = _Proc.of(psutil.Process(process.pid)).to_json()

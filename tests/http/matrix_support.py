@@ -134,7 +134,7 @@ class CapturedMail:
     def link_token(self, recipient: str) -> str:
         bodies = [m.body for m in self.sent if m.recipient == recipient and m.kind == "signin_link"]
         assert bodies, f"no sign-in link was e-mailed to {recipient}"
-        found = re.search(r"/api/session/link/([A-Za-z0-9_-]+)", bodies[-1])
+        found = re.search(r"/(?:api/session|aanmelden)/link/([A-Za-z0-9_-]+)", bodies[-1])
         assert found is not None, bodies[-1]
         return found.group(1)
 

@@ -358,13 +358,17 @@ LAST = ("DELETE /api/session",)
 
 
 def routes(web: Any) -> set[str]:
-    """Every endpoint the app serves, as "METHOD /path" (HEAD is GET's). Recent FastAPI keeps included
+    """Every endpoint of the API the app serves, as "METHOD /path" (HEAD is GET's). Recent FastAPI keeps included
     routers as such in `app.routes`; `iter_route_contexts` flattens them (before, the list was flat)."""
     import fastapi.routing
+
+    from interfaces.web.errors import WebRoute
 
     flatten = getattr(fastapi.routing, "iter_route_contexts", lambda routes: routes)
     found = set()
     for route in flatten(web.routes):
+        if isinstance(getattr(route, "route", route), WebRoute) and route.path_format != "/":
+            continue  # the pages have their own scope tests (tests/web); the start page is everyone's door
         for method in getattr(route, "methods", None) or ():
             if method != "HEAD":
                 found.add(f"{method} {route.path_format}")
