@@ -384,10 +384,23 @@ class Connection:
         self.streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
 
     async def get(self, path: str) -> tuple[int, bytes]:
+        reused = self.streams is not None
+        try:
+            return await self._get(path)
+        except (asyncio.IncompleteReadError, ConnectionError) as error:
+            await self.close()
+            stale = not isinstance(error, asyncio.IncompleteReadError) or not error.partial
+            if not (reused and stale):
+                raise
+        except BaseException:
+            await self.close()  # half-read: the next request starts on a new connection
+            raise
+        # serve closed the idle connection (uvicorn's keep-alive timeout) before this request: as a
+        # browser does, send it again on a new one
         try:
             return await self._get(path)
         except BaseException:
-            await self.close()  # half-read: the next request starts on a new connection
+            await self.close()
             raise
 
     async def _get(self, path: str) -> tuple[int, bytes]:
