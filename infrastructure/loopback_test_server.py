@@ -35,7 +35,6 @@ import socket
 import struct
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -96,12 +95,10 @@ _claims: list[int] = []  # held for the life of the process: the folder's claim 
 def _claimed_directory() -> Path:
     """A new private folder for the launcher, claimed while this process lives, after removing the folders
     of runs that died without their `atexit` (a killed run leaves its launcher behind otherwise)."""
-    from infrastructure.scratch import claim, remove_stale_directories
+    from infrastructure.scratch import claimed_directory
 
-    root = Path(tempfile.gettempdir())
-    remove_stale_directories(root, LAUNCHER_PREFIX)
-    directory = Path(tempfile.mkdtemp(prefix=LAUNCHER_PREFIX, dir=root))
-    _claims.append(claim(directory))
+    directory, fd = claimed_directory(LAUNCHER_PREFIX)
+    _claims.append(fd)
     return directory
 
 

@@ -90,17 +90,26 @@ async def drop_stale_scratch_databases(admin: asyncpg.Connection, *, keep: str =
 def scratch_directory(prefix: str) -> Iterator[Path]:
     """A new private directory `<temp>/<prefix>…`, claimed while the block runs and removed after it,
     once the directories of this prefix whose runs are gone have been removed."""
-    root = Path(tempfile.gettempdir())
-    remove_stale_directories(root, prefix)
-    path = Path(tempfile.mkdtemp(prefix=prefix, dir=root))
-    fd = -1
+    path, fd = claimed_directory(prefix)
     try:
-        fd = claim(path)
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
         if fd >= 0:
             os.close(fd)
+
+
+def claimed_directory(prefix: str) -> tuple[Path, int]:
+    """A new private directory `<temp>/<prefix>…` (mkdtemp: an unpredictable name, 0700) and the descriptor
+    that claims it, after removing this prefix's directories whose runs are gone."""
+    root = Path(tempfile.gettempdir())
+    remove_stale_directories(root, prefix)
+    path = Path(tempfile.mkdtemp(prefix=prefix, dir=root))
+    try:
+        return path, claim(path)
+    except BaseException:
+        shutil.rmtree(path, ignore_errors=True)
+        raise
 
 
 def claim(directory: Path) -> int:
