@@ -41,6 +41,7 @@ from bootstrap import App, bootstrap, sender_for
 from infrastructure import readiness_file
 from infrastructure.logging import bind_operation, configure_logging, get_logger
 from infrastructure.postgres_keeper import PostgresKeeper
+from infrastructure.process_end import end_process
 from infrastructure.readiness import Readiness
 from infrastructure.settings import Settings
 from infrastructure.settings_errors import mask, settings_or_exit
@@ -209,7 +210,8 @@ def main() -> None:
         asyncio.run(_main(settings))
     except Exception as error:
         log.exception("worker_failed", error=mask(str(error)))
-        sys.exit(1)
+        end_process(1)
+    end_process(0)  # not the interpreter's finalization, which the SDK's core threads can abort
 
 
 if __name__ == "__main__":

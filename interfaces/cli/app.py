@@ -7,6 +7,7 @@ import os
 import typer
 
 from infrastructure.logging import configure_logging
+from infrastructure.process_end import end_process
 from infrastructure.settings_errors import InvalidSettings, load_settings
 from interfaces.cli import accounts, db, events, frameworks, keys, lifecycle, ops, report, views
 from interfaces.cli.demo import register_demo
@@ -69,7 +70,12 @@ def _root() -> None:
 
 
 def main() -> None:
-    app()
+    """Run the command, then end without the interpreter's finalization (`infrastructure.process_end`)."""
+    try:
+        app()
+    except SystemExit as done:
+        end_process(done.code)
+    end_process(0)
 
 
 if __name__ == "__main__":
