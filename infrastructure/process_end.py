@@ -11,6 +11,7 @@ Once a process has done and said everything, finalization has nothing left worth
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import sys
 from typing import NoReturn
@@ -34,8 +35,6 @@ def end_process(code: object = 0) -> NoReturn:
         atexit._run_exitfuncs()  # what a normal exit runs first; registered work must not be skipped
     finally:
         for stream in (sys.stdout, sys.stderr):
-            try:
+            with contextlib.suppress(OSError, ValueError):  # a closed pipe or stream: nothing reaches it
                 stream.flush()
-            except (OSError, ValueError):  # a closed pipe or stream: nothing more can reach it
-                pass
         os._exit(status)
