@@ -258,8 +258,8 @@ class TrajectoryFilter:
             found.append(f"t.opened_on >= {p(self.opened_from, 'date')}")
         if self.opened_to is not None:
             found.append(f"t.opened_on <= {p(self.opened_to, 'date')}")
-        if self.is_open is not None:
-            found.append(f"t.is_open = {p(self.is_open, 'boolean')}")
+        if self.is_open is not None:  # written out, not a parameter: the sessions' generic plans can use
+            found.append("t.is_open" if self.is_open else "NOT t.is_open")  # the partial index of the open ones
         if self.certificate_number is not None:
             found.append(f"t.certificate_number = {p(self.certificate_number, 'text')}")
         return found

@@ -183,8 +183,8 @@ async def page_postponements(
         raise ValueError(f"status: must be pending, granted, rejected, lapsed or all, not {status!r}")
     p = Params()
     conditions = [scope.condition_on(p, "r.trajectory_id")]
-    if status != "all":
-        conditions.append(f"r.status = {p(status, 'text')}")
+    if status != "all":  # one of the four checked above, written out so that the sessions' generic plans
+        conditions.append(f"r.status = '{status}'")  # can use the partial index of the pending ones
     if trajectory_id is not None:
         conditions.append(f"r.trajectory_id = {p(trajectory_id, 'text')}")
     matching = " AND ".join(conditions)

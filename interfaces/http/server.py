@@ -85,6 +85,7 @@ def uvicorn_server(web: FastAPI, *, grace_seconds: float) -> uvicorn.Server:
         log_config=None,
         access_log=False,
         lifespan="off",
+        http="httptools",
         server_header=False,
         timeout_graceful_shutdown=max(1, round(grace_seconds)),
     )

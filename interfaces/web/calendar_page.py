@@ -8,6 +8,7 @@ auditor a plain GET form: all of it works without JavaScript.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Annotated, Literal
@@ -32,6 +33,9 @@ SHORT_WEEKDAYS = (("ma", "maandag"), ("di", "dinsdag"), ("wo", "woensdag"), ("do
                   ("vr", "vrijdag"), ("za", "zaterdag"), ("zo", "zondag"))  # fmt: skip
 ROUND_KINDS = {kind.value: name for kind, name in ROUND_NAMES.items()}
 Name = Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")]
+MONTH_ITEMS_PER_DAY = 4
+"""A month's day shows this many audits, then "+K meer" to its week: a cell of 25 names is read by
+nobody (the week, or one auditor's month, shows them all), and each shown item costs the page's render."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,8 @@ class CalendarDay:
     in_period: bool
     is_today: bool
     items: list[CalendarItem] = field(default_factory=list)
+    hidden: int = 0  # audits of this day not shown (the month view): "+K meer", a link to its week
+    more_url: str = ""
 
 
 def _status(entry: AuditEntry, held: bool) -> str:
@@ -65,22 +71,18 @@ def _status(entry: AuditEntry, held: bool) -> str:
     return "gehouden" if held else "gepland"
 
 
-def _items(entry: AuditEntry, held: bool) -> dict[date, CalendarItem]:
-    kind = ROUND_KINDS.get(entry.round_kind, entry.round_kind)
-    auditors = ", ".join(a for a in (entry.expert_auditor, entry.peer_auditor) if a)
+def _item(entry: AuditEntry, held: bool, n: int) -> CalendarItem:
+    """The audit on its `n`-th day."""
     count = len(entry.audit_dates)
-    return {
-        day: CalendarItem(
-            trajectory_id=entry.trajectory_id,
-            organisation=entry.organisation,
-            certificate_number=entry.certificate_number,
-            kind=kind,
-            auditors=auditors,
-            status=_status(entry, held),
-            day_of=f"dag {n} van {count}" if count > 1 else "",
-        )
-        for n, day in enumerate(entry.audit_dates, start=1)
-    }
+    return CalendarItem(
+        trajectory_id=entry.trajectory_id,
+        organisation=entry.organisation,
+        certificate_number=entry.certificate_number,
+        kind=ROUND_KINDS.get(entry.round_kind, entry.round_kind),
+        auditors=", ".join(a for a in (entry.expert_auditor, entry.peer_auditor) if a),
+        status=_status(entry, held),
+        day_of=f"dag {n} van {count}" if count > 1 else "",
+    )
 
 
 def period_of(view: View, anchor: date) -> tuple[date, date, date, date]:
@@ -91,6 +93,34 @@ def period_of(view: View, anchor: date) -> tuple[date, date, date, date]:
     first = anchor.replace(day=1)
     last = add_months(first, 1) - timedelta(days=1)
     return first, last, first - timedelta(days=first.weekday()), last + timedelta(days=6 - last.weekday())
+
+
+def lay_out(
+    entries: Iterable[tuple[AuditEntry, bool]], view: View, anchor: date, now: date, auditor: str | None
+) -> tuple[list[CalendarDay], int]:
+    """The grid's days with their audits (at most `MONTH_ITEMS_PER_DAY` a day in a month, the rest
+    counted and linked to the day's week), and the number of audit days in the period itself."""
+    first, last, grid_first, grid_last = period_of(view, anchor)
+    days: dict[date, CalendarDay] = {}
+    for n in range((grid_last - grid_first).days + 1):
+        day = grid_first + timedelta(days=n)
+        days[day] = CalendarDay(day, first <= day <= last, day == now)
+    limit = MONTH_ITEMS_PER_DAY if view == "maand" else None
+    shown = 0
+    for entry, held in entries:
+        for n, day in enumerate(entry.audit_dates, start=1):
+            cell = days.get(day)
+            if cell is None:
+                continue
+            if limit is not None and len(cell.items) >= limit:
+                cell.hidden += 1  # counted, not built: a month of a large calendar hides thousands
+            else:
+                cell.items.append(_item(entry, held, n))
+            shown += first <= day <= last
+    for cell in days.values():
+        if cell.hidden:
+            cell.more_url = link("week", cell.day, auditor)
+    return list(days.values()), shown
 
 
 def neighbours(view: View, anchor: date) -> tuple[date, date]:
@@ -137,22 +167,10 @@ async def calendar_page(
     anchor = datum or now
     auditor = auditor or None
     first, last, grid_first, grid_last = period_of(weergave, anchor)
-    days = {
-        grid_first + timedelta(days=n): CalendarDay(
-            grid_first + timedelta(days=n),
-            first <= grid_first + timedelta(days=n) <= last,
-            grid_first + timedelta(days=n) == now,
-        )
-        for n in range((grid_last - grid_first).days + 1)
-    }
-    shown = 0
-    for entry, held in await audits_between(app.pool, grid_first, grid_last, auditor=auditor):
-        for day, item in _items(entry, held).items():
-            if day in days:
-                days[day].items.append(item)
-                shown += first <= day <= last
+    entries = await audits_between(app.pool, grid_first, grid_last, auditor=auditor)
+    days, shown = lay_out(entries, weergave, anchor, now, auditor)
     previous, following = neighbours(weergave, anchor)
-    weeks = [list(days.values())[i : i + 7] for i in range(0, len(days), 7)]
+    weeks = [days[i : i + 7] for i in range(0, len(days), 7)]
     return await render(
         request,
         "calendar.html",
@@ -160,7 +178,7 @@ async def calendar_page(
         view=weergave,
         title=title_of(weergave, first, last),
         weeks=weeks,
-        days=list(days.values()),
+        days=days,
         weekdays=SHORT_WEEKDAYS,
         shown=shown,
         auditor=auditor,
