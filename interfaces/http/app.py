@@ -32,6 +32,7 @@ def create_app(runtime: App) -> FastAPI:
         version="1",
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,  # no OAuth2 flow here: no page for it
         openapi_url=f"{API_PREFIX}/openapi.json",
         dependencies=[Depends(bind_trajectory)],
     )

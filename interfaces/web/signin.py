@@ -7,13 +7,16 @@
   link leads to `GET /aanmelden/link/{token}`, a page with one button: opening it uses nothing up (mail
   scanners open every link); its `POST` uses the link once, signs in and sends the browser on to `/`.
 - `POST /afmelden`: ends the session (with the form's CSRF token) and clears the cookie.
+
+No session means no session-bound CSRF token: every post here must come from this site's own pages
+(`same_origin`), or another site could sign its visitor in to an account of its own (login CSRF).
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Form, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
@@ -23,8 +26,10 @@ from interfaces.web.errors import WebRoute
 from interfaces.web.forms import sentence
 from interfaces.web.identity import SIGN_IN, safe_return, viewer_of
 from interfaces.web.render import render
+from interfaces.web.same_origin import same_origin
 
-router = APIRouter(route_class=WebRoute, include_in_schema=False)
+# Every form here is posted before a session exists, or ends one: only from this site's own pages.
+router = APIRouter(route_class=WebRoute, include_in_schema=False, dependencies=[Depends(same_origin)])
 
 WRONG = "De gebruikersnaam of het wachtwoord klopt niet."
 LABELS = {"user_name": "Gebruikersnaam", "password": "Wachtwoord"}

@@ -82,7 +82,6 @@ MATRIX = (
 | GET / | ok | ok | ok | ok | ok | ok | ok |
 | GET /api/docs | ok | ok | ok | ok | ok | ok | ok |
 | GET /api/openapi.json | ok | ok | ok | ok | ok | ok | ok |
-| GET /docs/oauth2-redirect | ok | ok | ok | ok | ok | ok | ok |
 | POST /api/session | ok | ok | ok | ok | ok | ok | ok |
 | DELETE /api/session | ok | ok | ok | ok | ok | ok | ok |
 | POST /api/session/link | ok | ok | ok | ok | ok | ok | ok |
@@ -294,7 +293,6 @@ PROBES: dict[str, Probe] = {
     "GET /": Probe(fixed("GET", "/"), (200,)),
     "GET /api/docs": Probe(fixed("GET", "/api/docs"), (200,)),
     "GET /api/openapi.json": Probe(fixed("GET", "/api/openapi.json"), (200,)),
-    "GET /docs/oauth2-redirect": Probe(fixed("GET", "/docs/oauth2-redirect"), (200,)),
     "POST /api/session": Probe(
         fixed("POST", "/api/session", json={"user_name": BYSTANDER, "password": PASSWORD}), (200,)
     ),

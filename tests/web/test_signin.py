@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import email
 import email.policy
+import html
 import re
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from tests.web.conftest import USERS, Site, sign_in
+from tests.web.conftest import PASSWORD, USERS, Site, sign_in
 from tests.workflows.support import wait_until
 
 LINK_ANSWER = "Als dit adres bij een lopend traject hoort, is er nu een aanmeldlink naartoe gestuurd."
@@ -110,6 +111,26 @@ async def test_a_form_post_without_the_sessions_csrf_token_is_refused(site: Site
         assert "Dit formulier is verlopen" in refused.text
         still = await http.get("/", headers={"accept": "text/html"})
         assert still.status_code == 200  # the session was not ended
+
+
+async def test_another_sites_sign_in_post_is_refused_and_signs_nobody_in(site: Site) -> None:
+    """Login CSRF: a page elsewhere posting its own account's password would sign the visitor in to it."""
+    form = {"user_name": "piet", "password": PASSWORD, "terug": "/"}
+    accept = {"accept": "text/html"}
+    async with httpx.AsyncClient(base_url=site.url) as http:
+        for foreign in ({"sec-fetch-site": "cross-site"}, {"sec-fetch-site": "same-site"},
+                        {"origin": "https://elders.example"}, {"origin": "null"}):  # fmt: skip
+            refused = await http.post("/aanmelden", data=form, headers={**accept, **foreign})
+            assert refused.status_code == 403, foreign
+            assert "Aanmelden kan alleen op de pagina's van CBCT zelf" in html.unescape(refused.text)
+            assert "set-cookie" not in refused.headers
+            used = await http.post("/aanmelden/link/willekeurig", headers={**accept, **foreign})
+            assert used.status_code == 403 and "set-cookie" not in used.headers
+        # the site's own page (as a browser marks it), and a script without a browser's headers, sign in
+        for own in ({"sec-fetch-site": "same-origin", "origin": site.url}, {"origin": site.url}, {}):
+            http.cookies.clear()
+            signed = await http.post("/aanmelden", data=form, headers={**accept, **own})
+            assert signed.status_code == 303 and "set-cookie" in signed.headers, own
 
 
 async def test_unknown_pages_are_dutch_pages_for_browsers_and_problems_for_the_api(site: Site, page: Any) -> None:
