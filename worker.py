@@ -45,6 +45,7 @@ from infrastructure.process_end import end_process
 from infrastructure.readiness import Readiness
 from infrastructure.settings import Settings
 from infrastructure.settings_errors import mask, settings_or_exit
+from infrastructure.startup_heap import freeze_startup_heap
 from workflows.contracts import TASK_QUEUE
 from workflows.worker_factory import trajectory_worker
 
@@ -149,6 +150,7 @@ async def run(
         if companion is not None and not stop.is_set():
             companions.append(await beside.enter_async_context(companion(Running(settings, app, temporal, readiness,
                                                                                  identity))))  # fmt: skip
+        log.info("heap_frozen", objects=freeze_startup_heap())  # no full collection walks it again
         watched = [polling, *keepers, *projections, *companions]
         await asyncio.wait([done, *watched], return_when=asyncio.FIRST_COMPLETED)
         crashed = [t for t in [polling, *keepers, *projections] if t.done() and not t.cancelled() and t.exception()]

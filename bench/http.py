@@ -77,6 +77,7 @@ from infrastructure.keyring import signing_keys
 from infrastructure.logging import configure_logging
 from infrastructure.migrations import migrate_database
 from infrastructure.settings import Settings
+from infrastructure.startup_heap import freeze_startup_heap
 from infrastructure.temporal_client import connect_client
 from infrastructure.temporal_server import EmbeddedTemporal
 from interfaces.http.auth import account_service
@@ -492,6 +493,7 @@ async def run(
                         f"{where} {version}; {count} trajectories; {os.cpu_count()} CPUs"
                     )
                     log(f"server: {described}")
+                    freeze_startup_heap()  # this side's process as serve's: no full collection walks the seeding
                     results = await measure(Sides(https, app, trajectories, ids), levels, seconds, max_requests)
         return described, results
     finally:

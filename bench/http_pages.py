@@ -96,6 +96,7 @@ from infrastructure.embedded_postgres import EmbeddedPostgres
 from infrastructure.logging import configure_logging
 from infrastructure.migrations import migrate_database
 from infrastructure.settings import Settings
+from infrastructure.startup_heap import freeze_startup_heap
 from infrastructure.temporal_server import EmbeddedTemporal
 from interfaces.http.auth import account_service
 from interfaces.web.calendar_page import View, period_of
@@ -684,6 +685,7 @@ async def run(options: Options) -> tuple[str, Store, dict[str, str], Results]:
                     log(f"server: {described}")
                     sides = Sides(http, port, app, store)
                     shown = await check_pages(sides)
+                    freeze_startup_heap()  # this side's process as serve's: no full collection walks the store's build
                     serving = psutil.Process(server.pid)
                     try:
                         results = await measure(sides, serving, CLIENTS, options.seconds, options.max_requests)
