@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -112,10 +113,31 @@ class Settings(BaseSettings):
             " https://cbct.example.nl. Unset: http://<host>:<port> (links in e-mails: the request's address)."
         ),
     )
+    trusted_proxies: str = Field(
+        default="",
+        description=(
+            "Addresses or networks (comma-separated, e.g. 127.0.0.1 or 10.0.0.0/8) of the reverse proxies whose"
+            " X-Forwarded-For and X-Forwarded-Proto `cbct serve` believes. Unset: nobody's (anyone on the"
+            " machine could claim any client address, to the sign-in limit and the account log)."
+        ),
+    )
     max_request_bytes: int = Field(default=1 << 20, gt=0, description="Largest request body the HTTP API accepts.")
     ready_max_projection_lag: int = Field(
         default=1000, ge=0, description="/readyz answers 503 while a read model is more events than this behind."
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _must_be_addresses(cls, value: str) -> str:
+        entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"moet IP-adressen of netwerken zijn, gescheiden door komma's; {entry!r} is dat niet"
+                ) from None
+        return ",".join(entries)
 
     @field_validator("public_url")
     @classmethod

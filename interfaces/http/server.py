@@ -76,9 +76,13 @@ class _Server(uvicorn.Server):
         yield
 
 
-def uvicorn_server(web: FastAPI, *, grace_seconds: float) -> uvicorn.Server:
+def uvicorn_server(web: FastAPI, *, grace_seconds: float, trusted_proxies: str = "") -> uvicorn.Server:
     """A uvicorn server for `web` that runs in the caller's loop: no signal handlers, no access log, no
-    lifespan, no `server` header; requests in flight get `grace_seconds` when it stops."""
+    lifespan, no `server` header; requests in flight get `grace_seconds` when it stops.
+
+    X-Forwarded-For and -Proto count only from `trusted_proxies` (`CBCT_TRUSTED_PROXIES`). uvicorn's own
+    default believes them from 127.0.0.1: every account on the machine could then claim any address,
+    and spread its password guesses over made-up clients."""
     _route_uvicorn_logs()
     config = uvicorn.Config(
         web,
@@ -88,6 +92,8 @@ def uvicorn_server(web: FastAPI, *, grace_seconds: float) -> uvicorn.Server:
         http="httptools",
         server_header=False,
         timeout_graceful_shutdown=max(1, round(grace_seconds)),
+        proxy_headers=bool(trusted_proxies),
+        forwarded_allow_ips=trusted_proxies or None,
     )
     return _Server(config)
 
@@ -174,7 +180,7 @@ async def http_server(
     web = create_app(app)
     web.state.readiness = running.readiness
     grace = settings.shutdown_grace_seconds
-    server = uvicorn_server(web, grace_seconds=grace)
+    server = uvicorn_server(web, grace_seconds=grace, trusted_proxies=settings.trusted_proxies)
     task = asyncio.create_task(server.serve(sockets=[sock]), name="http-server")
     try:
         while not server.started and not task.done():  # noqa: ASYNC110 - uvicorn sets a flag, not an event
