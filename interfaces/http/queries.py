@@ -39,6 +39,7 @@ from application.access import Principal, Role
 from domain.calendar import AMSTERDAM
 from domain.vocabulary import Association, Phase
 from interfaces.http import problems
+from interfaces.http.answer_cache import answers
 from interfaces.http.deps import Runtime, Signed, require
 from interfaces.http.query_models import (
     DeadlinePage,
@@ -207,7 +208,7 @@ async def list_trajectories(
     ] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
-) -> TrajectoryPage:
+) -> Any:
     """Trajecten op naam van de organisatie. De periode van de audit (`audit_from`/`audit_to`) kijkt naar
     de auditdata van de huidige ronde; `opened_from`/`opened_to` naar de dag van openen (zoals het
     periode-rapport telt). Een auditee ziet alleen de eigen trajecten, een auditor de trajecten waarvoor
@@ -228,13 +229,17 @@ async def list_trajectories(
         certificate_number=certificate_number,
     )
     after = cast("tuple[str, str] | None", _decode_cursor(cursor, _text, _text))
-    page = await page_trajectories(app.pool, criteria, scope=scope_of(principal), limit=limit, after=after)
-    return TrajectoryPage(
-        items=[TrajectoryItem.model_validate(_item_values(o)) for o in page.items],
-        total=page.total,
-        limit=limit,
-        next=_next_link(request, page.after),
-    )
+
+    async def made() -> TrajectoryPage:
+        page = await page_trajectories(app.pool, criteria, scope=scope_of(principal), limit=limit, after=after)
+        return TrajectoryPage(
+            items=[TrajectoryItem.model_validate(_item_values(o)) for o in page.items],
+            total=page.total,
+            limit=limit,
+            next=_next_link(request, page.after),
+        )
+
+    return await answers(request).answer(request, app.pool, principal, _today(await app.clock.now()), made)
 
 
 @router.get(
@@ -426,6 +431,15 @@ async def show_register(
     gecertificeerd tot. Zonder peildatum uit het leesmodel, met de status van vandaag; met peildatum
     opnieuw berekend uit de gebeurtenissen tot het eind van die dag (zoals `cbct register --peildatum`)."""
     wanted = association.value if association else None
+    if peildatum is None and fmt is RegisterFormat.json:  # today's register, as the read model holds it
+        today = _today(await app.clock.now())
+
+        async def made() -> Register:
+            found = await list_register(app.pool, association=wanted, on=today)
+            return Register(peildatum=None, as_of=today, total=len(found),
+                            items=[RegisterLine.model_validate(r) for r in found])  # fmt: skip
+
+        return await answers(request).answer(request, app.pool, principal, today, made)
     if peildatum is None:
         as_of = _today(await app.clock.now())
         rows = await list_register(app.pool, association=wanted, on=as_of)

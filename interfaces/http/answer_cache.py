@@ -1,0 +1,101 @@
+"""A read answer kept while the read models stand still.
+
+The trajectory list and the register are read far more often than anything changes them: a planner's
+tool polls the list, a dashboard the register, while a day brings a few dozen events. Every read model
+changes only with its projection's checkpoint, in the same transaction (`projections.runner`), so
+the checkpoints are an exact version of everything the read models hold: one small query tells whether
+the answer given before still stands. Serving it again skips the query, building the models and the JSON,
+most of what such a read costs `cbct serve` (bench/http.py).
+
+The answer is kept per question (path and query string) and per asker (the principal, whose scope decides
+what the answer holds), and per day in Amsterdam (the register says what holds today). The checkpoints are
+read before the answer is made, so what is kept is never older than its version. The version is also the
+answer's ETag: a client that sends it back (`If-None-Match`) gets 304 and no body.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from application.access import Principal
+
+KEPT = 256
+"""Answers kept (least recently used out): a few pages of every person polling."""
+KEPT_BYTES = 64 << 20
+"""And at most this many bytes of them (a register of 25,000 certificates is about 5 MB)."""
+
+VERSION_SQL = """
+SELECT coalesce(string_agg(name || '=' || transaction_id || '.' || position || '@' || updated_at, ','
+                           ORDER BY name), '')
+  FROM projection_checkpoints
+"""
+"""Every projection's place, and when it last moved (a rebuild that ends where it began moves it too)."""
+
+
+class AnswerCache:
+    """Serialized read answers of one HTTP app, each with the read models' version it was made at."""
+
+    def __init__(self, size: int = KEPT, size_bytes: int = KEPT_BYTES) -> None:
+        self._size, self._size_bytes, self._bytes = size, size_bytes, 0
+        self._kept: OrderedDict[tuple[Any, ...], tuple[str, bytes]] = OrderedDict()
+
+    async def answer(
+        self,
+        request: Request,
+        pool: Any,
+        principal: Principal,
+        today: date,
+        make: Callable[[], Awaitable[BaseModel]],
+    ) -> Response:
+        """The JSON of `make()`, or the same bytes as before when no read model moved since."""
+        version: str = await pool.fetchval(VERSION_SQL)
+        key = (request.url.path, request.url.query, principal, today)
+        tag = 'W/"' + hashlib.sha256(repr((key, version)).encode()).hexdigest()[:32] + '"'
+        headers = {"ETag": tag, "Cache-Control": "private, no-cache"}
+        if tag in _tags(request.headers.get("if-none-match")):
+            return Response(status_code=304, headers=headers)
+        kept = self._kept.get(key)
+        if kept is not None and kept[0] == version:
+            self._kept.move_to_end(key)
+            body = kept[1]
+        else:
+            body = (await make()).model_dump_json(by_alias=True).encode()
+            self._keep(key, version, body)
+        return Response(body, media_type="application/json", headers=headers)
+
+    def _keep(self, key: tuple[Any, ...], version: str, body: bytes) -> None:
+        replaced = self._kept.pop(key, None)
+        if replaced is not None:
+            self._bytes -= len(replaced[1])
+        if len(body) > self._size_bytes // 4:
+            return  # one huge answer would push out everyone's
+        self._kept[key] = (version, body)
+        self._bytes += len(body)
+        while len(self._kept) > self._size or self._bytes > self._size_bytes:
+            _, (_, dropped) = self._kept.popitem(last=False)
+            self._bytes -= len(dropped)
+
+    @property
+    def kept_bytes(self) -> int:
+        return self._bytes
+
+
+def _tags(header: str | None) -> set[str]:
+    return {part.strip() for part in header.split(",")} if header else set()
+
+
+def answers(request: Request) -> AnswerCache:
+    """The HTTP app's cache (made with the app's first cached answer)."""
+    state = request.app.state
+    cache: AnswerCache | None = getattr(state, "answers", None)
+    if cache is None:
+        cache = state.answers = AnswerCache()
+    return cache
