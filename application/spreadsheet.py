@@ -56,13 +56,13 @@ def xlsx_append(sheet: Any, values: Iterable[Any]) -> None:
 # Shown on a terminal: C0 controls except tab and newline, DEL, C1 controls (CSI 0x9b among them), and the
 # bidirectional overrides and isolates that make a terminal show text in another order than it is stored.
 _BIDI_AND_C1 = "\x80-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c"
-_TERMINAL_UNSAFE = re.compile(f"[\x00-\x08\x0b-\x1f\x7f{_BIDI_AND_C1}]")
+TERMINAL_UNSAFE = re.compile(f"[\x00-\x08\x0b-\x1f\x7f{_BIDI_AND_C1}]")
 _SHOWN_AS_CODE = re.compile(f"[{_BIDI_AND_C1}]")
 
 
 def terminal_text(value: Any) -> str:
     """`value` as text that is safe to write to a terminal: unsafe characters shown as codes (\\x1b)."""
-    return _TERMINAL_UNSAFE.sub(_visible, "" if value is None else str(value))
+    return TERMINAL_UNSAFE.sub(_visible, "" if value is None else str(value))
 
 
 def _visible(match: re.Match[str]) -> str:

@@ -32,7 +32,7 @@ _LINE_FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _PROSE_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
-def _day_in_range(day: date) -> date:
+def day_in_range(day: date) -> date:
     if not FIRST_DAY <= day <= LAST_DAY:
         raise PydanticCustomError(
             "date_out_of_range",
@@ -58,7 +58,7 @@ def _prose(text: str) -> str:
     return text
 
 
-Day = Annotated[date, AfterValidator(_day_in_range)]
+Day = Annotated[date, AfterValidator(day_in_range)]
 """A calendar date between 2000-01-01 and 2100-12-31."""
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_one_line)]

@@ -29,7 +29,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from annotated_types import MinLen
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, create_model
 
-from domain.commands import Command, Day, Text, _day_in_range
+from domain.commands import Command, Day, Text, day_in_range
 from domain.events import Event, event_to_dict
 from domain.registry import COMMAND_TYPES, EVENT_TYPES, event_from_dict
 
@@ -41,7 +41,7 @@ Number = Annotated[float, Field(ge=-1_000_000, le=1_000_000, allow_inf_nan=False
 
 
 def _instant_in_range(instant: datetime) -> datetime:
-    _day_in_range(instant.date())
+    day_in_range(instant.date())
     return instant
 
 

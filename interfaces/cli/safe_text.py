@@ -13,7 +13,7 @@ from typing import Any
 from rich.markup import escape
 from rich.text import Text
 
-from application.spreadsheet import _TERMINAL_UNSAFE as _UNSAFE
+from application.spreadsheet import TERMINAL_UNSAFE as _UNSAFE
 from application.spreadsheet import terminal_text
 
 __all__ = ["json_text", "markup_safe", "plain", "terminal_text"]

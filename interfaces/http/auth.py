@@ -112,7 +112,7 @@ async def _service_dependency(request: Request) -> AccountService:
 Accounts = Annotated[AccountService, Depends(_service_dependency)]
 
 
-def _client(request: Request) -> str:
+def client_address(request: Request) -> str:
     return request.client.host if request.client is not None else "onbekend"
 
 
@@ -320,7 +320,7 @@ def _rule_problem(error: AccountRuleError) -> Problem:
     return invalid([{"field": error.field, "rule": error.rule, "message": error.message}], error.message)
 
 
-def _session_response(request: Request, signed: SignedIn, response: Response) -> None:
+def set_session_cookie(request: Request, signed: SignedIn, response: Response) -> None:
     settings: Settings = request.app.state.cbct.settings
     response.set_cookie(
         SESSION_COOKIE,
@@ -381,7 +381,7 @@ async def _sign_in_body(request: Request) -> SignInIn:
 async def sign_in(request: Request, response: Response, accounts: Accounts) -> SessionOut:
     body = await _sign_in_body(request)
     try:
-        signed = await accounts.sign_in(body.user_name, body.password, _client(request))
+        signed = await accounts.sign_in(body.user_name, body.password, client_address(request))
     except RateLimited as limited:
         raise Problem(
             429,
@@ -391,7 +391,7 @@ async def sign_in(request: Request, response: Response, accounts: Accounts) -> S
         ) from None
     except SignInRefused:
         raise Problem(401, "De gebruikersnaam of het wachtwoord klopt niet.") from None
-    _session_response(request, signed, response)
+    set_session_cookie(request, signed, response)
     return SessionOut(
         principal=PrincipalOut.of(signed.principal), csrf_token=signed.csrf_token, expires_at=signed.expires_at
     )
@@ -481,7 +481,7 @@ async def ask_link(body: LinkIn, request: Request, accounts: Accounts, backgroun
     },
 )
 async def use_link(token: str, request: Request, accounts: Accounts) -> Response:
-    signed = await accounts.use_link(token, _client(request))
+    signed = await accounts.use_link(token, client_address(request))
     if signed is None:
         raise Problem(401, "Deze aanmeldlink is verlopen of al gebruikt. Vraag een nieuwe aan.")
     body = SessionOut(
@@ -492,7 +492,7 @@ async def use_link(token: str, request: Request, accounts: Accounts) -> Response
         response = RedirectResponse("/", status_code=303)
     else:
         response = JSONResponse(body.model_dump(mode="json"))
-    _session_response(request, signed, response)
+    set_session_cookie(request, signed, response)
     return response
 
 

@@ -187,7 +187,7 @@ NO_ANSWER = (
 _OVERLOADED = {RPCStatusCode.RESOURCE_EXHAUSTED, RPCStatusCode.ABORTED}
 
 
-def _unavailable(error: BaseException) -> Problem | None:
+def outage_problem(error: BaseException) -> Problem | None:
     """The 503 for an engine or database that is away (or too slow to answer); None for other errors.
     The classification is the platform's (`problems.away`), with what only a command meets on top."""
     if isinstance(error, NoAnswer):
@@ -206,7 +206,7 @@ def _unavailable(error: BaseException) -> Problem | None:
     return outage(dependency)
 
 
-async def _within(seconds: float, work: Coroutine[Any, Any, T]) -> T:
+async def answer_within(seconds: float, work: Coroutine[Any, Any, T]) -> T:
     """`work`'s result, or `NoAnswer` after `seconds`. Work held up in the SDK by an engine that is
     away is abandoned (cancelled, not awaited: the SDK may take long to notice), as the CLI does."""
     task = asyncio.ensure_future(work)
@@ -239,7 +239,7 @@ class CommandRoute(APIRoute):
             started = time.perf_counter()
             answer = "error"
             try:
-                response = await _within(_runtime(request).settings.command_wait_seconds, handle(request))
+                response = await answer_within(_runtime(request).settings.command_wait_seconds, handle(request))
                 replayed = response.headers.get(REPLAYED) == "true"
                 answer = "duplicate" if replayed else ANSWERS.get(response.status_code, "error")
                 return response
@@ -250,7 +250,7 @@ class CommandRoute(APIRoute):
                 answer = ANSWERS.get(problem.status, "error")
                 raise
             except Exception as error:
-                away = _unavailable(error)
+                away = outage_problem(error)
                 if away is None:
                     raise
                 answer = "unavailable"

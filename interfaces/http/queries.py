@@ -16,12 +16,8 @@ for planner, director, ops and admin; the period report for planner, director an
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
-import json
-import re
 import tempfile
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import fields
 from datetime import date, datetime
@@ -38,7 +34,7 @@ from fastapi.responses import Response
 from application.access import Principal, Role
 from domain.calendar import AMSTERDAM
 from domain.vocabulary import Association, Phase
-from interfaces.http import problems
+from interfaces.http import cursors, problems
 from interfaces.http.answer_cache import answers
 from interfaces.http.deps import Runtime, Signed, require
 from interfaces.http.query_models import (
@@ -83,8 +79,7 @@ CSV = "text/csv; charset=utf-8"
 STAFF_READERS = (Role.PLANNER, Role.DIRECTOR, Role.OPS, Role.ADMIN)
 REPORT_READERS = (Role.PLANNER, Role.DIRECTOR, Role.ADMIN)
 
-TEXT = r"^[^\x00-\x1f\x7f]+$"
-"""Text in a query or path: no control characters (Postgres refuses NUL; none belongs in a name or id)."""
+TEXT = cursors.TEXT
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Hoeveel per pagina (1..{MAX_LIMIT}).")]
 Cursor = Annotated[
     str | None,
@@ -103,52 +98,11 @@ def _bad(field: str, rule: str, message: str) -> problems.Problem:
     return problems.invalid([{"field": field, "rule": rule, "message": message}])
 
 
-def _encode_cursor(key: tuple[Any, ...]) -> str:
-    plain = [v.isoformat() if isinstance(v, (date, datetime)) else v for v in key]
-    return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode().rstrip("=")
-
-
-def _decode_cursor(text: str | None, *parsers: Callable[[Any], Any]) -> tuple[Any, ...] | None:
-    """The key a `next` link carries, each part checked by its parser; 422 naming `cursor` otherwise."""
-    if text is None:
-        return None
-    try:
-        values = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-        if not isinstance(values, list) or len(values) != len(parsers):
-            raise ValueError(text)
-        return tuple(parse(value) for parse, value in zip(parsers, values, strict=True))
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise _bad("query.cursor", "cursor", "onbekende cursor: neem de next-link van de vorige pagina over") from None
-
-
-def _text(value: Any) -> str:
-    if not isinstance(value, str) or not re.fullmatch(TEXT, value):
-        raise ValueError(value)
-    return value
-
-
-def _number(value: Any) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise ValueError(value)
-    return value
-
-
-def _moment(value: Any) -> datetime:
-    moment = datetime.fromisoformat(_text(value))
-    if moment.tzinfo is None:
-        raise ValueError(value)
-    return moment
-
-
-def _day(value: Any) -> date:
-    return date.fromisoformat(_text(value))
-
-
 def _next_link(request: Request, after: tuple[Any, ...] | None) -> str | None:
     if after is None:
         return None
     kept = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor"]
-    return f"{request.url.path}?{urlencode([*kept, ('cursor', _encode_cursor(after))])}"
+    return f"{request.url.path}?{urlencode([*kept, ('cursor', cursors.encode(after))])}"
 
 
 # --- trajectories -----------------------------------------------------------------------------------------
@@ -228,7 +182,7 @@ async def list_trajectories(
         is_open=is_open,
         certificate_number=certificate_number,
     )
-    after = cast("tuple[str, str] | None", _decode_cursor(cursor, _text, _text))
+    after = cast("tuple[str, str] | None", cursors.decode(cursor, cursors.text, cursors.text))
 
     async def made() -> TrajectoryPage:
         page = await page_trajectories(app.pool, criteria, scope=scope_of(principal), limit=limit, after=after)
@@ -316,7 +270,7 @@ async def list_deadlines(
     cursor: Cursor = None,
 ) -> DeadlinePage:
     """Openstaande deadlines van de trajecten die u mag zien, vroegste eerst."""
-    after = cast("tuple[datetime, str] | None", _decode_cursor(cursor, _moment, _text))
+    after = cast("tuple[datetime, str] | None", cursors.decode(cursor, cursors.moment, cursors.text))
     page = await page_deadlines(
         app.pool,
         await app.clock.now(),
@@ -353,7 +307,7 @@ async def list_postponement_requests(
     cursor: Cursor = None,
 ) -> PostponementPage:
     """Uitstelverzoeken van de trajecten die u mag zien, het eerst te beslissen eerst."""
-    after = cast("tuple[date, str, int] | None", _decode_cursor(cursor, _day, _text, _number))
+    after = cast("tuple[date, str, int] | None", cursors.decode(cursor, cursors.day, cursors.text, cursors.number))
     page = await page_postponements(
         app.pool,
         status=status.value,
@@ -374,7 +328,7 @@ async def list_postponement_requests(
 
 
 @asynccontextmanager
-async def _heavy(request: Request) -> AsyncIterator[None]:
+async def one_heavy_read(request: Request) -> AsyncIterator[None]:
     """One report or past register at a time per process (each reads every event); 503 when busy too long."""
     gate: asyncio.Semaphore | None = getattr(request.app.state, "heavy_queries", None)
     if gate is None:
@@ -389,7 +343,7 @@ async def _heavy(request: Request) -> AsyncIterator[None]:
         gate.release()
 
 
-async def _facts(app: Any, peildatum: date) -> list[Any]:
+async def facts_at(app: Any, peildatum: date) -> list[Any]:
     """Every trajectory's facts at the end of the peildatum; the fold runs off the event loop."""
     from application.reports.as_of import facts_until, read_trajectory_records, streams_until
 
@@ -447,20 +401,20 @@ async def show_register(
         from application.reports.period import register_rows
 
         as_of = peildatum
-        async with _heavy(request):
+        async with one_heavy_read(request):
             facts = [
-                r for r in register_rows(await _facts(app, peildatum)) if wanted is None or r.association == wanted
+                r for r in register_rows(await facts_at(app, peildatum)) if wanted is None or r.association == wanted
             ]
         rows = rows_as_of(facts, peildatum)
     if fmt is RegisterFormat.csv:
         name = f"register_{as_of.isoformat()}.csv"
-        return Response(register_csv(rows), media_type=CSV, headers=_attachment(name))
+        return Response(register_csv(rows), media_type=CSV, headers=attachment(name))
     return Register(
         peildatum=peildatum, as_of=as_of, total=len(rows), items=[RegisterLine.model_validate(r) for r in rows]
     )
 
 
-def _attachment(filename: str) -> dict[str, str]:
+def attachment(filename: str) -> dict[str, str]:
     return {"Content-Disposition": f'attachment; filename="{filename}"'}
 
 
@@ -538,14 +492,14 @@ async def period_report(
     day = peildatum or _today(await app.clock.now())
     if day < date_from:
         raise _bad("query.peildatum", "after_start", f"peildatum ({day}) ligt voor from ({date_from})")
-    async with _heavy(request):
-        facts = await _facts(app, day)
+    async with one_heavy_read(request):
+        facts = await facts_at(app, day)
         report = await run_in_threadpool(compute, facts, date_from, date_to, day)
         if fmt is ReportFormat.json:
             return PeriodReportView.model_validate(report.as_dict())
         content = await run_in_threadpool(_render, report, fmt)
     name = f"hoofdlijnenrapportage_{date_from}_{date_to}_peildatum_{day}.{fmt.value}"
-    return Response(content, media_type=MEDIA_TYPES[fmt], headers=_attachment(name))
+    return Response(content, media_type=MEDIA_TYPES[fmt], headers=attachment(name))
 
 
 def _render(report: Any, fmt: ReportFormat) -> bytes:

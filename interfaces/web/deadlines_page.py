@@ -15,8 +15,8 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request, Response
 
 from application.postponement_preview import party_name
+from interfaces.http import cursors
 from interfaces.http.deps import Runtime
-from interfaces.http.queries import _decode_cursor, _encode_cursor, _moment, _text
 from interfaces.web.errors import WebRoute
 from interfaces.web.planner_common import StaffViewer
 from interfaces.web.render import render
@@ -85,7 +85,7 @@ async def deadlines_page(
     na: Cursor = None,
 ) -> Response:
     days, days_error = _days(dagen)
-    after = cast("tuple[datetime, str] | None", _decode_cursor(na, _moment, _text))
+    after = cast("tuple[datetime, str] | None", cursors.decode(na, cursors.moment, cursors.text))
     listed = await page_deadlines(
         app.pool,
         await app.clock.now(),
@@ -107,7 +107,7 @@ async def deadlines_page(
         days_error=days_error,
         deadlines=listed.items,
         total=listed.total,
-        next_url=_url(status, days, _encode_cursor(listed.after)) if listed.after else None,
+        next_url=_url(status, days, cursors.encode(listed.after)) if listed.after else None,
         first_url=_url(status, days) if na else None,
         empty=EMPTY[status],
         status_words=STATUS_WORDS,

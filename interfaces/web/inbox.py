@@ -38,9 +38,9 @@ from domain.calendar import Quarter
 from domain.commands import TrajectoryId
 from domain.dutch import datums
 from domain.state import TrajectoryState
+from interfaces.http import cursors
 from interfaces.http.deps import Runtime
 from interfaces.http.problems import Problem
-from interfaces.http.queries import _day, _decode_cursor, _encode_cursor, _number, _text
 from interfaces.web.errors import WebRoute
 from interfaces.web.forms import BY_STEP, FormErrors, FormState, new_command_id
 from interfaces.web.identity import role_in
@@ -179,7 +179,7 @@ async def _inbox(
     done: str | None = None,
     status: int = 200,
 ) -> Response:
-    after = cast("tuple[date, str, int] | None", _decode_cursor(cursor, _day, _text, _number))
+    after = cast("tuple[date, str, int] | None", cursors.decode(cursor, cursors.day, cursors.text, cursors.number))
     listed = await page_postponements(app.pool, status="pending", scope=scope_of(viewer), limit=PER_PAGE, after=after)
     now = await app.clock.now()
     items = []
@@ -193,7 +193,7 @@ async def _inbox(
         items.append(item)
     if posted is not None and all(i.request.trajectory_id != posted[0] for i in items):
         done = done or "Dit verzoek staat niet meer open."
-    next_url = f"{PAGE}?na={_encode_cursor(listed.after)}" if listed.after else None
+    next_url = f"{PAGE}?na={cursors.encode(listed.after)}" if listed.after else None
     return await render(
         request,
         "inbox.html",

@@ -22,7 +22,7 @@ from application.access import STAFF
 from application.spreadsheet import xlsx_append
 from domain.vocabulary import Association
 from interfaces.http.deps import Runtime
-from interfaces.http.queries import CSV, XLSX, _attachment, _facts, _heavy
+from interfaces.http.queries import CSV, XLSX, attachment, facts_at, one_heavy_read
 from interfaces.web.errors import WebRoute
 from interfaces.web.identity import Viewer
 from interfaces.web.planner_common import today
@@ -86,10 +86,10 @@ async def register_lines(request: Request, app: Any, query: RegisterQuery) -> tu
         from application.reports.period import register_rows
 
         as_of = query.peildatum
-        async with _heavy(request):
+        async with one_heavy_read(request):
             facts = [
                 r
-                for r in register_rows(await _facts(app, as_of))
+                for r in register_rows(await facts_at(app, as_of))
                 if query.association is None or r.association == query.association
             ]
         rows = rows_as_of(facts, as_of)
@@ -148,7 +148,7 @@ async def register_csv_download(
 ) -> Response:
     query = read_query(vereniging, zoek, peildatum)
     as_of, rows = await register_lines(request, app, query)
-    return Response(register_csv(rows), media_type=CSV, headers=_attachment(f"register_{as_of.isoformat()}.csv"))
+    return Response(register_csv(rows), media_type=CSV, headers=attachment(f"register_{as_of.isoformat()}.csv"))
 
 
 @router.get(f"{PAGE}.xlsx")
@@ -158,4 +158,4 @@ async def register_xlsx_download(
     query = read_query(vereniging, zoek, peildatum)
     as_of, rows = await register_lines(request, app, query)
     return Response(register_xlsx(rows, as_of), media_type=XLSX,
-                    headers=_attachment(f"register_{as_of.isoformat()}.xlsx"))  # fmt: skip
+                    headers=attachment(f"register_{as_of.isoformat()}.xlsx"))  # fmt: skip

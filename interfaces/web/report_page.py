@@ -29,7 +29,7 @@ from application.reports.render import dutch
 from application.reports.tables import ReportTable, report_tables
 from interfaces.http.deps import Runtime
 from interfaces.http.problems import not_found
-from interfaces.http.queries import MAX_REPORT_DAYS, _facts, _heavy
+from interfaces.http.queries import MAX_REPORT_DAYS, facts_at, one_heavy_read
 from interfaces.web.errors import WebRoute
 from interfaces.web.identity import role_in
 from interfaces.web.planner_common import today
@@ -142,12 +142,12 @@ async def built(request: Request, app: Any, period: Period, *, for_charts: bool 
     found = _kept(kept, period.key, None if any_will_do else head)
     if found is not None:
         return found
-    async with _heavy(request):
+    async with one_heavy_read(request):
         head = await app.store.head()
         found = _kept(kept, period.key, None if any_will_do else head)  # made while this one waited its turn
         if found is not None:
             return found
-        facts = await _facts(app, period.peildatum)
+        facts = await facts_at(app, period.peildatum)
         report = await run_in_threadpool(compute, facts, period.date_from, period.date_to, period.peildatum)
         charts = await run_in_threadpool(_draw, report)
     made = Built(report, charts, head)

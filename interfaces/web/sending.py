@@ -2,7 +2,7 @@
 
 `send` hands the command to `App.temporal.trajectories.submit` (no second way into the store) within
 `command_wait_seconds`, with the command endpoints' own time bound and outage classification
-(`interfaces/http/commands.py`: `_within`, `_unavailable`). What a page then says is one of: accepted;
+(`interfaces/http/commands.py`: `answer_within`, `outage_problem`). What a page then says is one of: accepted;
 refused by a CBCT rule (the rule's Dutch explanation); refused as input by the workflow; or the engine
 or the database away (try again: the form keeps its command id, so a retry is applied once).
 """
@@ -17,7 +17,7 @@ from fastapi import Request
 from application.access import Principal
 from application.command_handler import ID_REUSED
 from domain.commands import Command
-from interfaces.http.commands import NoAnswer, _unavailable, _within
+from interfaces.http.commands import NoAnswer, answer_within, outage_problem
 from interfaces.http.problems import away
 from interfaces.web.forms import CommandForm, FormErrors, FormState, new_command_id
 from workflows.client import CommandInputRejected
@@ -57,13 +57,15 @@ def outage_text(error: BaseException) -> str | None:
 async def send(runtime: Any, command: Command) -> Answer:
     """Submit `command` and explain the verdict; any other error than an outage is raised."""
     try:
-        verdict = await _within(runtime.settings.command_wait_seconds, runtime.temporal.trajectories.submit(command))
+        verdict = await answer_within(
+            runtime.settings.command_wait_seconds, runtime.temporal.trajectories.submit(command)
+        )
     except CommandInputRejected as error:
         return Answer(422, f"De invoer werd geweigerd: {error}", "input")
     except Exception as error:
         if isinstance(error, NoAnswer):
             return Answer(503, NO_ANSWER, "unavailable")
-        problem = _unavailable(error)
+        problem = outage_problem(error)
         if problem is None:
             raise
         return Answer(503, away_text(problem.extensions.get("dependency")), "unavailable")

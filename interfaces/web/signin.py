@@ -94,7 +94,7 @@ async def sign_in(
         return await _page(request, status=422, back=back, user_name=user_name, staff_errors=errors,
                            staff_error="Vul uw gebruikersnaam en wachtwoord in.")  # fmt: skip
     try:
-        signed = await accounts.sign_in(body.user_name, body.password, auth._client(request))
+        signed = await accounts.sign_in(body.user_name, body.password, auth.client_address(request))
     except RateLimited as limited:
         text = f"Te veel mislukte aanmeldpogingen. Probeer het over {limited.retry_after} seconden opnieuw."
         return await _page(request, status=429, back=back, user_name=user_name, staff_error=text,
@@ -102,7 +102,7 @@ async def sign_in(
     except SignInRefused:
         return await _page(request, status=401, back=back, user_name=user_name, staff_error=WRONG)
     answer = RedirectResponse(back, status_code=303)
-    auth._session_response(request, signed, answer)
+    auth.set_session_cookie(request, signed, answer)
     return answer
 
 
@@ -131,11 +131,11 @@ async def link_page(request: Request, token: str) -> Response:
 @router.post(f"{SIGN_IN}/link/{{token}}")
 async def use_link(request: Request, token: str, accounts: auth.Accounts) -> Response:
     """Pressing the button: the link is used (once) and the contact is signed in to its organisation."""
-    signed = await accounts.use_link(token, auth._client(request))
+    signed = await accounts.use_link(token, auth.client_address(request))
     if signed is None:
         return await _page(request, status=401, link_notice=LINK_USED)
     answer = RedirectResponse("/", status_code=303)
-    auth._session_response(request, signed, answer)
+    auth.set_session_cookie(request, signed, answer)
     return answer
 
 
