@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Literal, TypedDict
 
 import asyncpg
@@ -140,6 +140,17 @@ def _listed(now: datetime, status: DeadlineStatus, due_within_days: int, p: Para
             FROM {TABLE} d WHERE {where}
         ) listed
         WHERE ({p(status, "text")} = 'all' OR status = {p(status, "text")})"""
+
+
+def listing_changes_at(listed: Collection[ListedDeadline], now: datetime) -> datetime:
+    """The first moment after `now` at which the same rows would be listed otherwise (`_listed`): a
+    deadline falls due (overdue from its `due_at`), an overdue one counts one more day, or the day in
+    Amsterdam turns (what is `due` today). Until then a listing asked at `now` stays exact."""
+    moments = [end_of_day(local_date(now))]
+    for d in listed:
+        due_at = require_aware(d.due_at).astimezone(UTC)
+        moments.append(due_at if due_at > now else due_at + timedelta(days=d.days_overdue + 1))
+    return min(moments)
 
 
 async def list_deadlines(

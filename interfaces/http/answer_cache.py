@@ -9,8 +9,10 @@ most of what such a read costs `cbct serve` (bench/http.py).
 
 The answer is kept per question (path and query string) and per asker (the principal, whose scope decides
 what the answer holds), and per day in Amsterdam (the register says what holds today). The checkpoints are
-read before the answer is made, so what is kept is never older than its version. The version is also the
-answer's ETag: a client that sends it back (`If-None-Match`) gets 304 and no body.
+read before the answer is made, so what is kept is never older than its version. An answer that time
+changes as well (one trajectory: its deadlines fall due, count days overdue) says until when it holds
+(`Timed`), and is made again from that moment. The version is also the answer's ETag: a client that
+sends it back (`If-None-Match`) gets 304 and no body.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from fastapi import Request
@@ -40,12 +43,27 @@ SELECT coalesce(string_agg(name || '=' || transaction_id || '.' || position || '
 """Every projection's place, and when it last moved (a rebuild that ends where it began moves it too)."""
 
 
+@dataclass(frozen=True)
+class Timed:
+    """An answer that time alone changes too (a deadline falls due): exact until `until`, exclusive."""
+
+    answer: BaseModel
+    until: datetime
+
+
+@dataclass(frozen=True)
+class _Kept:
+    version: str
+    until: datetime | None
+    body: bytes
+
+
 class AnswerCache:
     """Serialized read answers of one HTTP app, each with the read models' version it was made at."""
 
     def __init__(self, size: int = KEPT, size_bytes: int = KEPT_BYTES) -> None:
         self._size, self._size_bytes, self._bytes = size, size_bytes, 0
-        self._kept: OrderedDict[tuple[Any, ...], tuple[str, bytes]] = OrderedDict()
+        self._kept: OrderedDict[tuple[Any, ...], _Kept] = OrderedDict()
 
     async def answer(
         self,
@@ -53,35 +71,43 @@ class AnswerCache:
         pool: Any,
         principal: Principal,
         today: date,
-        make: Callable[[], Awaitable[BaseModel]],
+        make: Callable[[], Awaitable[BaseModel | Timed]],
+        *,
+        now: datetime | None = None,
     ) -> Response:
-        """The JSON of `make()`, or the same bytes as before when no read model moved since."""
+        """The JSON of `make()`, or the same bytes as before when no read model moved since (and, for a
+        `Timed` answer, `now` is still before its `until`)."""
         version: str = await pool.fetchval(VERSION_SQL)
         key = (request.url.path, request.url.query, principal, today)
-        tag = 'W/"' + hashlib.sha256(repr((key, version)).encode()).hexdigest()[:32] + '"'
+        kept = self._kept.get(key)
+        if (
+            kept is not None
+            and kept.version == version
+            and (kept.until is None or (now is not None and now < kept.until))
+        ):
+            self._kept.move_to_end(key)
+        else:
+            made = await make()
+            model, until = (made.answer, made.until) if isinstance(made, Timed) else (made, None)
+            kept = _Kept(version, until, model.model_dump_json(by_alias=True).encode())
+            self._keep(key, kept)
+        tag = 'W/"' + hashlib.sha256(repr((key, version, kept.until)).encode()).hexdigest()[:32] + '"'
         headers = {"ETag": tag, "Cache-Control": "private, no-cache"}
         if tag in _tags(request.headers.get("if-none-match")):
             return Response(status_code=304, headers=headers)
-        kept = self._kept.get(key)
-        if kept is not None and kept[0] == version:
-            self._kept.move_to_end(key)
-            body = kept[1]
-        else:
-            body = (await make()).model_dump_json(by_alias=True).encode()
-            self._keep(key, version, body)
-        return Response(body, media_type="application/json", headers=headers)
+        return Response(kept.body, media_type="application/json", headers=headers)
 
-    def _keep(self, key: tuple[Any, ...], version: str, body: bytes) -> None:
+    def _keep(self, key: tuple[Any, ...], kept: _Kept) -> None:
         replaced = self._kept.pop(key, None)
         if replaced is not None:
-            self._bytes -= len(replaced[1])
-        if len(body) > self._size_bytes // 4:
+            self._bytes -= len(replaced.body)
+        if len(kept.body) > self._size_bytes // 4:
             return  # one huge answer would push out everyone's
-        self._kept[key] = (version, body)
-        self._bytes += len(body)
+        self._kept[key] = kept
+        self._bytes += len(kept.body)
         while len(self._kept) > self._size or self._bytes > self._size_bytes:
-            _, (_, dropped) = self._kept.popitem(last=False)
-            self._bytes -= len(dropped)
+            _, dropped = self._kept.popitem(last=False)
+            self._bytes -= len(dropped.body)
 
     @property
     def kept_bytes(self) -> int:

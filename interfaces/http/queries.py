@@ -35,7 +35,7 @@ from application.access import Principal, Role
 from domain.calendar import AMSTERDAM
 from domain.vocabulary import Association, Phase
 from interfaces.http import cursors, problems
-from interfaces.http.answer_cache import answers
+from interfaces.http.answer_cache import Timed, answers
 from interfaces.http.deps import Runtime, Signed, require
 from interfaces.http.query_models import (
     DeadlinePage,
@@ -203,30 +203,36 @@ async def list_trajectories(
     responses=problem_responses(401, 404, 422, 503),
 )
 async def show_trajectory(
+    request: Request,
     app: Runtime,
     principal: Signed,
     trajectory_id: Annotated[str, PathParam(min_length=1, max_length=200, pattern=TEXT)],
-) -> TrajectoryDetail:
+) -> Any:
     """Alles over één traject, in één keer gelezen. `version` is de laatste gebeurtenis die de
     leesmodellen verwerkt hebben. Onbekend of niet van u: 404 (hetzelfde antwoord)."""
-    from projections.deadlines import list_deadlines
+    from projections.deadlines import list_deadlines, listing_changes_at
     from projections.overview import get_trajectory
 
     now = await app.clock.now()
-    async with snapshot(app.pool) as conn:
-        overview = await get_trajectory(conn, trajectory_id, scope=scope_of(principal))
-        if overview is None:
-            raise problems.not_found()
-        deadlines = await list_deadlines(conn, now, trajectory_id=trajectory_id)
-        postponements = await list_postponements(conn, trajectory_id)
-        timeline = await get_timeline(conn, trajectory_id)
-    return TrajectoryDetail(
-        version=overview.version,
-        trajectory=TrajectoryView.model_validate(_item_values(overview)),
-        deadlines=[DeadlineView.model_validate(d) for d in deadlines],
-        postponements=[PostponementView.model_validate(p) for p in postponements],
-        timeline=[TimelineLine.model_validate(t) for t in timeline],
-    )
+
+    async def made() -> Timed:
+        async with snapshot(app.pool) as conn:
+            overview = await get_trajectory(conn, trajectory_id, scope=scope_of(principal))
+            if overview is None:
+                raise problems.not_found()
+            deadlines = await list_deadlines(conn, now, trajectory_id=trajectory_id)
+            postponements = await list_postponements(conn, trajectory_id)
+            timeline = await get_timeline(conn, trajectory_id)
+        detail = TrajectoryDetail(
+            version=overview.version,
+            trajectory=TrajectoryView.model_validate(_item_values(overview)),
+            deadlines=[DeadlineView.model_validate(d) for d in deadlines],
+            postponements=[PostponementView.model_validate(p) for p in postponements],
+            timeline=[TimelineLine.model_validate(t) for t in timeline],
+        )
+        return Timed(detail, listing_changes_at(deadlines, now))
+
+    return await answers(request).answer(request, app.pool, principal, _today(now), made, now=now)
 
 
 # --- deadlines and uitstel --------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -111,3 +111,26 @@ async def test_another_question_is_answered_on_its_own(cached: Cached) -> None:
     )
     assert [t["trajectory_id"] for t in one.json()["items"]] == ["c-1036"]
     assert one.headers["etag"] != everything.headers["etag"]
+
+
+async def test_one_trajectory_is_made_again_when_time_changes_its_deadlines(cached: Cached) -> None:
+    """Its announcement (due 2026-01-08 09:00) is 2 days overdue at NOW; a third day starts on the 11th at
+    09:00, after Amsterdam's midnight (which turns the day for what is `due`)."""
+    clock = cached.app.clock
+    assert isinstance(clock, FixedClock)
+    path = "/api/trajectories/c-1002"
+    try:
+        first = await cached.get(path)
+        overdue = [d for d in first.json()["deadlines"] if d["kind"] == "announcement"]
+        assert [(d["status"], d["days_overdue"]) for d in overdue] == [("overdue", 2)]
+        assert (await cached.get(path)).headers["etag"] == first.headers["etag"]
+        clock.at = NOW + timedelta(minutes=1)  # nothing falls due: the kept answer
+        later = await cached.get(path, **{"if-none-match": first.headers["etag"]})
+        assert later.status_code == 304
+        clock.at = datetime(2026, 1, 11, 8, 0, tzinfo=UTC)  # the third day overdue begins
+        third = await cached.get(path, **{"if-none-match": first.headers["etag"]})
+        assert third.status_code == 200 and third.headers["etag"] != first.headers["etag"]
+        overdue = [d for d in third.json()["deadlines"] if d["kind"] == "announcement"]
+        assert [(d["status"], d["days_overdue"]) for d in overdue] == [("overdue", 3)]
+    finally:
+        clock.at = NOW
