@@ -22,7 +22,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -51,8 +51,9 @@ class Timed:
     until: datetime
 
 
-@dataclass(frozen=True)
-class _Kept:
+class _Kept(NamedTuple):
+    """One kept answer: the read models' version and the moment (if any) it was made for until."""
+
     version: str
     until: datetime | None
     body: bytes
