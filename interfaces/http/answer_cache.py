@@ -30,8 +30,10 @@ from pydantic import BaseModel
 
 from application.access import Principal
 
-KEPT = 256
-"""Answers kept (least recently used out): a few pages of every person polling."""
+KEPT = 4096
+"""Answers kept (least recently used out): every open trajectory's page for a few people, and their lists.
+Fewer than the trajectories people page through would keep none of them (least recently used: each is
+pushed out just before it is asked again)."""
 KEPT_BYTES = 64 << 20
 """And at most this many bytes of them (a register of 25,000 certificates is about 5 MB)."""
 
