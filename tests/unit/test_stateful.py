@@ -53,6 +53,8 @@ from domain import (
 from domain import events as ev
 from domain.calendar import AMSTERDAM, local_date, non_working_reason
 from frameworks.loader import load_rules
+from projections.calendar import CANCELLED, AuditRow, OrganisationRow, fold_event
+from projections.message_texts import MessageContext, evolve_context
 from tests.unit.driver import CONTACT, Trajectory
 
 AUDITORS = ["Anna", "Bram", "Cees", "Dewi"]
@@ -438,6 +440,35 @@ class TrajectoryMachine(RuleBasedStateMachine):
         if not s.is_open:
             closed = self.t.events[-1] if isinstance(self.t.events[-1], ev.TrajectoryClosed) else None
             assert closed is None or (closed.result, closed.remark) == (result, remark)
+
+    @invariant()
+    def the_emailed_invitation_and_the_calendar_feed_agree(self) -> None:
+        """The e-mails' `.ics` (folded in `message_texts`) and the feeds (folded in `calendar`) keep an
+        audit's SEQUENCE, status and dates each by their own fold: a calendar that imported one must
+        take the other as the same entry, no older and no newer."""
+        trajectory_id = self.t.trajectory_id
+        audits: dict[tuple[str, int], AuditRow] = {}
+        organisations: dict[str, OrganisationRow] = {}
+        context: MessageContext | None = None
+        for event in self.t.events:
+            if isinstance(event, ev.TrajectoryOpened):
+                organisations[trajectory_id] = OrganisationRow(
+                    trajectory_id=trajectory_id,
+                    organisation=event.organisation,
+                    certificate_number=event.certificate_number,
+                )
+            else:
+                fold_event(audits, organisations, trajectory_id, event)
+            context = evolve_context(context, event)
+        if context is None or context.invite_round is None:
+            assert not audits
+            return
+        row = audits[(trajectory_id, context.invite_round)]
+        assert (row["sequence"], row["status"] == CANCELLED, row["audit_dates"]) == (
+            context.invite_sequence,
+            context.invite_cancelled,
+            context.invite_dates,
+        )
 
 
 TrajectoryMachine.TestCase.settings = settings(
