@@ -43,6 +43,34 @@ def configure_logging(
         logger_factory=structlog.PrintLoggerFactory(file=out),  # type: ignore[arg-type]
         cache_logger_on_first_use=False,
     )
+    for name in FORWARDED:
+        library = logging.getLogger(name)
+        if not any(isinstance(h, _Forwarded) for h in library.handlers):
+            library.addHandler(_Forwarded())
+        library.propagate = False
+
+
+FORWARDED = ("asyncpg",)
+"""Libraries whose standard-library log lines become ours. asyncpg retries restoring its pool's
+connection floor while the database is away and logs a warning with the whole traceback on every
+retry: 30 lines of stderr a second, outside the JSON log. Forwarded, each is one line with the error."""
+
+
+class _Forwarded(logging.Handler):
+    """A library's log record as one structured line: its exception as one line of text, no traceback
+    (whose frames may hold connection settings)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        fields: dict[str, Any] = {"logger": record.name}
+        error = record.exc_info[1] if record.exc_info else None
+        if error is not None:
+            fields["error"] = f"{type(error).__name__}: {error}"[:300]
+        log = structlog.get_logger(record.name)
+        method = {"CRITICAL": log.critical, "ERROR": log.error}.get(record.levelname, log.warning)
+        method(record.getMessage(), **fields)
 
 
 class _CurrentStderr:
