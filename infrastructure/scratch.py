@@ -2,7 +2,7 @@
 and its outbox directory, claimed by the process that made them for as long as it lives.
 
 A run cleans up after itself, but a SIGKILL, the OOM killer or a power cut leave both behind (a database
-per run, and e-mails with names and addresses in the temp folder). So each run first removes the
+per run, and e-mails with names and addresses in the scratch folder). So each run first removes the
 leftovers of runs that are gone, and only those: concurrent runs are not disturbed.
 
 "Gone" is a lock that the server or the kernel releases when its owner dies, not a recorded pid (a pid
@@ -88,7 +88,7 @@ async def drop_stale_scratch_databases(admin: asyncpg.Connection, *, keep: str =
 
 @contextmanager
 def scratch_directory(prefix: str) -> Iterator[Path]:
-    """A new private directory `<temp>/<prefix>…`, claimed while the block runs and removed after it,
+    """A new private directory `<scratch_root>/<prefix>…`, claimed while the block runs and removed after it,
     once the directories of this prefix whose runs are gone have been removed."""
     path, fd = claimed_directory(prefix)
     try:
@@ -99,10 +99,32 @@ def scratch_directory(prefix: str) -> Iterator[Path]:
             os.close(fd)
 
 
+def scratch_root() -> Path:
+    """Where this user's scratch directories go: `$XDG_CACHE_HOME/cbct/scratch` (else
+    `~/.cache/cbct/scratch`), a 0700 directory of this user's own, in a folder no other account can
+    write to. The shared temp folder only when that cannot be made (no home, or a read-only one): there
+    `mkdtemp`'s unpredictable 0700 names still keep each run's directory private."""
+    cache = os.environ.get("XDG_CACHE_HOME", "")
+    try:
+        base = Path(cache) if os.path.isabs(cache) else Path.home() / ".cache"
+        root = base / "cbct" / "scratch"
+        root.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):
+            root.mkdir(mode=0o700)
+        info = root.lstat()
+        if stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid():
+            if stat.S_IMODE(info.st_mode) != 0o700:
+                root.chmod(0o700)
+            return root
+    except (OSError, RuntimeError):  # RuntimeError: no home directory to be found
+        pass
+    return Path(tempfile.gettempdir())
+
+
 def claimed_directory(prefix: str) -> tuple[Path, int]:
-    """A new private directory `<temp>/<prefix>…` (mkdtemp: an unpredictable name, 0700) and the descriptor
-    that claims it, after removing this prefix's directories whose runs are gone."""
-    root = Path(tempfile.gettempdir())
+    """A new private directory `<scratch_root>/<prefix>…` (mkdtemp: an unpredictable name, 0700) and the
+    descriptor that claims it, after removing this prefix's directories whose runs are gone."""
+    root = scratch_root()
     remove_stale_directories(root, prefix)
     path = Path(tempfile.mkdtemp(prefix=prefix, dir=root))
     try:

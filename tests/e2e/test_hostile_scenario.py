@@ -174,7 +174,7 @@ async def test_a_hostile_file_is_one_dutch_line_and_nothing_runs(case: str, tmp_
     path = make(tmp_path)
     data_dir, temp = tmp_path / "data", tmp_path / "tmp"
     temp.mkdir()
-    env = {"CBCT_DATA_DIR": str(data_dir), "CBCT_LOG_LEVEL": "error", "TMPDIR": str(temp)}
+    env = {"CBCT_DATA_DIR": str(data_dir), "CBCT_LOG_LEVEL": "error", "TMPDIR": str(temp), "XDG_CACHE_HOME": str(temp)}
 
     started = time.monotonic()
     code, out, err = await cbct(env, "scenario", "run", str(path), limit_memory=True, within=120)
@@ -228,13 +228,13 @@ async def test_the_next_run_removes_what_a_killed_run_left_and_keeps_a_live_runs
     """A run SIGKILLed in the middle leaves its scratch database and outbox; the next run drops both.
     A scratch database and an outbox still claimed (a live run) are kept, as is a folder without a
     claim marker (made by an older version, or being made)."""
-    temp = tmp_path / "tmp"
-    temp.mkdir()
+    temp = tmp_path / "cache" / "cbct" / "scratch"  # the scratch root (infrastructure/scratch.py)
+    temp.mkdir(parents=True, mode=0o700)
     env = {
         "CBCT_DATABASE_URL": server_url,
         "CBCT_DATA_DIR": str(tmp_path / "data"),
         "CBCT_LOG_LEVEL": "error",
-        "TMPDIR": str(temp),
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
     }
     admin = await asyncpg.connect(with_database(server_url, "postgres"))
     live_db = f"{SCRATCH_PREFIX}{uuid.uuid4().hex[:12]}"

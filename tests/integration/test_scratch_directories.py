@@ -23,12 +23,14 @@ PREFIX = "cbct-test-scratch-"
 def test_a_scratch_directory_is_claimed_while_it_lives_and_removed_after(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    root = tmp_path / "cbct" / "scratch"
     with scratch_directory(PREFIX) as path:
-        assert path.parent == tmp_path and path.name.startswith(PREFIX)
+        assert path.parent == root and path.name.startswith(PREFIX)
+        assert (root.stat().st_mode & 0o777) == 0o700
         assert (path.stat().st_mode & 0o777) == 0o700
         assert (path / ".owner").read_text() == f"{os.getpid()}\n"
-        assert remove_stale_directories(tmp_path, PREFIX) == []  # claimed by us: kept
+        assert remove_stale_directories(root, PREFIX) == []  # claimed by us: kept
         assert path.is_dir()
     assert not path.exists()
 
@@ -81,3 +83,25 @@ def test_only_directories_whose_owner_is_gone_are_removed(tmp_path: Path) -> Non
     # Its owner has ended: now it is stale.
     assert remove_stale_directories(tmp_path, PREFIX) == [live]
     assert unmarked.is_dir() and target.is_dir() and (target / ".owner").exists()
+
+
+def test_the_scratch_root_is_this_users_own_or_else_the_temp_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from infrastructure.scratch import scratch_root
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "temp"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    (tmp_path / "cache" / "cbct").mkdir(parents=True)
+    (tmp_path / "cache" / "cbct" / "scratch").mkdir(mode=0o755)  # made too open: closed
+    assert scratch_root() == tmp_path / "cache" / "cbct" / "scratch"
+    assert ((tmp_path / "cache" / "cbct" / "scratch").stat().st_mode & 0o777) == 0o700
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "file"))
+    (tmp_path / "file").write_text("")  # no folder can be made under it
+    assert scratch_root() == tmp_path / "temp"
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "planted"))
+    (tmp_path / "planted" / "cbct").mkdir(parents=True)
+    (tmp_path / "planted" / "cbct" / "scratch").symlink_to(tmp_path / "elsewhere")  # not a folder of ours
+    assert scratch_root() == tmp_path / "temp"

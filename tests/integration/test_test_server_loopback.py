@@ -103,14 +103,15 @@ def test_a_killed_runs_launcher_folder_is_removed_by_the_next_run(
     """A run killed before its `atexit` leaves its launcher folder behind; the next run removes it, and
     leaves a folder whose run is alive (its claim is held) alone."""
     import os
-    import tempfile
 
     from infrastructure import loopback_test_server
     from infrastructure.scratch import claim
 
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    dead = tmp_path / f"{loopback_test_server.LAUNCHER_PREFIX}dead"
-    alive = tmp_path / f"{loopback_test_server.LAUNCHER_PREFIX}alive"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    root = tmp_path / "cbct" / "scratch"  # the scratch root (infrastructure/scratch.py)
+    root.mkdir(parents=True, mode=0o700)
+    dead = root / f"{loopback_test_server.LAUNCHER_PREFIX}dead"
+    alive = root / f"{loopback_test_server.LAUNCHER_PREFIX}alive"
     dead.mkdir(mode=0o700)
     alive.mkdir(mode=0o700)
     os.close(claim(dead))  # its owner died: nothing holds the claim
@@ -119,7 +120,7 @@ def test_a_killed_runs_launcher_folder_is_removed_by_the_next_run(
         made = loopback_test_server._claimed_directory()
         assert not dead.exists()
         assert alive.exists()
-        assert made.parent == tmp_path and made.name.startswith(loopback_test_server.LAUNCHER_PREFIX)
+        assert made.parent == root and made.name.startswith(loopback_test_server.LAUNCHER_PREFIX)
         assert (made.stat().st_mode & 0o777) == 0o700
     finally:
         os.close(held)
