@@ -395,9 +395,7 @@ async def show_register(
         today = _today(await app.clock.now())
 
         async def made() -> Register:
-            found = await list_register(app.pool, association=wanted, on=today)
-            return Register(peildatum=None, as_of=today, total=len(found),
-                            items=[RegisterLine.model_validate(r) for r in found])  # fmt: skip
+            return _register(await list_register(app.pool, association=wanted, on=today), None, today)
 
         return await answers(request).answer(request, app.pool, principal, today, made)
     if peildatum is None:
@@ -415,6 +413,10 @@ async def show_register(
     if fmt is RegisterFormat.csv:
         name = f"register_{as_of.isoformat()}.csv"
         return Response(register_csv(rows), media_type=CSV, headers=attachment(name))
+    return _register(rows, peildatum, as_of)
+
+
+def _register(rows: list[Any], peildatum: date | None, as_of: date) -> Register:
     return Register(
         peildatum=peildatum, as_of=as_of, total=len(rows), items=[RegisterLine.model_validate(r) for r in rows]
     )
