@@ -50,7 +50,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -75,6 +74,7 @@ from infrastructure.database import drop_database, ensure_database, with_databas
 from infrastructure.embedded_postgres import EmbeddedPostgres
 from infrastructure.keyring import signing_keys
 from infrastructure.logging import configure_logging
+from infrastructure.loopback_port import free_port
 from infrastructure.migrations import migrate_database
 from infrastructure.settings import Settings
 from infrastructure.startup_heap import freeze_startup_heap
@@ -341,12 +341,6 @@ def ratio(http: Phase, inprocess: Phase) -> float:
 
 
 # --- the server -------------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def wait_for(

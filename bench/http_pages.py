@@ -85,7 +85,7 @@ import psutil
 
 from application.access import Principal, Role
 from application.demo.cast import EXPERT_AUDITORS, PEER_AUDITORS
-from bench.http import REPO, Phase, drive, free_port, log, ratio, serve, settle, wait_for
+from bench.http import REPO, Phase, drive, log, ratio, serve, settle, wait_for
 from bootstrap import App, bootstrap
 from domain import OpenTrajectory, RecordIntake, SendAnnouncement
 from domain.calendar import Quarter, non_working_reason
@@ -94,6 +94,7 @@ from domain.vocabulary import PostponementGround
 from infrastructure.database import drop_database, ensure_database, with_database
 from infrastructure.embedded_postgres import EmbeddedPostgres
 from infrastructure.logging import configure_logging
+from infrastructure.loopback_port import free_port
 from infrastructure.migrations import migrate_database
 from infrastructure.settings import Settings
 from infrastructure.startup_heap import freeze_startup_heap

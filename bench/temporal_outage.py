@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from infrastructure.loopback_port import free_port
 from infrastructure.temporal_binaries import temporal_cli_path
 
 HERE = Path(__file__).resolve().parents[1]
@@ -40,12 +41,6 @@ def _accepts(port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.2)
         return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _until(check: Any, within: float) -> float | None:
@@ -136,7 +131,7 @@ def kills(repo: Path, count: int) -> dict[str, Any]:
 
 def outage(repo: Path, seconds: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="cbct-outage-") as tmp:
-        port = _free_port()
+        port = free_port()
         argv = [
             str(temporal_cli_path()), "server", "start-dev", "--headless", "--ip", "127.0.0.1",
             "--port", str(port), "--namespace", "cbct", "--log-level", "error", "--db-filename", f"{tmp}/dev.db",

@@ -43,6 +43,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from infrastructure.logging import get_logger
+from infrastructure.loopback_port import free_port
 from infrastructure.temporal_binaries import temporal_cli_path
 
 SEARCH_ATTRIBUTES: Mapping[str, IndexedValueType.ValueType] = {
@@ -128,13 +129,6 @@ class _Proc:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> _Proc:
         return cls(int(data["pid"]), float(data["created"]))
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _port_is_free(port: int) -> bool:
@@ -431,13 +425,28 @@ class EmbeddedTemporal:
         )
 
     def _lost_a_port(self) -> bool:
-        return "address already in use" in self._log_tail().lower()
+        """Another process took one of its ports while it started. A Go panic puts its message above a
+        goroutine trace longer than the tail, so the whole log of this start is searched."""
+        return "address already in use" in self._log_text().lower()
 
-    def _log_tail(self, lines: int = 15) -> str:
+    def _log_text(self, limit: int = 1 << 20) -> str:
+        """This start's log (the file is emptied at each spawn), its last `limit` bytes at most."""
         try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+            with self.log_path.open("rb") as log:
+                log.seek(max(0, log.seek(0, os.SEEK_END) - limit))
+                return log.read().decode(errors="replace")
         except FileNotFoundError:
             return ""
+
+    def _log_tail(self, lines: int = 15) -> str:
+        """The last `lines` of the log, after the line that says why it stopped (a panic's message, a
+        failed start) when that line lies above them."""
+        text = self._log_text().splitlines()
+        tail = text[-lines:]
+        cause = next((line for line in text if line.startswith(("panic:", "Error:", "fatal error:"))), None)
+        if cause is not None and cause not in tail:
+            tail = [cause, "\t…", *tail]
+        return "\n".join(tail)
 
     # --- readiness --------------------------------------------------------------------------------------
 

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.workflows.dev_server import free_port
+from infrastructure.loopback_port import free_port
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,10 @@ from pydantic import SecretStr
 
 from application.audit_invite import AuditInvite
 from application.mail import MailContact, OutgoingMessage, SendFailed, SendRefused, message_id_header
+from infrastructure.loopback_port import free_port
 from infrastructure.settings import Settings
 from infrastructure.smtp_sender import SmtpSender
 from tests.email.smtp_server import Mailbox, SmtpServer, password_check, self_signed
-from tests.workflows.dev_server import free_port
 
 MESSAGE = OutgoingMessage(
     message_id="7d1c3c8e-5f44-5b0a-9b1e-2c7f0f2a6e11",

@@ -19,6 +19,7 @@ import pytest
 import pytest_asyncio
 
 from infrastructure.database import drop_database
+from infrastructure.loopback_port import free_port
 from tests.conftest import fresh_database
 from tests.payload_keys import TEST_PAYLOAD_KEYS
 from tests.workflows.conftest import settings_url
@@ -29,12 +30,6 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 STARTED_WITHIN = 120.0
 """The embedded Temporal server and its Web UI start in a few seconds; a loaded CI machine may take longer."""
 STOPPED_WITHIN = 30.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -26,7 +26,12 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from infrastructure.settings import Settings
 from infrastructure.temporal_client import temporal_connection
-from infrastructure.temporal_server import SEARCH_ATTRIBUTES, EmbeddedTemporal, TemporalServerInfo
+from infrastructure.temporal_server import (
+    SEARCH_ATTRIBUTES,
+    EmbeddedTemporal,
+    EmbeddedTemporalError,
+    TemporalServerInfo,
+)
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="kill -9 and flock semantics")
 
@@ -297,3 +302,41 @@ def test_three_processes_starting_at_once_share_one_server(data_dir: Path) -> No
         for holder in holders:
             if holder.poll() is None:
                 holder.kill()
+
+
+_PANIC_ON_A_TAKEN_PORT = """
+import sys
+print("panic: listen tcp 127.0.0.1:7239: bind: address already in use", flush=True)
+for frame in range(40):
+    print(f"go.temporal.io/server/frame{frame}(...)\\n\\t/home/runner/work/cli/server.go:{frame} +0x1f")
+sys.exit(2)
+"""
+
+
+async def test_a_start_whose_port_was_taken_panics_and_is_retried_on_other_ports(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Go panic's message lies above a trace longer than the log's tail: it is still seen, the start
+    is retried on fresh ports, and when every try fails the error says why."""
+    real_command = EmbeddedTemporal._command
+    ports: list[int] = []
+
+    def panics_first(self: EmbeddedTemporal, port: int, ui_port: int | None) -> list[str]:
+        ports.append(port)
+        if len(ports) == 1:
+            return [sys.executable, "-c", _PANIC_ON_A_TAKEN_PORT]
+        return real_command(self, port, ui_port)
+
+    monkeypatch.setattr(EmbeddedTemporal, "_command", panics_first)
+    server = EmbeddedTemporal(data_dir)
+    info = await server.start()
+    try:
+        assert len(ports) == 2 and info.address == f"127.0.0.1:{ports[1]}"
+        await (await _client(info)).count_workflows()
+    finally:
+        await asyncio.to_thread(server.stop)
+
+    monkeypatch.setattr(EmbeddedTemporal, "_command", lambda *_: [sys.executable, "-c", _PANIC_ON_A_TAKEN_PORT])
+    with pytest.raises(EmbeddedTemporalError) as raised:
+        await EmbeddedTemporal(data_dir / "always").start()
+    assert "panic: listen tcp 127.0.0.1:7239: bind: address already in use" in str(raised.value)

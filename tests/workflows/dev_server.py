@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING
 from temporalio.client import Client
 
 from infrastructure import temporal_binaries
+from infrastructure.loopback_port import free_port
 from tests.payload_keys import TEST_PAYLOAD_KEYS, converter_for_tests
 from workflows.contracts import NEXT_DEADLINE_ATTRIBUTE, ORGANISATION_ATTRIBUTE, PHASE_ATTRIBUTE
 
@@ -25,12 +25,6 @@ if TYPE_CHECKING:
     from tests.workflows.support import Env
 
 NAMESPACE = "cbct"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

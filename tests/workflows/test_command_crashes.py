@@ -26,12 +26,13 @@ import pytest_asyncio
 
 from application.trajectories import TrajectoryService
 from infrastructure.database import drop_database, open_pool
+from infrastructure.loopback_port import free_port
 from infrastructure.postgres_event_store import PostgresEventStore
 from interfaces.workflow_ops import list_workflows
 from tests.conftest import fresh_database
 from tests.payload_keys import TEST_PAYLOAD_KEYS
 from tests.workflows.conftest import settings_url
-from tests.workflows.dev_server import DevServer, dev_server, free_port
+from tests.workflows.dev_server import DevServer, dev_server
 from tests.workflows.support import Env, Proc, eml_files, signing_setting, wait_until
 from tests.workflows.test_worker_processes import held_appends, waiting_on_lock
 from workflows.client import TrajectoryClient
