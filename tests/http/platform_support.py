@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import socket
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
@@ -23,6 +22,7 @@ from application.trajectories import TrajectoryService
 from bootstrap import App, bootstrap
 from infrastructure.database import Database
 from infrastructure.logging import configure_logging, get_logger
+from infrastructure.loopback_port import free_port
 from infrastructure.postgres_event_store import PostgresEventStore
 from infrastructure.settings import Settings
 from interfaces.http.app import create_app
@@ -60,10 +60,7 @@ async def runtime_on(database_url: str, data_dir: Path, **overrides: Any) -> Asy
 @asynccontextmanager
 async def runtime_on_a_stopped_server(data_dir: Path) -> AsyncIterator[App]:
     """An `App` whose pool points at a port nobody listens on: the database is gone."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    url = f"postgresql://cbct:geheim-wachtwoord@127.0.0.1:{port}/cbct"
+    url = f"postgresql://cbct:geheim-wachtwoord@127.0.0.1:{free_port()}/cbct"
     pool = await asyncpg.create_pool(url, min_size=0, max_size=2)
     try:
         store = PostgresEventStore(pool)
