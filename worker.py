@@ -89,8 +89,9 @@ async def run(
     Temporal Web UI (the codec of `cbct serve`), when this process starts that server."""
     from infrastructure.keyring import signing_keys
     from infrastructure.temporal_supervisor import supervised_temporal
+    from interfaces.following_trajectories import FollowingTrajectories
     from interfaces.workflow_ops import reconcile, reconcile_every
-    from workflows.client import TrajectoryClient, ensure_search_attributes
+    from workflows.client import ensure_search_attributes
 
     identity = f"{name}@{socket.gethostname()}:{os.getpid()}"
     readiness = Readiness()  # marked by the components that lose what they need; read by `--check`
@@ -128,13 +129,14 @@ async def run(
             asyncio.create_task(temporal.keep(worker), name="temporal-supervisor"),
             asyncio.create_task(readiness_file.publish(readiness, settings.data_dir), name="readiness-file"),
         ]
+        following = FollowingTrajectories(temporal)  # a revived server on another address is followed
         try:
-            started = await reconcile(app.pool, app.service, TrajectoryClient(client))
+            started = await reconcile(app.pool, app.service, following)
         except Exception as error:  # not fatal: `cbct workflows reconcile` does the same later
             log.warning("reconcile_failed", error=str(error))
             started = []
         reconciling = asyncio.create_task(
-            reconcile_every(settings.reconcile_interval_seconds, app.pool, app.service, TrajectoryClient(client)),
+            reconcile_every(settings.reconcile_interval_seconds, app.pool, app.service, following),
             name="reconcile",
         )
         log.info(

@@ -27,6 +27,7 @@ from temporalio.client import Client
 
 from bootstrap import TemporalAccess
 from infrastructure.logging import get_logger
+from interfaces.following_trajectories import FollowingTrajectories
 from interfaces.http.app import create_app
 from workflows.client import TrajectoryClient
 
@@ -98,22 +99,6 @@ def uvicorn_server(web: FastAPI, *, grace_seconds: float, trusted_proxies: str =
     return _Server(config)
 
 
-class _FollowingTrajectories(TrajectoryClient):
-    """A `TrajectoryClient` on the supervisor's current client (replaced when the embedded server moves)."""
-
-    def __init__(self, supervisor: TemporalSupervisor, *, signer: CommandSigner) -> None:
-        self._supervisor = supervisor
-        super().__init__(supervisor.client, signer=signer)
-
-    @property
-    def client(self) -> Client:
-        return self._supervisor.client
-
-    @client.setter
-    def client(self, value: Client) -> None:
-        """Ignored: the supervisor's client is the one."""
-
-
 class _SupervisedAccess(TemporalAccess):
     """The `App`'s Temporal access in `cbct serve`: the supervisor's client and Web UI, as they are now."""
 
@@ -141,7 +126,7 @@ class _SupervisedAccess(TemporalAccess):
 def supervised_access(supervisor: TemporalSupervisor, signer: CommandSigner) -> TemporalAccess:
     """The `App`'s way to the workflows in `cbct serve`: commands signed with the process's keys, sent on
     the client the supervisor holds at that moment; the Web UI's address as the supervisor knows it."""
-    return _SupervisedAccess(supervisor, _FollowingTrajectories(supervisor, signer=signer))
+    return _SupervisedAccess(supervisor, FollowingTrajectories(supervisor, signer=signer))
 
 
 class _ToStructlog(logging.Handler):

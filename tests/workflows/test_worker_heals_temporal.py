@@ -154,17 +154,19 @@ async def test_a_killed_embedded_server_is_revived_on_its_ports_and_its_deadline
     assert max(e["after_seconds"] for e in back) < 10
 
 
-async def test_a_server_revived_on_another_port_gets_the_workers_polls(
+async def test_a_server_revived_on_another_port_gets_the_workers_polls_and_its_reconcile(
     embedded_env: Env, database_url: str, tmp_path: Path
 ) -> None:
     """The recorded port is taken while the server is down: the successor answers elsewhere, and the
-    worker moves its client there (without it, no deadline of the new server would reach it)."""
+    worker moves its client there (without it, no deadline of the new server would reach it). Its
+    periodic reconcile follows too: a trajectory stored after the move, whose workflow nobody starts,
+    gets one on the new server from the worker alone."""
     data_dir = tmp_path / "data"
-    worker = await embedded_env.worker("worker")
+    worker = await embedded_env.worker("worker", CBCT_RECONCILE_INTERVAL_SECONDS="1")
     await wait_until(lambda: started(worker), "the worker to start")
     first = recorded(data_dir)
     async with open_pool(database_url) as pool:
-        await open_overdue(TrajectoryService(PostgresEventStore(pool)), "t-moved")
+        service = TrajectoryService(PostgresEventStore(pool))
         worker.process.send_signal(signal.SIGSTOP)  # so that the port is taken before it revives the server
         try:
             os.kill(first["server"]["pid"], signal.SIGKILL)
@@ -174,6 +176,8 @@ async def test_a_server_revived_on_another_port_gets_the_workers_polls(
         with squatter:
             await wait_until(partial(revived_elsewhere, data_dir, first["port"]), "the server on another port", 30)
             moved = recorded(data_dir)
+            await open_overdue(service, "t-moved")
+            await open_overdue(service, "t-reconciled")
             client = TrajectoryClient(
                 await Client.connect(
                     f"127.0.0.1:{moved['port']}", namespace="cbct", data_converter=converter_for_tests()
@@ -181,6 +185,9 @@ async def test_a_server_revived_on_another_port_gets_the_workers_polls(
             )
             await asyncio.wait_for(client.start("t-moved"), 30)
             await wait_until(partial(fired_deadlines, pool, "t-moved"), "the deadline to fire on the new server", 60)
+            await wait_until(
+                partial(fired_deadlines, pool, "t-reconciled"), "the worker's reconcile to start it there", 60
+            )
     back = events_named(worker, "temporal_back")
     assert len(back) == 1 and back[0]["moved"] and back[0]["address"] == f"127.0.0.1:{moved['port']}"
 
