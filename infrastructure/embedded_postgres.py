@@ -28,7 +28,8 @@ How it works:
   cannot be read is removed before starting.
 - A server that died under its users (kill -9, an OOM kill) is started again by `restart()` — by the
   process that owns its life (the worker's `PostgresKeeper`) — on the same cluster and in the same socket
-  directory, so the URLs handed out stay valid; the dead server's leftover backends are waited for (and
+  directory, so the URLs handed out stay valid (a `start()` that finds it dead, a CLI command's, uses
+  that directory too); the dead server's leftover backends are waited for (and
   killed when they linger) first, so two servers never share the cluster.
 - SIGTERM or Ctrl-C during the start: a server this process started, and that nobody else uses yet, is
   stopped again before the process exits. Where nobody else handles SIGTERM, it raises
@@ -167,6 +168,15 @@ def _take_sigterm() -> Any:
         return None
 
 
+def _recorded_socket_dir(pgdata: Path) -> Path | None:
+    """The socket directory `postmaster.pid` names, alive or dead; None without a readable file."""
+    try:
+        lines = (pgdata / "postmaster.pid").read_text(errors="replace").splitlines()
+    except FileNotFoundError:
+        return None
+    return Path(lines[4].strip()) if len(lines) > 4 and lines[4].strip() else None
+
+
 def _read_running(pgdata: Path) -> _Running | None:
     """The live server of `pgdata` per its postmaster.pid; a stale or unreadable file is removed."""
     pid_file = pgdata / "postmaster.pid"
@@ -247,12 +257,15 @@ class EmbeddedPostgres:
                     elif os.stat(data_dir).st_uid == os.geteuid():
                         os.chmod(data_dir, 0o700)
                     self._bin = self._binaries()
+                    crashed_in = _recorded_socket_dir(self.pgdata)  # a crashed server's, if it crashed
                     running = _read_running(self.pgdata)
                     if running is None:
                         _remove_legacy_locks(data_dir)
                         self._ensure_cluster()
                         started_here = True
-                        running = self._launch()
+                        # In the crashed server's socket directory again: processes still using it (a
+                        # worker whose keeper has not restarted it yet) keep URLs that name it.
+                        running = self._launch(crashed_in)
                     _check_socket_dir(running.socket_dir)
                     self._running = running
                     users = open_lock_file(locks / _USERS_LOCK)

@@ -111,3 +111,48 @@ def test_server_killed_too_leaves_stale_pid_file_and_start_still_works(tmp_path:
     assert asyncio.run(ping()) == 1
     server.stop()
     _wait_until(lambda: not _server_running(tmp_path))
+
+
+@pytest.mark.skipif(os.name != "posix", reason="kill -9 semantics")
+def test_a_server_that_crashed_under_a_user_is_started_by_another_in_the_same_socket_folder(tmp_path: Path) -> None:
+    """A comma puts the socket folder in /tmp under a random name. The server dies under a process that
+    still uses it (a worker); another process (a CLI command) starts it first: in the same folder, so the
+    URL the first process holds reaches the new server."""
+    import asyncio
+
+    import asyncpg
+
+    data_dir = tmp_path / "a,b"
+    holder = _start_holder(data_dir)
+    try:
+        pid_file = data_dir / "pgdata" / "postmaster.pid"
+        first_socket_dir = pid_file.read_text().splitlines()[4].strip()
+        assert first_socket_dir.startswith("/tmp/cbct-pg-")
+        held_url = f"postgresql://postgres@/postgres?host={first_socket_dir}"
+        pid = _postmaster_pid(data_dir)
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        _wait_until(lambda: not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE)
+
+        server = EmbeddedPostgres(data_dir)
+        server.start()
+        try:
+            assert pid_file.read_text().splitlines()[4].strip() == first_socket_dir
+
+            async def ping() -> int:
+                conn = await asyncpg.connect(held_url)
+                try:
+                    return int(await conn.fetchval("SELECT 1"))
+                finally:
+                    await conn.close()
+
+            assert asyncio.run(ping()) == 1
+        finally:
+            holder.send_signal(signal.SIGKILL)
+            holder.wait()
+            server.stop()  # the last user: the server stops
+        _wait_until(lambda: not _server_running(data_dir))
+    finally:
+        if holder.poll() is None:
+            holder.send_signal(signal.SIGKILL)
+            holder.wait()
