@@ -10,6 +10,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
+from infrastructure import session_state
 from infrastructure.embedded_postgres import EmbeddedPostgres
 from infrastructure.settings import Settings
 
@@ -88,8 +89,8 @@ class Database:
 
 
 def session_settings(settings: Settings) -> dict[str, str]:
-    """Every pooled session's settings, sent as startup parameters: the pool's reset on each release
-    (`RESET ALL`) returns to these, where a `SET` at connect lasted only until the first release.
+    """Every pooled session's settings, sent as startup parameters: a full reset on release (`RESET
+    ALL`, `session_state.reset`) returns to these, where a `SET` at connect would last only until then.
 
     Generic plans: our statements are short OLTP statements on indexed keys, and re-planning the append
     statement on every call cost ~0.2 ms, most of the gap to a raw INSERT (bench/event_store)."""
@@ -108,6 +109,7 @@ async def open_pool(url: str, settings: Settings | None = None) -> AsyncIterator
         min_size=settings.pool_min_size,
         max_size=max(settings.pool_min_size, settings.pool_max_size),
         server_settings=session_settings(settings),
+        reset=session_state.reset,  # only the sessions that keep state past a transaction
     )
     try:
         yield pool

@@ -25,6 +25,7 @@ from application.event_store import START, GlobalPosition, RecordedEvent, Undeco
 from infrastructure.logging import get_logger
 from infrastructure.postgres_event_store import PostgresEventStore
 from infrastructure.retry import outage_retry
+from infrastructure.session_state import keeps_session_state
 from projections.projection import Projection, reset_tables
 
 log = get_logger(__name__)
@@ -281,6 +282,7 @@ class ProjectionRunner:
         while not stop.is_set():
             try:
                 async with self._pool.acquire() as lock_conn:
+                    keeps_session_state(lock_conn)  # a cancelled unlock below: the pool's reset releases it
                     while not await lock_conn.fetchval("SELECT pg_try_advisory_lock($1)", _lock_key(name)):
                         if await _wait(stop, 1.0):
                             return
