@@ -33,10 +33,9 @@ from datetime import datetime
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.outbox import emails_of
-from activities.sender import MessageSender, OutgoingMessage, SendRefused, message_id_header
+from activities.outbox import composed, outgoing
+from activities.sender import MessageSender, SendRefused, message_id_header
 from application.event_store import EventStore, ExpectedVersion, NewEvent
-from application.trajectories import stream_id
 from infrastructure.logging import bind_operation, get_logger
 from infrastructure.metrics import EMAILS
 from projections.messages import DELIVERED, REFUSED, message_stream
@@ -70,8 +69,7 @@ class EmailActivities:
         input can come from anyone who reaches the Temporal server (a forged continue-as-new snapshot),
         so an e-mail no stored event causes is refused, without retry, and nothing is sent or stored."""
         email = request.email
-        records = await self._store.read_stream(stream_id(email.trajectory_id))
-        known = next((e for e in emails_of(records) if e.message_id == email.message_id), None)
+        known = await composed(self._store, email.trajectory_id, email.message_id)
         if known is None:
             log.warning("email_unknown", message_id=email.message_id, trajectory_id=email.trajectory_id)
             raise ApplicationError(
@@ -117,20 +115,10 @@ async def deliver(
     `send_within` bounds the handing over (`TimeoutError`), never the record: once the server has the
     message, its delivery is recorded. Raises `SendFailed` (try later) as the sender does; `SendRefused`
     after recording the refusal."""
-    outgoing = OutgoingMessage(
-        message_id=email.message_id,
-        trajectory_id=email.trajectory_id,
-        kind=email.kind,
-        recipient=email.recipient,
-        subject=email.subject,
-        body=email.body,
-        created_at=email.created_at.isoformat(),
-        invite=email.invite,
-    )
     with bind_operation(message_id=email.message_id, trajectory_id=email.trajectory_id):
         try:
             async with asyncio.timeout(send_within):
-                receipt = await sender.send(outgoing)  # SendFailed: retried by Temporal's retry policy
+                receipt = await sender.send(outgoing(email))  # SendFailed: retried by Temporal's retry policy
         except SendRefused as refusal:
             await _record_refusal(sender, store, email, refusal, now)
             raise

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 
 from application.event_store import EventStore, RecordedEvent
+from application.mail import OutgoingMessage
+from application.trajectories import stream_id
 from projections.message_texts import MessageContext, compose, evolve_context
 from projections.messages import message_id_for, message_stream
 from projections.trajectory_state import decode
@@ -51,3 +53,24 @@ def emails_of(records: Sequence[RecordedEvent], caused_by: Collection[str] | Non
 async def undelivered(store: EventStore, emails: Sequence[PendingEmail]) -> list[PendingEmail]:
     """The e-mails neither recorded delivered nor recorded refused yet."""
     return [e for e in emails if await store.stream_version(message_stream(e.message_id)) == 0]
+
+
+async def composed(store: EventStore, trajectory_id: str, message_id: str) -> PendingEmail | None:
+    """The e-mail `message_id` as the trajectory's events compose it (what was, or will be, sent); None
+    when no event of that trajectory causes it with an address."""
+    records = await store.read_stream(stream_id(trajectory_id))
+    return next((e for e in emails_of(records) if e.message_id == message_id), None)
+
+
+def outgoing(email: PendingEmail) -> OutgoingMessage:
+    """The e-mail as a sender takes it."""
+    return OutgoingMessage(
+        message_id=email.message_id,
+        trajectory_id=email.trajectory_id,
+        kind=email.kind,
+        recipient=email.recipient,
+        subject=email.subject,
+        body=email.body,
+        created_at=email.created_at.isoformat(),
+        invite=email.invite,
+    )

@@ -201,6 +201,17 @@ async def list_messages(pool: asyncpg.Pool, trajectory_id: str | None = None) ->
     return [MessageRow(**dict(row)) for row in rows]
 
 
+async def message_by_id(pool: asyncpg.Pool, message_id: str) -> MessageRow | None:
+    """One message with its status; None when there is no such message."""
+    row = await pool.fetchrow(
+        f"""SELECT message_id, trajectory_id, event_id, kind, recipient, recipient_name, subject, body, created_at,
+                   status, sent_at, transport, refused_at, failure
+            FROM {MESSAGES} WHERE message_id = $1""",
+        message_id,
+    )
+    return MessageRow(**dict(row)) if row is not None else None
+
+
 async def refused_messages(pool: asyncpg.Pool) -> list[MessageRow]:
     """E-mails a mail server refused for good, most recent first: for ops to correct and forward."""
     rows = await pool.fetch(

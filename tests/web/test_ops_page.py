@@ -9,14 +9,19 @@ real: the terminated workflow runs again.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from email import policy
+from email.parser import BytesParser
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from application.event_store import ExpectedVersion, NewEvent
+from application.mail import message_id_header
 from domain import SendAnnouncement
 from interfaces.web import operations
 from interfaces.workflow_ops import WorkflowRow, raw_status
@@ -90,6 +95,38 @@ async def test_ops_sees_a_stuck_trajectory_and_a_refused_email_with_links_into_t
         await screenshot(page, "ops", site.tmp)
     finally:
         access.ui_address = before
+
+
+async def test_ops_downloads_a_refused_email_as_the_eml_the_mail_server_got(site: Site, page: Any) -> None:
+    trajectory_id = await site.open_trajectory()
+    await site.rig.send(SendAnnouncement, "2025-11-04", trajectory_id, actor="planner:piet")
+    subject = await _refuse_one_email(site, trajectory_id)
+    [message] = [m for m in await list_messages(site.runtime.pool, trajectory_id) if m.status == "refused"]
+    await sign_in(page, "ops")
+    await page.goto("/beheer")
+    link = page.locator("section", has=page.locator("#emails-heading")).get_by_role("link", name="Downloaden")
+    mine = link.and_(page.locator(f'[href="/beheer/e-mails/{message.message_id}.eml"]'))
+    async with page.expect_download() as downloading:
+        await mine.click()
+    download = await downloading.value
+    assert download.suggested_filename == f"e-mail-{message.message_id}.eml"
+    data = await asyncio.to_thread(Path(await download.path()).read_bytes)
+    email = BytesParser(policy=policy.default).parsebytes(data)
+    assert email["Message-ID"] == message_id_header(message.message_id)
+    assert (email["To"], email["Subject"]) == (message.recipient, subject)
+    text = email.get_body(preferencelist=("plain",))
+    assert text is not None and message.body.splitlines()[0] in text.get_content()
+    assert email.get_body(preferencelist=("html",)) is not None
+
+    cookies = {c["name"]: c["value"] for c in await page.context.cookies()}
+    async with httpx.AsyncClient(base_url=site.url, cookies=cookies) as http:
+        for unknown in ("00000000-0000-0000-0000-000000000000", "..%2F..%2Fetc%2Fpasswd", "x" * 300):
+            assert (await http.get(f"/beheer/e-mails/{unknown}.eml")).status_code == 404
+    await page.context.clear_cookies()
+    await sign_in(page, "planner")
+    cookies = {c["name"]: c["value"] for c in await page.context.cookies()}
+    async with httpx.AsyncClient(base_url=site.url, cookies=cookies) as http:
+        assert (await http.get(f"/beheer/e-mails/{message.message_id}.eml")).status_code == 403
 
 
 async def test_a_halted_read_model_is_shown_with_the_event_it_stopped_at(site: Site, page: Any) -> None:
