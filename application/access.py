@@ -47,6 +47,7 @@ COMMAND_ROLES: dict[str, frozenset[Role]] = {
     "SendIntake": frozenset({Role.PLANNER}),
     "WithdrawParticipation": frozenset({Role.PLANNER, Role.AUDITEE}),
     "RecordIntake": frozenset({Role.PLANNER, Role.AUDITEE}),
+    "ChangeContacts": frozenset({Role.PLANNER, Role.AUDITEE}),
     "DeclareConflictOfInterest": frozenset({Role.PLANNER, Role.AUDITOR}),
     "ScheduleAudit": frozenset({Role.PLANNER}),
     "RecordAuditScores": frozenset({Role.AUDITOR}),

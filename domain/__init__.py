@@ -13,6 +13,7 @@ from domain.certificate import certificate_status, certified_until, recertificat
 from domain.certificate_holder import CertificateFacts, RunningCertificate, certificate_facts
 from domain.commands import (
     CancelAudit,
+    ChangeContacts,
     Command,
     Contact,
     DecideCertification,
@@ -87,6 +88,7 @@ __all__ = [
     "CertificateMismatch",
     "CertificateNumberTaken",
     "CertificateStatus",
+    "ChangeContacts",
     "Command",
     "ConflictOfInterest",
     "Contact",

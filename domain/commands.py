@@ -151,6 +151,13 @@ class RecordIntake(Command):
     services: tuple[Text, ...] = Field(default=(), max_length=50)
 
 
+class ChangeContacts(Command):
+    """Name the auditee's contact persons anew (someone left, a mail server refuses the address): e-mails
+    go to the first of them from now on, and only they sign in to the portal for this trajectory."""
+
+    contacts: tuple[Contact, ...] = Field(min_length=1, max_length=50)
+
+
 class DeclareConflictOfInterest(Command):
     """Record that an auditor has a relation with this auditee, so they are not planned on it."""
 

@@ -91,6 +91,13 @@ class IntakeRecorded(Event):
     scope: tuple[str, ...]
 
 
+class ContactsChanged(Event):
+    """The auditee's contact persons were named anew; they replace those of the opening and the intake."""
+
+    changed_on: date
+    contacts: tuple[Contact, ...]
+
+
 class ConflictOfInterestDeclared(Event):
     """An auditor declared a relation with this auditee and will not be planned on it."""
 

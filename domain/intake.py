@@ -1,4 +1,5 @@
-"""The intake: the auditee's size sets the audit category; its services set the modules in scope.
+"""The intake: the auditee's size sets the audit category; its services set the modules in scope. Its
+contact persons can be named anew at any time while the trajectory runs (`ChangeContacts`).
 
 Module 1 (Educatieve dienstverlening) applies to public libraries offering Bibliotheek op school or
 BoekStart; a library with an IDO answers the IDO indicator under norm 4. Service names are matched
@@ -11,12 +12,12 @@ from collections.abc import Iterable
 
 from domain import commands
 from domain import events as ev
-from domain.commands import RecordIntake
+from domain.commands import ChangeContacts, RecordIntake
 from domain.concept import Cli, CommandPart, Concept, EventPart, Field
 from domain.dutch import opsomming
-from domain.events import Event, IntakeRecorded
+from domain.events import ContactsChanged, Event, IntakeRecorded
 from domain.evolve import changed, round_with
-from domain.guards import Context, require_phase
+from domain.guards import Context, require_open, require_phase
 from domain.rules import Rules
 from domain.state import (
     Intake,
@@ -72,6 +73,12 @@ def record_intake(state: TrajectoryState, cmd: RecordIntake, ctx: Context) -> li
     ]
 
 
+def change_contacts(state: TrajectoryState, cmd: ChangeContacts, ctx: Context) -> list[Event]:
+    """Name the contact persons anew, in any phase of an open trajectory."""
+    require_open(state, cmd)
+    return [ContactsChanged(**ctx.stamp(state), changed_on=ctx.today, contacts=cmd.contacts)]
+
+
 # --- what this concept declares: its commands' CLI steps, its events' evolve steps and summaries ---
 
 
@@ -89,6 +96,14 @@ def _evolve_intake_recorded(s: TrajectoryState, e: ev.IntakeRecorded) -> Traject
     )
 
 
+def _evolve_contacts_changed(s: TrajectoryState, e: ev.ContactsChanged) -> TrajectoryState:
+    return s  # the contacts are not part of the rules' state: the read models and the e-mails follow them
+
+
+def _summary_contacts_changed(e: ev.ContactsChanged) -> str:
+    return f"Contactpersonen gewijzigd: {opsomming([f'{c.name} ({c.email})' for c in e.contacts])}"
+
+
 def _summary_intake_recorded(e: ev.IntakeRecorded) -> str:
     extras = [f"module {m}" for m in e.modules] + (["IDO"] if e.ido else [])
     more = f", met {opsomming(extras)}" if extras else ""
@@ -104,8 +119,16 @@ CONCEPT = Concept(
             record_intake,
             Cli("intake", "record", "Leg de intake vast: contactpersonen, locaties, medewerkers, diensten."),
         ),
+        CommandPart(
+            commands.ChangeContacts,
+            change_contacts,
+            Cli("contacts", "change", "Wijzig de contactpersonen; e-mails gaan voortaan naar de eerste."),
+        ),
     ),
-    events=(EventPart(ev.IntakeRecorded, _evolve_intake_recorded, _summary_intake_recorded),),
+    events=(
+        EventPart(ev.IntakeRecorded, _evolve_intake_recorded, _summary_intake_recorded),
+        EventPart(ev.ContactsChanged, _evolve_contacts_changed, _summary_contacts_changed),
+    ),
     fields={
         "contacts": Field(
             'Contactpersoon als JSON, bv. {"name": "An de Vries", "email": "an@bieb.nl", "role": "directeur"}.',

@@ -227,11 +227,15 @@ class AccountsProjection:
 
 
 class ContactsProjection:
-    """Who is a contact person of which trajectory: where a one-time sign-in link may go."""
+    """Who is a contact person of which trajectory: where a one-time sign-in link may go.
+
+    The opening's address and the intake's contacts both count; `ContactsChanged` replaces them all (the
+    opening's address too: it is typically the one that stopped working), and a later intake replaces
+    those again, as the e-mails follow the latest named contact."""
 
     name: ClassVar[str] = CONTACTS
     categories: ClassVar[Sequence[str] | None] = (STREAM_PREFIX.rstrip("-"),)
-    event_types: ClassVar[Sequence[str] | None] = ("TrajectoryOpened", "IntakeRecorded")
+    event_types: ClassVar[Sequence[str] | None] = ("TrajectoryOpened", "IntakeRecorded", "ContactsChanged")
     tables: ClassVar[Sequence[str]] = ("trajectory_contacts",)
 
     async def apply(self, conn: asyncpg.Connection, events: Sequence[RecordedEvent]) -> None:
@@ -241,8 +245,11 @@ class ContactsProjection:
                 source, emails = "opening", [event.data.get("contact_email")]
             else:
                 source, emails = "intake", [c.get("email") for c in event.data.get("contacts") or ()]
+            replaced = ("opening", "intake") if event.event_type == "ContactsChanged" else (source,)
             await conn.execute(
-                "DELETE FROM trajectory_contacts WHERE trajectory_id = $1 AND source = $2", trajectory_id, source
+                "DELETE FROM trajectory_contacts WHERE trajectory_id = $1 AND source = ANY($2::text[])",
+                trajectory_id,
+                list(replaced),
             )
             addresses = sorted({str(e).strip().lower() for e in emails if e})
             if addresses:

@@ -68,7 +68,7 @@ def evolve_context(ctx: MessageContext | None, event: Event) -> MessageContext |
     if ctx is None:
         return None
     changes: dict[str, Any] = {}
-    if isinstance(event, ev.IntakeRecorded) and event.contacts:
+    if isinstance(event, ev.IntakeRecorded | ev.ContactsChanged) and event.contacts:
         changes = {"recipient": event.contacts[0].email, "recipient_name": event.contacts[0].name}
     elif isinstance(event, ev.AnnouncementSent):
         changes = {"audit_quarter": str(event.audit_quarter)}
@@ -262,6 +262,31 @@ def _intake_recorded(e: ev.IntakeRecorded, ctx: MessageContext) -> Draft:
         f"Bedankt voor het invullen van de intake. {ctx.organisation} valt in auditcategorie {e.category}: "
         f"de audit duurt {e.dagdelen} dagdelen.{modules}",
         "We plannen nu de auditdatum en de auditoren en laten u die zo snel mogelijk weten.",
+    )
+
+
+@_on(ev.ContactsChanged)
+def _contacts_changed(e: ev.ContactsChanged, ctx: MessageContext) -> Draft:
+    """The new contact person learns what is ahead, with the audit's calendar entry while it is planned."""
+    name = _round_name(ctx.round_kind)
+    planned = bool(ctx.audit_dates) and not ctx.invite_cancelled and not ctx.audit_held
+    ahead = (
+        f"De {name} van {ctx.organisation} staat gepland op {' en '.join(dag(d) for d in ctx.audit_dates)}."
+        if planned
+        else f"De audit van {ctx.organisation} vindt plaats in {ctx.audit_quarter}."
+        if ctx.audit_quarter and not ctx.audit_held
+        else ""
+    )
+    return _mail(
+        "contacts_changed",
+        "Contactpersoon voor de certificering",
+        ctx,
+        f"U bent vanaf nu contactpersoon van {ctx.organisation} voor de certificering door CBCT. Onze "
+        "berichten over de audit, de termijnen en het certificaat komen voortaan naar dit e-mailadres.",
+        ahead,
+        "In het portaal van CBCT ziet u de data, de termijnen en wat u voorbereidt. U meldt zich aan met "
+        "een eenmalige aanmeldlink, die u op dit e-mailadres aanvraagt.",
+        invite=_invite(e.trajectory_id, ctx) if planned else None,
     )
 
 

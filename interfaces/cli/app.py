@@ -35,6 +35,7 @@ app.add_typer(accounts.tokens_app, name="tokens")
 NOUNS = {
     "trajectory": "Trajecten: openen, aankondigen, deelname intrekken, tonen.",
     "intake": "Intake versturen en vastleggen.",
+    "contacts": "Contactpersonen van de auditee wijzigen.",
     "auditor": "Auditoren: relaties (belangenverstrengeling).",
     "audit": "Audit plannen, scores vastleggen, annuleren.",
     "postponement": "Uitstel aanvragen en beslissen.",

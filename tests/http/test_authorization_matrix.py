@@ -57,6 +57,7 @@ _COMMAND_ROWS = {
     "intake/send": "| ok | 403 | 403 | 403 | 403 | 403 |",
     "trajectory/withdraw": "| ok | 403 | 403 | own | 403 | 403 |",
     "intake/record": "| ok | 403 | 403 | own | 403 | 403 |",
+    "contacts/change": "| ok | 403 | 403 | own | 403 | 403 |",
     "auditor/declare-relation": "| ok | own | 403 | 403 | 403 | 403 |",
     "audit/schedule": "| ok | 403 | 403 | 403 | 403 | 403 |",
     "audit/scores": "| 403 | own | 403 | 403 | 403 | 403 |",

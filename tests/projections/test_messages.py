@@ -6,8 +6,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from activities.outbox import emails_of
 from application.event_store import ExpectedVersion, NewEvent
-from domain import OpenTrajectory, RecordIntake, ScheduleAudit, SendAnnouncement
+from application.trajectories import stream_id
+from domain import ChangeContacts, OpenTrajectory, RecordIntake, ScheduleAudit, SendAnnouncement
 from projections.messages import list_messages, message_stream, pending_messages
 from tests.projections.world import World, certified_after_heraudit
 from tests.unit.driver import intake_fields
@@ -61,6 +63,32 @@ async def test_messages_are_dutch_and_go_to_the_contact_email_until_the_intake_n
     assert scheduled.body.startswith("Beste Anna de Vries,")
     assert "dinsdag 21-04-2026" in scheduled.body and "Ellen Expert" in scheduled.body
     assert "zelfevaluatie" in scheduled.body and "contact op met CBCT planning" in scheduled.body
+
+
+async def test_new_contacts_get_the_next_emails_with_the_planned_audit_and_alone_may_sign_in(world: World) -> None:
+    """After ChangeContacts the new first contact is told what is ahead (with the audit's calendar entry),
+    every later e-mail goes there, and the opening's and the intake's addresses are contacts no more."""
+    await _scheduled(world)
+    bram = {"name": "Bram Nieuw", "email": "Bram@BibliotheekHengelo.example", "role": "coördinator"}
+    await world.do(ChangeContacts, "2026-02-02", T, contacts=[bram])
+    await world.do(
+        ScheduleAudit, "2026-02-03", T, audit_dates=[date(2026, 4, 28)], expert_auditor="Ellen Expert",
+        peer_auditor="Peer Bakker",
+    )  # fmt: skip
+    await world.catch_up()
+    messages = {m.kind: m for m in await list_messages(world.pool, T)}
+    changed = messages["contacts_changed"]
+    assert (changed.recipient, changed.subject) == (
+        "Bram@BibliotheekHengelo.example",
+        "Contactpersoon voor de certificering – Bibliotheek Hengelo",
+    )
+    assert changed.body.startswith("Beste Bram Nieuw,")
+    assert "staat gepland op dinsdag 21-04-2026" in changed.body and "aanmeldlink" in changed.body
+    assert messages["audit_rescheduled"].recipient == "Bram@BibliotheekHengelo.example"
+    [email] = [e for e in emails_of(await world.store.read_stream(stream_id(T))) if e.kind == "contacts_changed"]
+    assert email.invite is not None and (email.invite.dates, email.invite.sequence) == ((date(2026, 4, 21),), 0)
+    contacts = await world.pool.fetch("SELECT email FROM trajectory_contacts WHERE trajectory_id = $1", T)
+    assert [r["email"] for r in contacts] == ["bram@bibliotheekhengelo.example"]
 
 
 async def test_without_any_address_the_message_is_kept_unaddressed(world: World) -> None:
