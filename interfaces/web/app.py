@@ -19,6 +19,7 @@ from interfaces.web import (
     operations,
     portal,
     portal_calendar,
+    portal_contacts,
     portal_documents,
     portal_scores,
     portal_steps,
@@ -42,6 +43,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     # the auditee portal (issue 23)
     portal.router,
     portal_steps.router,
+    portal_contacts.router,
     portal_documents.router,
     portal_scores.router,
     portal_calendar.router,

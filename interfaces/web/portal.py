@@ -164,6 +164,11 @@ def sections(state: TrajectoryState) -> list[Section]:
         Section("Reactie op het conceptrapport", portal_url(tid, "reactie"), reaction),
         Section("Tevredenheidsenquête", portal_url(tid, "enquete"), survey),
         Section("Uw scores per norm", portal_url(tid, "scores"), scores),
+        Section(
+            "Contactpersonen",
+            portal_url(tid, "contactpersonen"),
+            "Wijzigen kan altijd." if state.is_open else "Het traject is afgesloten.",
+        ),
     ]
 
 
@@ -234,6 +239,7 @@ DONE = {
     "uitstel": "Uw uitstelverzoek is ontvangen. CBCT beslist erover en laat het u weten.",
     "reactie": "Uw reactie op het conceptrapport is ontvangen.",
     "enquete": "Dank u wel voor het invullen van de enquête.",
+    "contactpersonen": "Uw contactpersonen zijn gewijzigd. CBCT mailt voortaan naar de eerste.",
 }
 
 

@@ -17,8 +17,6 @@ why instead of offering the form.
 
 from __future__ import annotations
 
-import dataclasses
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +30,7 @@ from domain.postponement import decision_due
 from domain.state import TrajectoryState
 from domain.vocabulary import PostponementGround, RoundKind
 from interfaces.http.deps import Runtime
+from interfaces.web import contact_rows
 from interfaces.web.errors import WebRoute
 from interfaces.web.forms import FORMS, CommandForm, FormState, Values
 from interfaces.web.portal import Auditee, TrajectoryPath, portal_url
@@ -187,7 +186,7 @@ async def _step_page(request: Request, app: Any, viewer: Any, state: TrajectoryS
     )
 
 
-async def _send(request: Request, app: Any, viewer: Any, state: TrajectoryState, the_state: FormState,
+async def send_step(request: Request, app: Any, viewer: Any, state: TrajectoryState, the_state: FormState,
                 values: Values, page: str) -> tuple[Response | None, int]:  # fmt: skip
     """Validate and send (`submitting.submit`, the one way a page posts a generated form); the redirect
     to the portal when accepted, else (None, status) with the explanation in `the_state`."""
@@ -214,7 +213,7 @@ def _make_step_routes(step: Step) -> None:
         values = form.values_of(posted)
         the_state = posted_state(FormState(form, portal_url(trajectory_id, step.page), values,
                                            submit_label=step.submit), posted)  # fmt: skip
-        done, status = await _send(request, app, viewer, state, the_state, values, step.page)
+        done, status = await send_step(request, app, viewer, state, the_state, values, step.page)
         if done is not None:
             return done
         if is_htmx(request):  # htmx swaps 2xx answers only: the form with its explanation, as 200
@@ -243,14 +242,12 @@ def _max_items(name: str) -> int:
     return next(int(m.max_length) for m in RecordIntake.model_fields[name].metadata if hasattr(m, "max_length"))
 
 
-MAX_CONTACTS, MAX_LOCATIONS = _max_items("contacts"), _max_items("locations")
-_CONTACT_KEY = re.compile(r"^contacts\.(\d{1,3})\.(name|email|role)$")
+MAX_CONTACTS, MAX_LOCATIONS = contact_rows.most_contacts(RecordIntake), _max_items("locations")
 
 
-def intake_form(contact_rows: int) -> CommandForm:
-    """The intake's generated form with `contact_rows` rows of contacts."""
-    fields = tuple(dataclasses.replace(f, repeat=contact_rows) if f.name == "contacts" else f for f in INTAKE.fields)
-    return dataclasses.replace(INTAKE, fields=fields)
+def intake_form(rows: int) -> CommandForm:
+    """The intake's generated form with `rows` rows of contacts."""
+    return contact_rows.with_rows(INTAKE, rows)
 
 
 @dataclass
@@ -262,22 +259,7 @@ class IntakeInput:
 
 
 def _contact_rows(posted: Any) -> int:
-    indexes = [int(m.group(1)) for key in posted if (m := _CONTACT_KEY.match(str(key)))]
-    return min(max([CONTACT_ROWS - 1, *indexes]) + 1, MAX_CONTACTS)
-
-
-def _compact_contacts(values: Values, rows: int) -> None:
-    """Move the filled-in contact rows up, in order, so that an error's row number is the row shown."""
-    subs = ("name", "email", "role")
-    filled = [
-        [values.get(f"contacts.{n}.{sub}", "") for sub in subs]
-        for n in range(rows)
-        if any(str(values.get(f"contacts.{n}.{sub}", "")).strip() for sub in subs)
-    ]
-    for n in range(rows):
-        cells = filled[n] if n < len(filled) else ["", "", ""]
-        for sub, cell in zip(subs, cells, strict=True):
-            values[f"contacts.{n}.{sub}"] = cell
+    return contact_rows.rows_posted(posted, at_least=CONTACT_ROWS, at_most=MAX_CONTACTS)
 
 
 def read_intake(posted: Any, action: str) -> IntakeInput:
@@ -289,7 +271,7 @@ def read_intake(posted: Any, action: str) -> IntakeInput:
     locations = [v for v in typed if v.strip()]
     locations += [""] * (len(typed) - len(locations))
     values = form.values_of(posted)
-    _compact_contacts(values, rows)
+    contact_rows.compact(values, rows)
     values["locations"] = "\n".join(v for v in locations if v.strip())
     the_state = posted_state(FormState(form, action, values, submit_label="Intake versturen"), posted)
     return IntakeInput(the_state, locations)
@@ -362,7 +344,7 @@ async def intake_post(request: Request, trajectory_id: TrajectoryPath, viewer: A
     if more == "locations":
         typed.locations = [*typed.locations, ""][:MAX_LOCATIONS]
         return await _intake_page(request, app, viewer, state, typed)
-    done, status = await _send(request, app, viewer, state, typed.form_state, typed.form_state.values, "intake")
+    done, status = await send_step(request, app, viewer, state, typed.form_state, typed.form_state.values, "intake")
     if done is not None:
         return done
     return await _intake_page(request, app, viewer, state, typed, status)

@@ -20,6 +20,7 @@ import pytest
 import pytest_asyncio
 
 from domain import commands as c
+from projections.messages import list_messages
 from tests.web.conftest import Site, run_axe, screenshot, sign_in
 from tests.web.test_portal import PNG, WorldClock
 
@@ -135,6 +136,7 @@ PAGE_TYPES = [
     PageType("portaal-09-scores", at(f"/portaal/{DRAFT}/scores"), phone=False, heading="Uw scores per norm"),
     PageType("portaal-10-scores-telefoon", at(f"/portaal/{DRAFT}/scores"), heading="Uw scores per norm"),
     PageType("portaal-11-agenda", new_calendar_link, heading="Agenda-abonnement"),
+    PageType("portaal-12-contactpersonen", at(f"/portaal/{SCHEDULED}/contactpersonen"), heading="Contactpersonen"),
 ]
 
 
@@ -233,6 +235,47 @@ async def test_the_calendar_link_is_shown_once_and_works(world: Site, page: Any)
     await page.wait_for_url("**/agenda-abonnement?ingetrokken=1")
     async with httpx.AsyncClient() as http:
         assert (await http.get(url)).status_code == 404
+
+
+async def test_the_auditee_names_new_contact_persons_who_get_the_next_email(world: Site, page: Any) -> None:
+    """The page starts with the intake's contact; without JavaScript "meer regels" adds a row. Saved: the
+    first new contact is CBCT's addressee from then on, and only the new contacts may sign in."""
+    tid = "P-2026-006"
+    await world.open_trajectory(tid, previous_certificate_expiry=None)  # the register says until when
+    await world.rig.send(c.SendAnnouncement, "2025-11-03", tid, actor="planner:piet")
+    await world.rig.send(c.RecordIntake, "2025-11-03", tid, actor="auditee:an", contacts=(CONTACT,),
+                         locations=("Centrale",), employees=30)  # fmt: skip
+    await world.settled()
+    await sign_in(page, "auditee")
+    await page.goto(f"/portaal/{tid}")
+    await page.locator(".section-list").get_by_role("link", name="Contactpersonen").click()
+    await page.wait_for_url(f"**/portaal/{tid}/contactpersonen")
+    first = page.locator("#contact-row-0")
+    assert await first.get_by_label("E-mailadres").input_value() == CONTACT["email"]
+    rows = page.locator("#rows-contacts fieldset")
+    before = await rows.count()
+    await page.get_by_role("button", name="Meer regels").click()
+    await page.locator(f"#contact-row-{before}").wait_for()
+    await first.get_by_label("Naam").fill("Bram Nieuw")
+    await first.get_by_label("E-mailadres").fill("bram@bibliotheekhengelo.example")
+    await first.get_by_label("Functie").fill("coördinator")
+    second = page.locator("#contact-row-1")
+    await second.get_by_label("Naam").fill(CONTACT["name"])
+    await second.get_by_label("E-mailadres").fill("an.devries@bibliotheekhengelo.example")
+    await page.get_by_role("button", name="Contactpersonen opslaan").click()
+    await page.wait_for_url(f"**/portaal/{tid}?verwerkt=contactpersonen")
+    assert "CBCT mailt voortaan naar de eerste" in await page.locator(".notice-success").inner_text()
+    await world.settled()
+    [changed] = [m for m in await list_messages(world.runtime.pool, tid) if m.kind == "contacts_changed"]
+    assert (changed.recipient, changed.recipient_name) == ("bram@bibliotheekhengelo.example", "Bram Nieuw")
+    contacts = await world.runtime.pool.fetch("SELECT email FROM trajectory_contacts WHERE trajectory_id = $1", tid)
+    assert sorted(r["email"] for r in contacts) == [
+        "an.devries@bibliotheekhengelo.example", "bram@bibliotheekhengelo.example",
+    ]  # fmt: skip
+    await page.goto(f"/portaal/{tid}/contactpersonen")  # the page starts with the contacts named last
+    assert await page.locator("#contact-row-1").get_by_label("E-mailadres").input_value() == (
+        "an.devries@bibliotheekhengelo.example"
+    )
 
 
 async def test_the_reaction_and_the_survey_are_sent_from_the_portal(world: Site, page: Any) -> None:
