@@ -52,6 +52,7 @@ class MessageContext(BaseModel):
     invite_revised: bool = False  # whether the latest audit-date event created or changed the entry
     expert_auditor: str = ""
     peer_auditor: str = ""
+    recipient_changed: bool = False  # the latest ContactsChanged named another first contact
 
 
 def evolve_context(ctx: MessageContext | None, event: Event) -> MessageContext | None:
@@ -70,6 +71,8 @@ def evolve_context(ctx: MessageContext | None, event: Event) -> MessageContext |
     changes: dict[str, Any] = {}
     if isinstance(event, ev.IntakeRecorded | ev.ContactsChanged) and event.contacts:
         changes = {"recipient": event.contacts[0].email, "recipient_name": event.contacts[0].name}
+        if isinstance(event, ev.ContactsChanged):
+            changes["recipient_changed"] = event.contacts[0].email.lower() != (ctx.recipient or "").lower()
     elif isinstance(event, ev.AnnouncementSent):
         changes = {"audit_quarter": str(event.audit_quarter)}
     elif isinstance(event, ev.AuditScheduled):
@@ -266,8 +269,11 @@ def _intake_recorded(e: ev.IntakeRecorded, ctx: MessageContext) -> Draft:
 
 
 @_on(ev.ContactsChanged)
-def _contacts_changed(e: ev.ContactsChanged, ctx: MessageContext) -> Draft:
-    """The new contact person learns what is ahead, with the audit's calendar entry while it is planned."""
+def _contacts_changed(e: ev.ContactsChanged, ctx: MessageContext) -> Draft | None:
+    """The new first contact learns what is ahead, with the audit's calendar entry while it is planned;
+    nothing when the first contact stayed the same (another contact added or removed)."""
+    if not ctx.recipient_changed:
+        return None
     name = _round_name(ctx.round_kind)
     planned = bool(ctx.audit_dates) and not ctx.invite_cancelled and not ctx.audit_held
     ahead = (

@@ -90,6 +90,16 @@ async def test_new_contacts_get_the_next_emails_with_the_planned_audit_and_alone
     contacts = await world.pool.fetch("SELECT email FROM trajectory_contacts WHERE trajectory_id = $1", T)
     assert [r["email"] for r in contacts] == ["bram@bibliotheekhengelo.example"]
 
+    second = {"name": "Cor Tweede", "email": "cor@bibliotheekhengelo.example"}
+    await world.do(
+        ChangeContacts, "2026-02-04", T, contacts=[{**bram, "email": "bram@bibliotheekhengelo.example"}, second]
+    )
+    await world.catch_up()
+    kinds = [m.kind for m in await list_messages(world.pool, T)]
+    assert kinds.count("contacts_changed") == 1, "the same first contact is not welcomed again"
+    contacts = await world.pool.fetch("SELECT email FROM trajectory_contacts WHERE trajectory_id = $1", T)
+    assert sorted(r["email"] for r in contacts) == ["bram@bibliotheekhengelo.example", "cor@bibliotheekhengelo.example"]
+
 
 async def test_without_any_address_the_message_is_kept_unaddressed(world: World) -> None:
     """No contact_email and no intake yet: the announcement is stored as 'unaddressed', never dropped or sent."""
