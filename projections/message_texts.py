@@ -290,7 +290,7 @@ def _contacts_changed(e: ev.ContactsChanged, ctx: MessageContext) -> Draft | Non
         f"U bent vanaf nu contactpersoon van {ctx.organisation} voor de certificering door CBCT. Onze "
         "berichten over de audit, de termijnen en het certificaat komen voortaan naar dit e-mailadres.",
         ahead,
-        "In het portaal van CBCT ziet u de data, de termijnen en wat u voorbereidt. U meldt zich aan met "
+        "In het portaal van CBCT ziet u de data, de termijnen en wat u moet voorbereiden. U meldt zich aan met "
         "een eenmalige aanmeldlink, die u op dit e-mailadres aanvraagt.",
         invite=_invite(e.trajectory_id, ctx) if planned else None,
     )
