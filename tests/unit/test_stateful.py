@@ -13,6 +13,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from domain import (
     Association,
     CancelAudit,
+    ChangeContacts,
     Command,
     DecideCertification,
     DecideObjection,
@@ -54,7 +55,7 @@ from domain import events as ev
 from domain.calendar import AMSTERDAM, local_date, non_working_reason
 from frameworks.loader import load_rules
 from projections.calendar import CANCELLED, AuditRow, OrganisationRow, fold_event
-from projections.message_texts import MessageContext, evolve_context
+from projections.message_texts import MessageContext, compose, evolve_context
 from tests.unit.driver import CONTACT, Trajectory
 
 AUDITORS = ["Anna", "Bram", "Cees", "Dewi"]
@@ -174,6 +175,12 @@ class TrajectoryMachine(RuleBasedStateMachine):
             employees=employees,
             services=tuple(sorted(services)),
         )
+
+    @precondition(lambda self: self.is_open())
+    @rule(first=st.sampled_from(["an@bieb.example", "bram@bieb.example"]), second=st.booleans())
+    def change_contacts(self, first: str, second: bool) -> None:
+        contacts = [{"name": first.split("@")[0].capitalize(), "email": first}]
+        self.run(ChangeContacts, contacts=tuple(contacts + ([{"name": "Cor", "email": "cor@bieb.example"}] * second)))
 
     @precondition(lambda self: self.is_open() and self.t.s.version < 8)
     @rule(auditor=st.sampled_from(AUDITORS))
@@ -460,6 +467,16 @@ class TrajectoryMachine(RuleBasedStateMachine):
             else:
                 fold_event(audits, organisations, trajectory_id, event)
             context = evolve_context(context, event)
+            draft = compose(event, context) if context is not None and isinstance(event, ev.ContactsChanged) else None
+            if draft is not None and draft.invite is not None:  # a new contact's copy of the entry, as it is now
+                assert context is not None and context.invite_round is not None
+                welcome = audits[(trajectory_id, context.invite_round)]
+                invite = draft.invite
+                assert (welcome["sequence"], welcome["status"] == CANCELLED, welcome["audit_dates"]) == (
+                    invite.sequence,
+                    invite.cancelled,
+                    invite.dates,
+                )
         if context is None or context.invite_round is None:
             assert not audits
             return
