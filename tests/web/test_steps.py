@@ -48,11 +48,12 @@ def _offered(viewer: Principal, state: TrajectoryState) -> list[str]:
 def test_a_just_opened_trajectory_offers_what_fits_its_phase_to_each_role() -> None:
     state = _after(OPENED)
     assert _offered(PLANNER, state) == [
-        "SendAnnouncement", "WithdrawParticipation", "DeclareConflictOfInterest", "RequestPostponement",
+        "SendAnnouncement", "WithdrawParticipation", "ChangeContacts", "DeclareConflictOfInterest",
+        "RequestPostponement",
     ]  # fmt: skip
     assert "ScheduleAudit" not in _offered(PLANNER, state)  # not in phase 'geopend'
     assert "DecidePostponement" not in _offered(PLANNER, state)  # no request pending
-    assert _offered(AUDITEE, state) == ["WithdrawParticipation", "RequestPostponement"]  # no survey sent yet
+    assert _offered(AUDITEE, state) == ["WithdrawParticipation", "ChangeContacts", "RequestPostponement"]  # no survey
     assert _offered(DIRECTOR, state) == ["ExtendValidity"]  # no decision yet; the running certificate
 
 
@@ -61,3 +62,9 @@ def test_a_pending_request_is_offered_for_decision() -> None:
                                 ground_effective_on="2026-01-01"))  # fmt: skip
     assert state.postponements.pending is not None
     assert "DecidePostponement" in _offered(PLANNER, state)
+
+
+def test_a_closed_trajectory_offers_no_change_of_contacts() -> None:
+    state = _after(OPENED, _cmd(c.WithdrawParticipation, 2, reason="De bibliotheek stopt met certificeren."))
+    assert not state.is_open
+    assert "ChangeContacts" not in _offered(PLANNER, state) + _offered(AUDITEE, state)
