@@ -453,8 +453,10 @@ class PostgresEventStore:
         categories: Sequence[str] | None = None,
         event_types: Sequence[str] | None = None,
         idle_timeout: float | None = None,
+        until: asyncio.Event | None = None,
     ) -> AsyncIterator[list[RecordedEvent]]:
-        """Yield batches in global order, forever (or until nothing arrived for `idle_timeout` s).
+        """Yield batches in global order, forever (or until nothing arrived for `idle_timeout` s, or
+        `until` is set: whoever sets it calls `wakeup.wake()` so that a waiting follower sees it at once).
 
         Woken by appends (local at once, remote via NOTIFY) and polling as a fallback. After a wake-up
         that finds nothing new — an older transaction still holds the watermark — it retries quickly.
@@ -464,7 +466,7 @@ class PostgresEventStore:
         position = after
         backoff = self._poll_interval
         idle_since = time.monotonic()
-        while True:
+        while until is None or not until.is_set():
             generation = self.wakeup.generation
             batch = await self.read_all(position, batch_size, categories=categories, event_types=event_types)
             if batch:

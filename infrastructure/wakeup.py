@@ -52,6 +52,10 @@ class Wakeup:
         self._changed.set()
         self._changed = asyncio.Event()
 
+    def wake(self) -> None:
+        """Wake every local follower now, without a NOTIFY (they look at what else changed: a stop)."""
+        self._bump()
+
     def poke(self) -> None:
         """Called after a committed append."""
         self._bump()

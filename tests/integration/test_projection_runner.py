@@ -144,3 +144,20 @@ async def test_catch_up_reads_its_own_writes_once_an_older_transaction_elsewhere
             await elsewhere.commit()
         assert await asyncio.wait_for(catching_up, 5) == 1
         assert await _counts(pool) == {"trajectory-mine": 1}
+
+
+async def test_a_stop_reaches_an_idle_follower_at_once(database_url: str) -> None:
+    """An idle follower waits up to its poll interval (here 30 s) or its idle restart (5 s) for events;
+    a stop wakes it: the runner is done well before either."""
+    async with open_pool(database_url) as pool:
+        await _setup(pool)
+        store = PostgresEventStore(pool, poll_interval=30.0)
+        runner = ProjectionRunner(pool, store, [CountingProjection()])
+        stop = asyncio.Event()
+        task = asyncio.create_task(runner.run("counting", stop))
+        held = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+        async with asyncio.timeout(10):
+            while not await pool.fetchval(held):  # noqa: ASYNC110 - the condition lives in the database
+                await asyncio.sleep(0.05)
+        stop.set()
+        await asyncio.wait_for(task, 1.5)
