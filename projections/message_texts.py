@@ -275,12 +275,13 @@ def _contacts_changed(e: ev.ContactsChanged, ctx: MessageContext) -> Draft | Non
     if not ctx.recipient_changed:
         return None
     name = _round_name(ctx.round_kind)
-    planned = bool(ctx.audit_dates) and not ctx.invite_cancelled and not ctx.audit_held
+    held_or_past = ctx.audit_held or (bool(ctx.audit_dates) and max(ctx.audit_dates) < e.changed_on)
+    planned = bool(ctx.audit_dates) and not ctx.invite_cancelled and not held_or_past
     ahead = (
         f"De {name} van {ctx.organisation} staat gepland op {' en '.join(dag(d) for d in ctx.audit_dates)}."
         if planned
         else f"De audit van {ctx.organisation} vindt plaats in {ctx.audit_quarter}."
-        if ctx.audit_quarter and not ctx.audit_held
+        if ctx.audit_quarter and not ctx.audit_dates and not held_or_past
         else ""
     )
     return _mail(
