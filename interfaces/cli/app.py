@@ -9,7 +9,7 @@ import typer
 from infrastructure.logging import configure_logging
 from infrastructure.process_end import end_process
 from infrastructure.settings_errors import InvalidSettings, load_settings
-from interfaces.cli import accounts, db, events, frameworks, keys, lifecycle, ops, report, views
+from interfaces.cli import accounts, db, emails, events, frameworks, keys, lifecycle, ops, report, views
 from interfaces.cli.demo import register_demo
 from interfaces.cli.guard import GuardedGroup
 from interfaces.cli.output import EXIT_USAGE, fail
@@ -31,6 +31,7 @@ app.add_typer(ops.projections_app, name="projections")
 app.add_typer(ops.workflows_app, name="workflows")
 app.add_typer(accounts.users_app, name="users")
 app.add_typer(accounts.tokens_app, name="tokens")
+app.add_typer(emails.email_app, name="email")
 
 NOUNS = {
     "trajectory": "Trajecten: openen, aankondigen, deelname intrekken, tonen.",

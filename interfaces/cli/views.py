@@ -324,9 +324,13 @@ def stuck_command(
     if refused:  # refused for good by the mail server: not retried, for a planner to correct and forward
         print_table(
             f"E-mails geweigerd door de mailserver ({len(refused)})",
-            ["traject", "bericht", "aan", "onderwerp", "geweigerd", "reden"],
-            [(m.trajectory_id, m.kind, m.recipient, m.subject, d(m.refused_at), m.failure or "-") for m in refused],
+            ["traject", "bericht", "aan", "onderwerp", "geweigerd", "reden", "id"],
+            [
+                (m.trajectory_id, m.kind, m.recipient, m.subject, d(m.refused_at), m.failure or "-", m.message_id)
+                for m in refused
+            ],
         )
+        console.print("Doorsturen: cbct email save <id> slaat de e-mail op als .eml voor uw mailprogramma.")
 
 
 def _refused(message: Any) -> dict[str, Any]:

@@ -14,8 +14,7 @@ Everything comes from the functions the CLI and the API use, never a query of it
   event is corrected (docs/repairing-events.md) there is nothing to press;
 - e-mails waiting to be sent and refused by a mail server: `projections.messages.pending_messages`
   and `refused_messages`; each can be downloaded as the `.eml` the mail server got (`GET
-  /beheer/e-mails/<id>.eml`: composed from the trajectory's events and rendered as the sender renders
-  it), to forward from one's own mail program to an address that works;
+  /beheer/e-mails/<id>.eml`, `interfaces.email_file`), to forward from one's own mail program;
 - links into the Temporal Web UI (the runtime's `ui_address`, else `CBCT_TEMPORAL_UI_URL`) for each
   workflow.
 
@@ -29,18 +28,15 @@ import asyncio
 import re
 from collections.abc import Awaitable
 from dataclasses import dataclass
-from email import policy
 from typing import Annotated, Any, TypeVar
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import RedirectResponse
 
-from activities.outbox import composed, outgoing
-from application import mail_render
 from application.access import Principal, Role
-from application.mail import MailContact
 from infrastructure.logging import get_logger
+from interfaces.email_file import email_file
 from interfaces.http.deps import Runtime
 from interfaces.http.queries import attachment
 from interfaces.web.errors import WebRoute
@@ -48,7 +44,7 @@ from interfaces.web.identity import role_in
 from interfaces.web.render import render
 from interfaces.web.sending import outage_text
 from interfaces.workflow_ops import WorkflowNotFound, failed_workflows, failing_activities, retry
-from projections.messages import message_by_id, pending_messages, refused_messages
+from projections.messages import pending_messages, refused_messages
 from projections.stuck import stuck_trajectories
 from workflows.contracts import trajectory_workflow_id
 
@@ -59,8 +55,6 @@ router = APIRouter(route_class=WebRoute, include_in_schema=False)
 PAGE = "/beheer"
 RETRY = "/beheer/workflows/opnieuw"
 EML = "/beheer/e-mails/{message_id}.eml"
-MESSAGE_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-"""A message id (`projections.messages.message_id_for`: a UUID in its canonical text)."""
 SHOWN = 50
 TEMPORAL_SECONDS = 5.0
 """How long the page waits for one of Temporal's answers before it shows that section as unavailable."""
@@ -165,18 +159,14 @@ async def ops_page(
 
 
 @router.get(EML)
-async def email_file(message_id: str, app: Runtime, viewer: Ops) -> Response:
-    """An outbox e-mail as the `.eml` file the mail server got (or will get): to open in a mail program
-    and forward to an address that works. 404 for an id no stored event composes."""
-    message = await message_by_id(app.pool, message_id) if MESSAGE_ID.match(message_id) else None
-    email = await composed(app.store, message.trajectory_id, message_id) if message is not None else None
-    if email is None:
+async def email_download(message_id: str, app: Runtime, viewer: Ops) -> Response:
+    """An outbox e-mail as the `.eml` file the mail server got (`interfaces.email_file`); 404 for an id
+    no stored event composes."""
+    found = await email_file(app, message_id)
+    if found is None:
         raise HTTPException(status_code=404)
-    settings = app.settings
-    contact = MailContact(settings.contact_name, settings.contact_email, settings.contact_phone)
-    data = mail_render.render(outgoing(email), settings.mail_from, contact).as_bytes(policy=policy.SMTP)
-    log.info("ops_email_downloaded", message_id=message_id, status=message.status if message else None,
-             actor=viewer.actor)  # fmt: skip
+    data, status = found
+    log.info("ops_email_downloaded", message_id=message_id, status=status, actor=viewer.actor)
     return Response(data, media_type="message/rfc822", headers=attachment(f"e-mail-{message_id}.eml"))
 
 

@@ -13,10 +13,13 @@ import asyncio
 import contextlib
 import json
 import os
+import stat
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import date
+from email import policy
+from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +29,7 @@ import pytest_asyncio
 
 from activities.outbox import emails_of
 from application.calendar_ids import audit_uid
+from application.mail import message_id_header
 from application.trajectories import stream_id
 from domain import CancelAudit, Command, OpenTrajectory, RecordIntake, ScheduleAudit, SendAnnouncement
 from infrastructure.database import drop_database, open_pool
@@ -249,6 +253,16 @@ async def test_a_permanent_refusal_is_recorded_once_counted_and_listed_by_cbct_s
     assert all(r["recipient"] == CONTACT.email and r["failure"].startswith("550 5.1.1") for r in rows)
     table = await cbct_stuck(temporal, database, tmp_path, json_output=False)
     assert "E-mails geweigerd door de mailserver (2)" in table and "User unknown" in table
+    assert "cbct email save" in table
+
+    refused = next(r for r in rows if r["kind"] == "intake_received")
+    saved = tmp_path / "doorsturen.eml"
+    said = await cbct(temporal, database, tmp_path, "email", "save", refused["message_id"], "-o", str(saved))
+    assert "E-mail opgeslagen in" in said and "status: refused" in said
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600  # names and addresses: this user's only
+    email = BytesParser(policy=policy.default).parsebytes(saved.read_bytes())
+    assert (email["To"], email["Message-ID"]) == (CONTACT.email, message_id_header(refused["message_id"]))
+    assert email.get_body(preferencelist=("plain",)) is not None
 
 
 async def _refused(rig: Rig, n: int) -> bool:
@@ -257,6 +271,12 @@ async def _refused(rig: Rig, n: int) -> bool:
 
 async def cbct_stuck(temporal: DevServer, database: str, root: Path, *, json_output: bool = True) -> Any:
     """`cbct stuck` as ops run it, against the test's database and Temporal server."""
+    out = await cbct(temporal, database, root, "stuck", *(["--format", "json"] if json_output else []))
+    return json.loads(out) if json_output else out
+
+
+async def cbct(temporal: DevServer, database: str, root: Path, *argv: str) -> str:
+    """A `cbct` command as ops run it, against the test's database and Temporal server; its stdout."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CBCT_")}
     env.update(
         CBCT_DATABASE_URL=settings_url(database),
@@ -270,13 +290,13 @@ async def cbct_stuck(temporal: DevServer, database: str, root: Path, *, json_out
         COLUMNS="250",
         PYTHONPATH=str(REPO),
     )
-    argv = ["-m", "interfaces.cli.app", "stuck", *(["--format", "json"] if json_output else [])]
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, *argv, cwd=REPO, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-    )
+        sys.executable, "-m", "interfaces.cli.app", *argv, cwd=REPO, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
     out, err = await asyncio.wait_for(proc.communicate(), 120)
     assert proc.returncode == 0, err.decode()[-3000:]
-    return json.loads(out) if json_output else out.decode()
+    return out.decode()
 
 
 async def test_a_worker_killed_after_the_server_accepted_an_email_resends_it_once_byte_identical(
