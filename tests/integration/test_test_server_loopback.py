@@ -23,6 +23,7 @@ import pytest
 
 from infrastructure import temporal_binaries
 from infrastructure.loopback_test_server import launcher, namespace_command
+from infrastructure.process_end import end_process
 
 REPO = Path(__file__).resolve().parents[2]
 OUTSIDE_ADDRESS = "10.200.0.1"
@@ -62,6 +63,7 @@ def probe() -> None:
         }
 
     print(json.dumps(asyncio.run(both())), flush=True)  # the result, for the test in the host's namespace
+    end_process(0)  # not the interpreter's finalization: the SDK's runtime can crash tearing down (-11 seen)
 
 
 @pytest.mark.skipif(namespace_command() is None, reason="no network namespace can be made here")
