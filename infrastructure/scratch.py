@@ -118,7 +118,7 @@ def scratch_root() -> Path:
             return root
     except (OSError, RuntimeError):  # RuntimeError: no home directory to be found
         pass
-    return Path(tempfile.gettempdir())
+    return Path(tempfile.gettempdir())  # only ever mkdtemp's parent (`claimed_directory`): no fixed name in it
 
 
 def claimed_directory(prefix: str) -> tuple[Path, int]:

@@ -20,10 +20,9 @@ SUBFIELDS = ("name", "email", "role")
 _KEY = re.compile(r"^contacts\.(\d{1,3})\.(name|email|role)$")
 
 
-def most_contacts(command: type[Command]) -> int:
-    """The most contact persons `command` takes (its field's `max_length`)."""
-    metadata = command.model_fields[FIELD].metadata
-    return next(int(m.max_length) for m in metadata if hasattr(m, "max_length"))
+def most_items(command: type[Command], name: str = FIELD) -> int:
+    """The most items `command` takes in its field `name` (the field's `max_length`)."""
+    return next(int(m.max_length) for m in command.model_fields[name].metadata if hasattr(m, "max_length"))
 
 
 def with_rows(form: CommandForm, rows: int) -> CommandForm:

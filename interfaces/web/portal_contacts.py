@@ -34,7 +34,7 @@ router = APIRouter(route_class=WebRoute, include_in_schema=False)
 PAGE = "contactpersonen"
 PATH = f"/portaal/{{trajectory_id}}/{PAGE}"
 FORM = FORMS["ChangeContacts"]
-MAX_CONTACTS = contact_rows.most_contacts(ChangeContacts)
+MAX_CONTACTS = contact_rows.most_items(ChangeContacts)
 SUBMIT = "Contactpersonen opslaan"
 
 

@@ -237,12 +237,7 @@ CONTACT_ROWS, LOCATION_ROWS = 2, 3
 """Empty rows shown at first; "meer regels" adds one at a time up to the command's maximum."""
 
 
-def _max_items(name: str) -> int:
-    """The most items the intake command takes in `name` (its `max_length`)."""
-    return next(int(m.max_length) for m in RecordIntake.model_fields[name].metadata if hasattr(m, "max_length"))
-
-
-MAX_CONTACTS, MAX_LOCATIONS = contact_rows.most_contacts(RecordIntake), _max_items("locations")
+MAX_CONTACTS, MAX_LOCATIONS = contact_rows.most_items(RecordIntake), contact_rows.most_items(RecordIntake, "locations")
 
 
 def intake_form(rows: int) -> CommandForm:
